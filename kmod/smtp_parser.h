@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Streaming SMTP parser shared by the conntrack helper and the userspace
+ * tests, fuzzers and benchmarks.  It follows both directions of a session
+ * through any segmentation: the caller feeds chunks of any size and gets
+ * events whose spans are byte offsets relative to the chunk just fed (a span
+ * that began in an earlier chunk has a negative start).  It allocates
+ * nothing, takes no lock and keeps all of its state in struct smtp_parser.
+ */
+#ifndef _SMTP_PARSER_H
+#define _SMTP_PARSER_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#include <linux/build_bug.h>
+#else
+#include "smtp_compat.h"
+#endif
+
+enum smtp_dir {
+	SMTP_DIR_CLIENT = 0,	/* conntrack original direction */
+	SMTP_DIR_SERVER = 1,
+};
+
+/* Known verbs in alphabetical order: the verb matcher relies on it. */
+enum smtp_verb {
+	SMTP_VERB_UNKNOWN = 0,
+	SMTP_VERB_AUTH,
+	SMTP_VERB_BDAT,
+	SMTP_VERB_DATA,
+	SMTP_VERB_EHLO,
+	SMTP_VERB_ETRN,
+	SMTP_VERB_EXPN,
+	SMTP_VERB_HELO,
+	SMTP_VERB_HELP,
+	SMTP_VERB_MAIL,
+	SMTP_VERB_NOOP,
+	SMTP_VERB_QUIT,
+	SMTP_VERB_RCPT,
+	SMTP_VERB_RSET,
+	SMTP_VERB_STARTTLS,
+	SMTP_VERB_VRFY,
+	SMTP_VERB_EOD,		/* pseudo command: the "." ending DATA */
+	SMTP_VERB_AUTH_DATA,	/* pseudo command: a client line answering 334 */
+	SMTP_VERB_GREETING,	/* pseudo command: the connection, answered by the banner */
+	SMTP_VERB_MAX,
+};
+
+/* EHLO reply keywords in alphabetical order, then OTHER. */
+enum smtp_ehlo_kw {
+	SMTP_KW_8BITMIME = 0,
+	SMTP_KW_AUTH,
+	SMTP_KW_BINARYMIME,
+	SMTP_KW_CHUNKING,
+	SMTP_KW_DSN,
+	SMTP_KW_ENHANCEDSTATUSCODES,
+	SMTP_KW_ETRN,
+	SMTP_KW_PIPELINING,
+	SMTP_KW_SIZE,
+	SMTP_KW_SMTPUTF8,
+	SMTP_KW_STARTTLS,
+	SMTP_KW_OTHER,
+	SMTP_KW_MAX,
+};
+
+/* RFC 5322 3.6 singleton fields in alphabetical order, then the others. */
+enum smtp_hdr {
+	SMTP_HDR_BCC = 0,
+	SMTP_HDR_CC,
+	SMTP_HDR_DATE,
+	SMTP_HDR_FROM,
+	SMTP_HDR_IN_REPLY_TO,
+	SMTP_HDR_MESSAGE_ID,
+	SMTP_HDR_REFERENCES,
+	SMTP_HDR_REPLY_TO,
+	SMTP_HDR_RESENT,	/* any Resent-* field: such blocks may repeat */
+	SMTP_HDR_SENDER,
+	SMTP_HDR_SUBJECT,
+	SMTP_HDR_TO,
+	SMTP_HDR_OTHER,
+	SMTP_HDR_MAX,
+};
+
+enum smtp_anomaly {
+	SMTP_ANOM_CMD_TOO_LONG = 0,	/* command line over the limit (512 with CRLF) */
+	SMTP_ANOM_REPLY_TOO_LONG,	/* reply line over the limit (512 with CRLF) */
+	SMTP_ANOM_TEXT_TOO_LONG,	/* DATA body line over the limit (1000 with CRLF) */
+	SMTP_ANOM_HEADER_TOO_LONG,	/* header line over the limit (998 + CRLF) */
+	SMTP_ANOM_NUL,			/* NUL outside BDAT content */
+	SMTP_ANOM_BARE_CR,
+	SMTP_ANOM_BARE_LF,
+	SMTP_ANOM_SMUGGLING,		/* a "." line not framed by CRLF on both sides */
+	SMTP_ANOM_STARTTLS_INJECTION,	/* client bytes after STARTTLS, before its reply */
+	SMTP_ANOM_TLS_RESPONSE_INJECTION, /* server bytes after the 220 to STARTTLS */
+	SMTP_ANOM_DATA_PIPELINED,	/* client bytes after DATA, before its reply */
+	SMTP_ANOM_REPLY_UNEXPECTED,	/* reply without a pending command */
+	SMTP_ANOM_BAD_REPLY,		/* server line that is not a reply */
+	SMTP_ANOM_BDAT_SYNTAX,		/* missing, negative or junk chunk size */
+	SMTP_ANOM_BDAT_TOO_BIG,		/* chunk size beyond 32 bits */
+	SMTP_ANOM_QUEUE_FULL,		/* too many distinct pipelined commands */
+	SMTP_ANOM_LOST_SYNC,		/* from here on the parser claims nothing */
+	SMTP_ANOM_MAX,
+};
+
+enum smtp_ev_type {
+	SMTP_EV_VERB = 1,	/* verb complete: verb, span = verb; sink may mask it */
+	SMTP_EV_COMMAND,	/* command line complete: verb, span = line, arg span */
+	SMTP_EV_REPLY,		/* reply line complete: code, verb answered, FIRST/LAST */
+	SMTP_EV_EHLO_KEYWORD,	/* keyword line of an EHLO reply: sub = kw, span = keyword */
+	SMTP_EV_BANNER,		/* greeting line: span = text after the code */
+	SMTP_EV_DATA_START,	/* 354 to DATA: message text follows */
+	SMTP_EV_DATA_END,	/* CRLF.CRLF: span = the ".\r\n" line */
+	SMTP_EV_BDAT_START,	/* chunk content begins: value = size, flag LAST */
+	SMTP_EV_BDAT_END,	/* chunk content ended before span start */
+	SMTP_EV_HEADER,		/* header field name: sub = hdr, span = name, flag DUP */
+	SMTP_EV_HEADERS_END,	/* empty line ending the header section */
+	SMTP_EV_TLS_START,	/* 220 to STARTTLS: nothing more is parsed */
+	SMTP_EV_RESYNC,		/* dir is followed again after lost sync or pickup */
+	SMTP_EV_ANOMALY,	/* sub = anomaly, span where it was seen */
+	SMTP_EV_MAX,
+};
+
+/* event flags */
+#define SMTP_EVF_FIRST		0x01	/* reply: first line of the reply */
+#define SMTP_EVF_LAST		0x02	/* reply: last line; BDAT: the LAST chunk */
+#define SMTP_EVF_DUP		0x04	/* header: repeated singleton */
+#define SMTP_EVF_NOSPAN		0x08	/* span start unknown (line longer than the counter) */
+#define SMTP_EVF_PARTIAL	0x10	/* header name split by a BDAT command: span is its tail */
+
+struct smtp_event {
+	u8 type;		/* enum smtp_ev_type */
+	u8 dir;			/* enum smtp_dir the event belongs to */
+	u8 verb;		/* enum smtp_verb: command, or command a reply answers */
+	u8 sub;			/* enum smtp_ehlo_kw, smtp_hdr or smtp_anomaly */
+	u16 code;		/* reply code */
+	u16 flags;		/* SMTP_EVF_* */
+	s32 start;		/* span relative to the chunk passed to smtp_parse() */
+	s32 len;
+	s32 arg_start;		/* COMMAND of a known verb: the arguments */
+	s32 arg_len;		/* -1 when unknown */
+	u32 value;		/* BDAT chunk size; RCPT: recipients so far */
+};
+
+/* What a sink returns */
+enum smtp_sink_ret {
+	SMTP_CONTINUE = 0,
+	SMTP_STOP,		/* stop parsing this chunk (the connection is being killed) */
+	SMTP_MASKED,		/* VERB only: the sink masked the verb; the server will not know it */
+};
+
+typedef int (*smtp_event_fn)(void *ctx, const struct smtp_event *ev);
+
+/* Event sink and line limits (octets including CRLF; 0 means the RFC value). */
+struct smtp_sink {
+	smtp_event_fn fn;
+	void *ctx;
+	u16 max_cmd;
+	u16 max_reply;
+	u16 max_text;
+	u16 max_header;
+};
+
+#define SMTP_LINE_COUNTER_MAX	8191	/* line lengths saturate here */
+
+/*
+ * Parser state: 24 bytes for both directions.  Bitfields keep it inside the
+ * 32-byte helper area next to the helper's own sequence numbers.
+ */
+struct smtp_parser {
+	/* client direction: the current line */
+	u32 c_len:13;		/* content bytes of the line so far (saturating) */
+	u32 c_ls:5;		/* line sub-state */
+	u32 c_mode:3;		/* what the client sends: commands, DATA, BDAT content ... */
+	u32 c_tok:11;		/* verb or header-name matcher */
+	/* client direction: the transaction */
+	u32 c_txn:13;		/* RCPTs so far, or in a message: singletons seen + HDR flag */
+	u32 c_flags:6;
+	u32 flags:5;		/* session flags */
+	u32 user:8;		/* the caller's (the helper keeps its profile number here) */
+	/* server direction */
+	u32 s_len:10;
+	u32 s_ls:4;
+	u32 s_mode:2;
+	u32 s_tok:11;		/* reply code, or keyword matcher on EHLO keyword lines */
+	u32 s_flags:5;
+	u32 bdat_left;		/* BDAT content bytes still due; size accumulator in the command */
+	u16 queue[4];		/* pending commands, head first: verb << 11 | count */
+};
+
+#define SMTP_PARSER_SIZE 24
+
+/* A connection seen from its first byte (the three-way handshake was seen). */
+void smtp_parser_init(struct smtp_parser *p);
+/* A connection joined mid-stream (pickup, failover): claim nothing until resynchronised. */
+void smtp_parser_init_pickup(struct smtp_parser *p);
+/* The caller lost bytes of a direction (sequence gap): resynchronise. */
+void smtp_parser_gap(struct smtp_parser *p);
+
+/*
+ * Feed a chunk of direction dir.  Returns the bytes consumed: len, or fewer
+ * when the sink returned SMTP_STOP (the state covers exactly the bytes
+ * consumed).
+ */
+size_t smtp_parse(struct smtp_parser *p, enum smtp_dir dir, const u8 *buf,
+		  size_t len, const struct smtp_sink *sink);
+
+bool smtp_parser_tls(const struct smtp_parser *p);
+bool smtp_parser_synced(const struct smtp_parser *p, enum smtp_dir dir);
+
+const char *smtp_verb_name(unsigned int verb);
+const char *smtp_kw_name(unsigned int kw);
+const char *smtp_hdr_name(unsigned int hdr);
+const char *smtp_anomaly_name(unsigned int anom);
+const char *smtp_event_name(unsigned int type);
+
+#endif /* _SMTP_PARSER_H */
