@@ -145,7 +145,7 @@ struct smtp_event {
 enum smtp_sink_ret {
 	SMTP_CONTINUE = 0,
 	SMTP_STOP,		/* stop parsing this chunk (the connection is being killed) */
-	SMTP_MASKED,		/* VERB only: the sink masked the verb; the server will not know it */
+	SMTP_MASKED,		/* VERB only: the sink masked it, the server won't know it */
 };
 
 typedef int (*smtp_event_fn)(void *ctx, const struct smtp_event *ev);

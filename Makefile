@@ -1,0 +1,94 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# nf_conntrack_smtp: conntrack helper module, nfsmtp tool, tests.
+#
+#   make            module + userspace
+#   make check      everything the CI runs (unit tests, fuzz smoke, VM selftests)
+#   make demo       one real SMTP session through a gateway namespace, explained
+#   make unit       parser unit tests (userspace, seconds)
+#   make fuzz       libFuzzer target (FUZZ_SECONDS=60)
+#   make bench      parser and datapath figures (not a test)
+#
+# KDIR picks the kernel headers; the VM boots the matching /boot/vmlinuz.
+
+SHELL := /bin/bash
+TOP := $(CURDIR)
+BUILD := $(TOP)/build
+NFSMTP_CACHE ?= /var/cache/nf-smtp
+export NFSMTP_CACHE
+
+# Kernel build dir: the running kernel's, else the newest Debian headers.
+KDIR ?= $(shell d=/lib/modules/$$(uname -r)/build; \
+	  if [ -d $$d ]; then echo $$d; else \
+	  ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -1; fi)
+KVER ?= $(shell sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' \
+	  $(KDIR)/include/generated/utsrelease.h 2>/dev/null)
+
+# Kernel code must build warning-free with W=1; CI treats warnings as errors.
+KBUILD_W ?= 1
+KCFLAGS_EXTRA ?= -Werror
+
+CC ?= gcc
+USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror
+KSFT = $(shell $(TOP)/scripts/ksft-source.sh)/tools/testing/selftests
+
+.PHONY: all module userspace unit fuzz bench check demo clean deps \
+	sparse checkpatch selftests-build vm-check
+
+all: module userspace
+
+deps:
+	@$(TOP)/scripts/install-deps.sh
+
+module:
+	@test -n "$(KDIR)" -a -d "$(KDIR)" || \
+		{ echo "no kernel headers: run 'make deps' (linux-headers-amd64)"; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(TOP) W=$(KBUILD_W) KCFLAGS="$(KCFLAGS_EXTRA)" modules
+
+# sparse over our sources (C=2 checks them even when up to date)
+sparse: | $(BUILD)
+	$(MAKE) -C $(KDIR) M=$(TOP) C=2 W=$(KBUILD_W) modules 2>&1 | \
+		tee $(BUILD)/sparse.log; ! grep -E 'warning:|error:' $(BUILD)/sparse.log
+
+checkpatch:
+	@src=$$($(TOP)/scripts/ksft-source.sh); \
+	$$src/scripts/checkpatch.pl --strict --no-tree --show-types \
+		--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES \
+		-f kmod/*.c kmod/*.h include/uapi/linux/*.h 2>/dev/null | \
+		tee $(BUILD)/checkpatch.log; \
+	grep -q 'total: 0 errors, 0 warnings, 0 checks' $(BUILD)/checkpatch.log || \
+	! grep -qE '^(ERROR|WARNING|CHECK):' $(BUILD)/checkpatch.log
+
+userspace:
+	@$(MAKE) -s -C userspace BUILD=$(BUILD)
+
+$(BUILD):
+	@mkdir -p $(BUILD)
+
+unit: | $(BUILD)
+	@$(MAKE) -s -C userspace BUILD=$(BUILD) KSFT=$(KSFT) unit
+
+fuzz: | $(BUILD)
+	@$(MAKE) -s -C userspace BUILD=$(BUILD) fuzz
+
+bench: | $(BUILD)
+	@$(MAKE) -s -C userspace BUILD=$(BUILD) bench
+
+# Selftests run in one VM boot; the runner fails on kernel warnings.
+vm-check: module userspace
+	@$(MAKE) -s -C selftests KSFT=$(KSFT) BUILD=$(BUILD) TOP=$(TOP)
+	$(TOP)/scripts/vm-run.sh --kernel $(KVER) -- \
+		$(TOP)/scripts/guest-selftests.sh $(TOP) | tee $(BUILD)/selftests.log; \
+		exit $${PIPESTATUS[0]}
+
+check: | $(BUILD)
+	@$(TOP)/scripts/check.sh
+
+demo: | $(BUILD)
+	@$(TOP)/scripts/install-deps.sh
+	@$(MAKE) -s module userspace
+	$(TOP)/scripts/vm-run.sh --kernel $(KVER) -- $(TOP)/scripts/demo.sh $(TOP)
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(TOP) clean
+	rm -rf $(BUILD)
