@@ -33,7 +33,7 @@ USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror
 KSFT = $(shell $(TOP)/scripts/ksft-source.sh)/tools/testing/selftests
 
 .PHONY: all module userspace unit fuzz bench check demo clean deps \
-	sparse checkpatch selftests-build vm-check
+	sparse checkpatch selftests-install vm-check
 
 all: module userspace
 
@@ -74,12 +74,21 @@ fuzz: | $(BUILD)
 bench: | $(BUILD)
 	@$(MAKE) -s -C userspace BUILD=$(BUILD) bench
 
+# The selftests are installed as the kernel's `make install` lays them out
+# (run_kselftest.sh, kselftest/runner.sh, kselftest-list.txt), so the
+# runner finds each collection's settings file.
+KSFT_INSTALL := $(BUILD)/kselftest
+selftests-install: | $(BUILD)
+	@rm -rf $(KSFT_INSTALL) && mkdir -p $(KSFT_INSTALL)
+	@cp -r $(KSFT)/kselftest $(KSFT)/run_kselftest.sh $(KSFT_INSTALL)/
+	@$(MAKE) -s -C selftests KSFT=$(KSFT) install \
+		INSTALL_PATH=$(KSFT_INSTALL)/nf_conntrack_smtp >/dev/null
+	@$(MAKE) -s -C selftests KSFT=$(KSFT) COLLECTION=nf_conntrack_smtp \
+		emit_tests >$(KSFT_INSTALL)/kselftest-list.txt
+
 # Selftests run in one VM boot; the runner fails on kernel warnings.
-vm-check: module userspace
-	@$(MAKE) -s -C selftests KSFT=$(KSFT) BUILD=$(BUILD) TOP=$(TOP)
-	$(TOP)/scripts/vm-run.sh --kernel $(KVER) -- \
-		$(TOP)/scripts/guest-selftests.sh $(TOP) | tee $(BUILD)/selftests.log; \
-		exit $${PIPESTATUS[0]}
+vm-check: module userspace selftests-install
+	$(TOP)/scripts/vm-run.sh --kernel $(KVER) -- $(TOP)/scripts/guest-selftests.sh $(TOP)
 
 check: | $(BUILD)
 	@$(TOP)/scripts/check.sh

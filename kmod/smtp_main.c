@@ -17,6 +17,7 @@
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 #include <linux/skbuff.h>
+#include <linux/slab.h>
 #include <linux/tcp.h>
 #include <linux/u64_stats_sync.h>
 #include <net/net_namespace.h>
@@ -26,6 +27,7 @@
 #include <linux/nf_conntrack_smtp.h>
 
 #include "smtp_conn.h"
+#include "smtp_net.h"
 
 /* the state must fit the helper area of the conntrack entry */
 static_assert(sizeof(struct smtp_conn) <= sizeof_field(struct nf_conn_help, data));
@@ -38,7 +40,7 @@ static unsigned int ports_c;
 module_param_array(ports, ushort, &ports_c, 0400);
 MODULE_PARM_DESC(ports, "TCP ports the helper registers for (default 25, at most 8)");
 
-static const char *const stat_names[__NFSMTP_STAT_MAX] = {
+const char *const smtp_stat_names[__NFSMTP_STAT_MAX] = {
 	[NFSMTP_STAT_SESSIONS]		= "sessions",
 	[NFSMTP_STAT_PKTS_ORIG]		= "packets_client",
 	[NFSMTP_STAT_PKTS_REPLY]	= "packets_server",
@@ -68,18 +70,9 @@ static const char *const stat_names[__NFSMTP_STAT_MAX] = {
 	[NFSMTP_STAT_RETRANS]		= "retransmissions",
 };
 
-struct smtp_stats {
-	u64_stats_t c[__NFSMTP_STAT_MAX];
-	struct u64_stats_sync syncp;
-};
-
-struct smtp_net {
-	struct smtp_stats __percpu *stats;
-};
-
 static unsigned int smtp_net_id __read_mostly;
 
-static struct smtp_net *smtp_pernet(const struct net *net)
+struct smtp_net *smtp_pernet(const struct net *net)
 {
 	return net_generic(net, smtp_net_id);
 }
@@ -90,7 +83,7 @@ static void stat_add(struct smtp_stats *st, enum nfsmtp_stat i, u64 v)
 	u64_stats_add(&st->c[i], v);
 }
 
-static void stats_sum(const struct smtp_net *sn, u64 *sum)
+void smtp_stats_sum(const struct smtp_net *sn, u64 *sum)
 {
 	int cpu, i;
 
@@ -278,28 +271,38 @@ static int smtp_stat_show(struct seq_file *m, void *v)
 	u64 sum[__NFSMTP_STAT_MAX];
 	int i;
 
-	stats_sum(sn, sum);
+	smtp_stats_sum(sn, sum);
 	for (i = 0; i < __NFSMTP_STAT_MAX; i++)
-		seq_printf(m, "%s %llu\n", stat_names[i], sum[i]);
+		seq_printf(m, "%s %llu\n", smtp_stat_names[i],
+			   sum[i] - sn->stats_base[i]);
 	return 0;
 }
 
 static int __net_init smtp_net_init(struct net *net)
 {
 	struct smtp_net *sn = smtp_pernet(net);
-	int cpu;
+	struct smtp_config *cfg;
+	int cpu, i;
 
+	cfg = kzalloc(sizeof(*cfg), GFP_KERNEL);
+	if (!cfg)
+		return -ENOMEM;
+	for (i = 0; i < NFSMTP_PROFILES; i++)
+		smtp_profile_default(&cfg->prof[i]);
 	sn->stats = alloc_percpu(struct smtp_stats);
 	if (!sn->stats)
-		return -ENOMEM;
+		goto nomem;
 	for_each_possible_cpu(cpu)
 		u64_stats_init(&per_cpu_ptr(sn->stats, cpu)->syncp);
 	if (!proc_create_net_single("nf_conntrack_smtp", 0444, net->proc_net,
-				    smtp_stat_show, NULL)) {
-		free_percpu(sn->stats);
-		return -ENOMEM;
-	}
+				    smtp_stat_show, NULL))
+		goto nomem;
+	RCU_INIT_POINTER(sn->cfg, cfg);
 	return 0;
+nomem:
+	free_percpu(sn->stats);
+	kfree(cfg);
+	return -ENOMEM;
 }
 
 static void __net_exit smtp_net_exit(struct net *net)
@@ -308,6 +311,8 @@ static void __net_exit smtp_net_exit(struct net *net)
 
 	remove_proc_entry("nf_conntrack_smtp", net->proc_net);
 	free_percpu(sn->stats);
+	/* no reader is left: helpers are gone or the namespace is dying */
+	kfree(rcu_dereference_protected(sn->cfg, true));
 }
 
 static struct pernet_operations smtp_net_ops = {
@@ -338,6 +343,11 @@ static int __init nf_conntrack_smtp_init(void)
 	ret = register_pernet_subsys(&smtp_net_ops);
 	if (ret < 0)
 		return ret;
+	ret = smtp_netlink_init();
+	if (ret < 0) {
+		unregister_pernet_subsys(&smtp_net_ops);
+		return ret;
+	}
 
 	for (i = 0; i < ports_c; i++) {
 		nf_ct_helper_init(&smtp_helpers[2 * i], AF_INET, IPPROTO_TCP,
@@ -352,6 +362,7 @@ static int __init nf_conntrack_smtp_init(void)
 	ret = nf_conntrack_helpers_register(smtp_helpers, smtp_helpers_n);
 	if (ret < 0) {
 		pr_err("failed to register helpers: %d\n", ret);
+		smtp_netlink_exit();
 		unregister_pernet_subsys(&smtp_net_ops);
 		return ret;
 	}
@@ -362,6 +373,7 @@ static void __exit nf_conntrack_smtp_fini(void)
 {
 	/* entries using the helper are unhelped and readers drained first */
 	nf_conntrack_helpers_unregister(smtp_helpers, smtp_helpers_n);
+	smtp_netlink_exit();
 	unregister_pernet_subsys(&smtp_net_ops);
 }
 

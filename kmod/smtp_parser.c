@@ -125,7 +125,8 @@ static u16 tok_step(const char *const *w, unsigned int n, u16 st, u8 c)
 {
 	unsigned int idx = st & TOK_IDX_MASK, pos = st >> TOK_POS_SHIFT, i;
 
-	if (idx == TOK_DEAD || pos >= TOK_POS_MAX)
+	/* a NUL would match a word's terminator and walk past it */
+	if (idx == TOK_DEAD || pos >= TOK_POS_MAX || !c)
 		return TOK_DEAD;
 	c = upper(c);
 	for (i = idx; i < n && same_prefix(w[i], w[idx], pos); i++)
@@ -399,10 +400,14 @@ static int c_count(struct run *r, s32 i, u32 add, u16 limit, u8 anom)
 	u32 old = p->c_len, len = old + add;
 	u32 max = limit > 2 ? limit - 2u : 0;	/* limits count the CRLF */
 
+	/* the counter saturates: longer limits act as its maximum */
+	if (max >= SMTP_LINE_COUNTER_MAX)
+		max = SMTP_LINE_COUNTER_MAX - 1;
 	p->c_len = len > SMTP_LINE_COUNTER_MAX ? SMTP_LINE_COUNTER_MAX : len;
+	/* span: the line up to its first byte over the limit, however fed */
 	if (old <= max && len > max)
 		return anomaly(r, SMTP_DIR_CLIENT, anom, i + (s32)add - (s32)len,
-			       len);
+			       max + 1);
 	return SMTP_CONTINUE;
 }
 
@@ -416,9 +421,10 @@ static int verb_done(struct run *r, s32 i)
 
 	if (p->flags & F_PROBE) {
 		if (verb == SMTP_VERB_UNKNOWN) {
-			/* not a command after all: keep waiting */
+			/* not a command after all: wait for another reply */
 			p->c_mode = CM_RESYNC;
 			p->c_ls = RL_MID;
+			p->flags |= F_CHECK_CLIENT;
 			return SMTP_CONTINUE;
 		}
 		p->flags &= ~F_PROBE;
@@ -1120,14 +1126,18 @@ static int reply_done(struct run *r, s32 i, unsigned int verb, u16 code)
 	} else {
 		q_pop(p);
 	}
-	p->c_flags &= ~CF_AUTH_CONT;
-	if (code == 334 && (verb == SMTP_VERB_AUTH || verb == SMTP_VERB_AUTH_DATA))
-		p->c_flags |= CF_AUTH_CONT;
+	/* outside command mode c_flags holds BDAT framing: leave it alone */
+	if (p->c_mode == CM_CMD) {
+		p->c_flags &= ~CF_AUTH_CONT;
+		if (code == 334 && (verb == SMTP_VERB_AUTH || verb == SMTP_VERB_AUTH_DATA))
+			p->c_flags |= CF_AUTH_CONT;
+	}
 
 	if (verb == SMTP_VERB_DATA) {
 		bool piped = p->c_flags & CF_PIPED;
 
-		p->c_flags &= ~(CF_DATA_PEND | CF_PIPED);
+		if (p->c_mode == CM_CMD)
+			p->c_flags &= ~(CF_DATA_PEND | CF_PIPED);
 		if (code == 354 && p->c_mode == CM_CMD) {
 			if (piped || p->c_ls != CL_START)
 				/* text already went by as commands: where does it start? */
@@ -1139,7 +1149,8 @@ static int reply_done(struct run *r, s32 i, unsigned int verb, u16 code)
 				   code, 0, i, 1, 0);
 		}
 	} else if (verb == SMTP_VERB_STARTTLS) {
-		p->c_flags &= ~(CF_STLS_PEND | CF_PIPED);
+		if (p->c_mode == CM_CMD)
+			p->c_flags &= ~(CF_STLS_PEND | CF_PIPED);
 		if (code >= 200 && code < 300) {
 			p->c_mode = CM_TLS;
 			p->s_mode = SM_TLS;
@@ -1297,6 +1308,10 @@ static size_t parse_server(struct run *r, const u8 *buf, size_t n)
 	struct smtp_parser *p = r->p;
 	const struct smtp_sink *s = r->sink;
 	u16 max_reply = line_limit(s ? s->max_reply : 0, 512);
+
+	/* s_len saturates: past it, a longer limit would be hit at every byte */
+	if (max_reply >= SMTP_REPLY_COUNTER_MAX)
+		max_reply = SMTP_REPLY_COUNTER_MAX - 1;
 	size_t i = 0;
 	int ret = SMTP_CONTINUE;
 

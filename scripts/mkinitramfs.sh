@@ -83,7 +83,7 @@ done
 
 # cache=loose: the host root does not change under a test run, and it is much
 # faster than cache=none for the many small reads of exec/python/depmod.
-mount -t 9p -o ro,trans=virtio,version=9p2000.L,cache=mmap,msize=262144 hostroot /newroot ||
+mount -t 9p -o ro,trans=virtio,version=9p2000.L,cache=loose,msize=262144 hostroot /newroot ||
 	fail "mount 9p hostroot"
 N=/newroot
 mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs $N/run || fail "tmpfs /run"
@@ -114,7 +114,9 @@ if [ ! -d $N/lib/modules/$kver ]; then
 	overlay $N/lib/modules $N/lib/modules
 	mkdir -p $N/lib/modules/$kver
 fi
-overlay "$N$MODDIR" $N/lib/modules/$kver
+lower=$N$MODDIR
+[ -z "$EXTRAMODS" ] || lower=$N$EXTRAMODS:$lower # vm-run.sh --ko
+overlay "$lower" $N/lib/modules/$kver
 for d in $RWDIRS; do overlay $N$d $N$d; done
 
 mount --move /dev $N/dev && mount --move /sys $N/sys && mount --move /proc $N/proc || fail "move mounts"

@@ -32,7 +32,10 @@
  *               VERB event of enum smtp_verb v
  *   bytes 3-6   line limits max_cmd, max_reply, max_text, max_header, one
  *               byte each: 0 = RFC default, 1..127 = that many octets,
- *               128..255 = (b - 127) * 64 octets (64 .. 8192)
+ *               128..223 = (b - 127) * 64 octets (64 .. 6144),
+ *               224..239 = 1016 + (b - 224) (around the reply counter's
+ *               maximum), 240..255 = 8184 + (b - 240) (around the line
+ *               counter's maximum)
  *   K bytes     chunk sizes for run 2 (0 counts as 256)
  *   segments    until the input ends, each:
  *                 header byte h: bit 7 = direction (0 client, 1 server),
@@ -82,7 +85,11 @@ static u16 limit_of(u8 b)
 {
 	if (b < 128)
 		return b;
-	return (u16)((b - 127) * 64);
+	if (b < 224)
+		return (u16)((b - 127) * 64);
+	if (b < 240)
+		return (u16)(1016 + (b - 224));
+	return (u16)(8184 + (b - 240));
 }
 
 static uint32_t fnv1a(const uint8_t *d, size_t n)
@@ -297,7 +304,21 @@ static void run_silent(const struct input *in, const struct smtp_parser *sref)
 	}
 }
 
+/* FUZZ_PRINT=1 in the environment: print the events of the whole run */
+static int print_events;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	const char *e = getenv("FUZZ_PRINT");
+
+	(void)argc;
+	(void)argv;
+	print_events = e && *e == '1';
+	return 0;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -323,6 +344,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	sp = (struct split){ .kind = SPLIT_WHOLE };
 	run(&in, &sp, &ref, &sref);
+	if (print_events)
+		fprintf(stderr, "%.*s", (int)ref.len, ref.s ? ref.s : "");
 
 	sp = (struct split){ .kind = SPLIT_SIZES, .sizes = in.sizes, .nsizes = in.nsizes };
 	run(&in, &sp, &t, &st);

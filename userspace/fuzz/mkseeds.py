@@ -31,7 +31,11 @@ def limit_byte(v):
     """Encode a line limit (0 = RFC default)."""
     if v < 128:
         return v
-    return min(255, 127 + v // 64)
+    if 1016 <= v < 1032:
+        return 224 + v - 1016
+    if 8184 <= v < 8200:
+        return 240 + v - 8184
+    return min(223, 127 + v // 64)
 
 
 def encode(segs, pickup=False, mask=(), limits=(0, 0, 0, 0), sizes=()):
@@ -171,7 +175,11 @@ seed("data_dot_stuffing", session(
     HDRS + "\r\n..leading dot\r\n..x\r\n...\r\n. \r\nend\r\n.\r\n"))
 seed("data_long_lines", session(HDRS + "X-Long: " + "h" * 1200 + "\r\n\r\n" +
                                 "b" * 1100 + "\r\n" + "c" * 9000 + "\r\n.\r\n"),
-     limits=(0, 0, 0, 0))
+     limits=(0, 1023, 8191, 8192))
+seed("long_reply", [GREET, C("NOOP\r\n"), S("250 " + "r" * 1100 + "\r\n"),
+                    C("HELP " + "a" * 600 + "\r\n"),
+                    S("214-" + "h" * 530 + "\r\n214 end\r\n")],
+     limits=(0, 1023, 0, 0))
 seed("data_small_limits", session(HDRS + "\r\n" + "x" * 100 + "\r\n.\r\n",
                                   pre=[C("NOOP " + "a" * 40 + "\r\n"),
                                        S("250 " + "b" * 40 + "\r\n")]),

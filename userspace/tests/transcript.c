@@ -239,6 +239,10 @@ int expect_in_order(const char *got, const char *want, char *why, size_t whylen)
 		memcpy(tok, w, tl);
 		tok[tl] = '\0';
 		w += tl;
+		/* '~' stands for a space: tokens may then reach into the spans */
+		for (size_t k = 0; k < tl; k++)
+			if (tok[k] == '~')
+				tok[k] = ' ';
 		if (tok[0] == '!') {
 			/* "!x": no line starting with x anywhere after this point */
 			const char *q = g;

@@ -58,7 +58,11 @@ void tbuf_printf(struct tbuf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void tbuf_free(struct tbuf *b);
 
-/* Does every space-separated token of want appear in order among the lines of got? */
+/*
+ * Does every space-separated token of want prefix a line of got, in order?
+ * "!x": no line starting with x after this point.  A '~' in a token stands
+ * for a space, so that a token can check a span: ehlo-keyword:SIZE~@74+4.
+ */
 int expect_in_order(const char *got, const char *want, char *why, size_t whylen);
 
 /* Check the structural invariants of a parser state; returns NULL or a reason. */

@@ -39,4 +39,129 @@ enum nfsmtp_stat {
 };
 #define NFSMTP_STAT_MAX (__NFSMTP_STAT_MAX - 1)
 
+/*
+ * Generic netlink family "nf_smtp".  Policy and counters are per network
+ * namespace; changing policy or resetting counters needs CAP_NET_ADMIN over
+ * the namespace's user namespace.  Every attribute is validated strictly.
+ */
+#define NFSMTP_GENL_NAME	"nf_smtp"
+#define NFSMTP_GENL_VERSION	1
+#define NFSMTP_MCGRP_EVENTS	"events"
+#define NFSMTP_PROFILES		8	/* numbered profiles per namespace */
+#define NFSMTP_LINE_MAX_LIMIT	8000	/* largest line limit the parser can count */
+
+enum nfsmtp_cmd {
+	NFSMTP_CMD_UNSPEC,
+	NFSMTP_CMD_POLICY_GET,	/* PROFILE given: that one; else a dump of all */
+	NFSMTP_CMD_POLICY_SET,	/* PROFILE (default 0) plus the attributes to change */
+	NFSMTP_CMD_STATS_GET,
+	NFSMTP_CMD_STATS_RESET,
+	NFSMTP_CMD_EVENT,	/* multicast on "events": an action the helper took */
+	__NFSMTP_CMD_MAX
+};
+#define NFSMTP_CMD_MAX (__NFSMTP_CMD_MAX - 1)
+
+enum nfsmtp_starttls {
+	NFSMTP_STARTTLS_ALLOW,	/* default: hand the session to TLS, stop parsing */
+	NFSMTP_STARTTLS_STRIP,	/* mask the keyword in EHLO replies and the command */
+};
+
+enum nfsmtp_banner {
+	NFSMTP_BANNER_KEEP,	/* default */
+	NFSMTP_BANNER_MASK,	/* greeting text becomes '*', the code stays */
+};
+
+enum nfsmtp_commands {
+	NFSMTP_COMMANDS_ALL,		/* default: no allow-list */
+	NFSMTP_COMMANDS_ESMTP,		/* the verbs of RFC 5321 and its extensions we know */
+	NFSMTP_COMMANDS_MAILGUARD,	/* HELO MAIL RCPT DATA RSET NOOP QUIT, as PIX */
+};
+
+/* What happens on a violation; not every rule takes every action. */
+enum nfsmtp_action {
+	NFSMTP_ACTION_OFF,	/* rule not enforced */
+	NFSMTP_ACTION_LOG,	/* count, event, log line; bytes unchanged */
+	NFSMTP_ACTION_MASK,	/* rewrite in place, same length */
+	NFSMTP_ACTION_DROP,	/* drop the connection's packets silently, forget it */
+	NFSMTP_ACTION_RESET,	/* TCP RST to both ends, forget the connection */
+	__NFSMTP_ACTION_MAX
+};
+
+/* The rules an event or action names. */
+enum nfsmtp_rule {
+	NFSMTP_RULE_STARTTLS,		/* STARTTLS keyword or command stripped */
+	NFSMTP_RULE_EHLO_MASK,		/* EHLO keyword masked */
+	NFSMTP_RULE_BANNER,		/* greeting masked */
+	NFSMTP_RULE_COMMAND,		/* command outside the allow-list */
+	NFSMTP_RULE_CMD_LINE,		/* command line longer than cmd-line-max */
+	NFSMTP_RULE_RCPT,		/* more RCPTs than rcpt-max */
+	NFSMTP_RULE_HEADER_LINE,	/* header line longer than header-line-max */
+	NFSMTP_RULE_BODY_LINE,		/* body line longer than body-line-max */
+	NFSMTP_RULE_DUP_HEADER,		/* repeated RFC 5322 singleton field */
+	NFSMTP_RULE_SMUGGLING,		/* non-canonical end of data */
+	NFSMTP_RULE_BARE_NEWLINE,	/* bare CR or LF in DATA */
+	NFSMTP_RULE_INJECTION,		/* bytes pipelined after STARTTLS, or after its 220 */
+	NFSMTP_RULE_LOST_SYNC,		/* the session can no longer be followed */
+	__NFSMTP_RULE_MAX
+};
+
+/* EHLO keywords for NFSMTP_A_EHLO_MASK: bit (1 << NFSMTP_KW_x) */
+enum nfsmtp_kw {
+	NFSMTP_KW_8BITMIME,
+	NFSMTP_KW_AUTH,
+	NFSMTP_KW_BINARYMIME,
+	NFSMTP_KW_CHUNKING,
+	NFSMTP_KW_DSN,
+	NFSMTP_KW_ENHANCEDSTATUSCODES,
+	NFSMTP_KW_ETRN,
+	NFSMTP_KW_PIPELINING,
+	NFSMTP_KW_SIZE,
+	NFSMTP_KW_SMTPUTF8,
+	NFSMTP_KW_STARTTLS,
+	NFSMTP_KW_UNKNOWN,	/* any keyword not listed above */
+	__NFSMTP_KW_MAX
+};
+#define NFSMTP_KW_ALL ((1U << __NFSMTP_KW_MAX) - 1)
+
+enum nfsmtp_attr {
+	NFSMTP_A_UNSPEC,
+	NFSMTP_A_PAD,
+	NFSMTP_A_PROFILE,		/* u8: 0..7 */
+	/* per profile */
+	NFSMTP_A_STARTTLS,		/* u8: enum nfsmtp_starttls */
+	NFSMTP_A_BANNER,		/* u8: enum nfsmtp_banner */
+	NFSMTP_A_EHLO_MASK,		/* u32: keyword bits to mask */
+	NFSMTP_A_COMMANDS,		/* u8: enum nfsmtp_commands */
+	NFSMTP_A_CMD_LINE_MAX,		/* u16: octets with CRLF, 0 = off */
+	NFSMTP_A_RCPT_MAX,		/* u16: recipients per message, 0 = off */
+	NFSMTP_A_HEADER_LINE_MAX,	/* u16: octets with CRLF, 0 = off */
+	NFSMTP_A_BODY_LINE_MAX,		/* u16: octets with CRLF, 0 = off */
+	NFSMTP_A_ACT_COMMAND,		/* u8 actions: enum nfsmtp_action */
+	NFSMTP_A_ACT_CMD_LINE,
+	NFSMTP_A_ACT_RCPT,
+	NFSMTP_A_ACT_HEADER_LINE,
+	NFSMTP_A_ACT_BODY_LINE,
+	NFSMTP_A_ACT_DUP_HEADER,	/* the dup-headers guard */
+	NFSMTP_A_ACT_SMUGGLING,		/* the smuggling guard */
+	NFSMTP_A_ACT_BARE_NEWLINE,
+	NFSMTP_A_ACT_INJECTION,		/* the starttls-injection guard */
+	/* per namespace */
+	NFSMTP_A_MARK_MASK,		/* u32: ct mark bits that pick the profile */
+	NFSMTP_A_MARK_SHIFT,		/* u8: right shift after masking, 0..31 */
+	/* counters */
+	NFSMTP_A_STATS,			/* nest of u64, type = enum nfsmtp_stat + 1 */
+	/* events */
+	NFSMTP_A_EV_FAMILY,		/* u8: AF_INET or AF_INET6 */
+	NFSMTP_A_EV_SADDR,		/* binary: client address (original tuple) */
+	NFSMTP_A_EV_DADDR,		/* binary: server address */
+	NFSMTP_A_EV_SPORT,		/* u16, host order */
+	NFSMTP_A_EV_DPORT,		/* u16, host order */
+	NFSMTP_A_EV_RULE,		/* u8: enum nfsmtp_rule */
+	NFSMTP_A_EV_ACTION,		/* u8: enum nfsmtp_action taken */
+	NFSMTP_A_EV_DETAIL,		/* string: the verb, keyword or header concerned */
+	NFSMTP_A_EV_DIR,		/* u8: 0 client to server, 1 server to client */
+	__NFSMTP_A_MAX
+};
+#define NFSMTP_A_MAX (__NFSMTP_A_MAX - 1)
+
 #endif /* _UAPI_LINUX_NF_CONNTRACK_SMTP_H */

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Per-network-namespace state of the SMTP helper: the policy (eight
+ * profiles, swapped as a whole under RCU so a packet sees the old or the new
+ * policy, never a mix) and the per-CPU counters.
+ */
+#ifndef _SMTP_NET_H
+#define _SMTP_NET_H
+
+#include <linux/rcupdate.h>
+#include <linux/u64_stats_sync.h>
+#include <net/net_namespace.h>
+#include <linux/nf_conntrack_smtp.h>
+
+struct smtp_profile {
+	u8 starttls;			/* enum nfsmtp_starttls */
+	u8 banner;			/* enum nfsmtp_banner */
+	u8 commands;			/* enum nfsmtp_commands */
+	u8 act[__NFSMTP_RULE_MAX];	/* enum nfsmtp_action per rule */
+	u32 ehlo_mask;			/* bits of enum nfsmtp_kw */
+	u16 cmd_line_max;		/* line limits: octets with CRLF, 0 = off */
+	u16 rcpt_max;
+	u16 header_line_max;
+	u16 body_line_max;
+};
+
+struct smtp_config {
+	struct rcu_head rcu;
+	u32 mark_mask;
+	u8 mark_shift;
+	struct smtp_profile prof[NFSMTP_PROFILES];
+};
+
+struct smtp_stats {
+	u64_stats_t c[__NFSMTP_STAT_MAX];
+	struct u64_stats_sync syncp;
+};
+
+struct smtp_net {
+	struct smtp_stats __percpu *stats;
+	struct smtp_config __rcu *cfg;
+	u64 stats_base[__NFSMTP_STAT_MAX];	/* sums at the last reset */
+};
+
+struct smtp_net *smtp_pernet(const struct net *net);
+void smtp_stats_sum(const struct smtp_net *sn, u64 *sum);
+void smtp_profile_default(struct smtp_profile *p);
+extern const char *const smtp_stat_names[__NFSMTP_STAT_MAX];
+
+int smtp_netlink_init(void);
+void smtp_netlink_exit(void);
+bool smtp_event_wanted(struct net *net);
+void smtp_event_send(struct net *net, const struct nf_conn *ct, u8 dir,
+		     enum nfsmtp_rule rule, enum nfsmtp_action action,
+		     const char *detail);
+
+#endif /* _SMTP_NET_H */

@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Generic netlink control plane of the SMTP helper: policy get/set, counters
+ * get/reset, and the "events" multicast group announcing every action.
+ * All of it is per network namespace (netnsok); changes need CAP_NET_ADMIN
+ * over the namespace's user namespace.
+ */
+#include <linux/kernel.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <net/genetlink.h>
+#include <net/netfilter/nf_conntrack.h>
+
+#include "smtp_net.h"
+
+static struct genl_family smtp_genl_family;
+
+static const struct nla_policy smtp_nl_policy[NFSMTP_A_MAX + 1] = {
+	[NFSMTP_A_PROFILE]		= NLA_POLICY_MAX(NLA_U8, NFSMTP_PROFILES - 1),
+	[NFSMTP_A_STARTTLS]		= NLA_POLICY_MAX(NLA_U8, NFSMTP_STARTTLS_STRIP),
+	[NFSMTP_A_BANNER]		= NLA_POLICY_MAX(NLA_U8, NFSMTP_BANNER_MASK),
+	[NFSMTP_A_EHLO_MASK]		= NLA_POLICY_MASK(NLA_U32, NFSMTP_KW_ALL),
+	[NFSMTP_A_COMMANDS]		= NLA_POLICY_MAX(NLA_U8, NFSMTP_COMMANDS_MAILGUARD),
+	[NFSMTP_A_CMD_LINE_MAX]		= NLA_POLICY_MAX(NLA_U16, NFSMTP_LINE_MAX_LIMIT),
+	[NFSMTP_A_RCPT_MAX]		= { .type = NLA_U16 },
+	[NFSMTP_A_HEADER_LINE_MAX]	= NLA_POLICY_MAX(NLA_U16, NFSMTP_LINE_MAX_LIMIT),
+	[NFSMTP_A_BODY_LINE_MAX]	= NLA_POLICY_MAX(NLA_U16, NFSMTP_LINE_MAX_LIMIT),
+	[NFSMTP_A_ACT_COMMAND]		= NLA_POLICY_MAX(NLA_U8, NFSMTP_ACTION_RESET),
+	[NFSMTP_A_ACT_CMD_LINE]		= NLA_POLICY_MAX(NLA_U8, NFSMTP_ACTION_RESET),
+	[NFSMTP_A_ACT_RCPT]		= NLA_POLICY_MAX(NLA_U8, NFSMTP_ACTION_RESET),
+	[NFSMTP_A_ACT_HEADER_LINE]	= NLA_POLICY_MAX(NLA_U8, NFSMTP_ACTION_RESET),
+	[NFSMTP_A_ACT_BODY_LINE]	= NLA_POLICY_MAX(NLA_U8, NFSMTP_ACTION_RESET),
+	[NFSMTP_A_ACT_DUP_HEADER]	= NLA_POLICY_MAX(NLA_U8, NFSMTP_ACTION_RESET),
+	[NFSMTP_A_ACT_SMUGGLING]	= NLA_POLICY_MAX(NLA_U8, NFSMTP_ACTION_RESET),
+	[NFSMTP_A_ACT_BARE_NEWLINE]	= NLA_POLICY_MAX(NLA_U8, NFSMTP_ACTION_RESET),
+	[NFSMTP_A_ACT_INJECTION]	= NLA_POLICY_MAX(NLA_U8, NFSMTP_ACTION_RESET),
+	[NFSMTP_A_MARK_MASK]		= { .type = NLA_U32 },
+	[NFSMTP_A_MARK_SHIFT]		= NLA_POLICY_MAX(NLA_U8, 31),
+};
+
+#define ACT(x)		(1U << NFSMTP_ACTION_##x)
+#define ACTS_LIMIT	(ACT(LOG) | ACT(DROP) | ACT(RESET))
+#define ACTS_REWRITE	(ACTS_LIMIT | ACT(MASK))
+#define ACTS_GUARD	(ACTS_LIMIT | ACT(OFF))
+
+/* Per action attribute: the rule it sets and the actions that make sense. */
+static const struct {
+	u8 rule;
+	u8 allowed;	/* bits of enum nfsmtp_action */
+} smtp_act_attrs[NFSMTP_A_MAX + 1] = {
+	[NFSMTP_A_ACT_COMMAND]	    = { NFSMTP_RULE_COMMAND, ACTS_REWRITE },
+	[NFSMTP_A_ACT_CMD_LINE]	    = { NFSMTP_RULE_CMD_LINE, ACTS_REWRITE },
+	[NFSMTP_A_ACT_RCPT]	    = { NFSMTP_RULE_RCPT, ACTS_REWRITE },
+	[NFSMTP_A_ACT_HEADER_LINE]  = { NFSMTP_RULE_HEADER_LINE, ACTS_LIMIT },
+	[NFSMTP_A_ACT_BODY_LINE]    = { NFSMTP_RULE_BODY_LINE, ACTS_LIMIT },
+	[NFSMTP_A_ACT_DUP_HEADER]   = { NFSMTP_RULE_DUP_HEADER, ACTS_GUARD | ACT(MASK) },
+	[NFSMTP_A_ACT_SMUGGLING]    = { NFSMTP_RULE_SMUGGLING, ACTS_GUARD },
+	[NFSMTP_A_ACT_BARE_NEWLINE] = { NFSMTP_RULE_BARE_NEWLINE, ACTS_GUARD },
+	[NFSMTP_A_ACT_INJECTION]    = { NFSMTP_RULE_INJECTION, ACTS_GUARD },
+};
+
+/* 6.1 has no formatted extack messages: one fixed text per action */
+static void act_error(struct netlink_ext_ack *extack, const struct nlattr *attr,
+		      u8 action)
+{
+	switch (action) {
+	case NFSMTP_ACTION_OFF:
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "action off does not apply to this rule: set its limit or command set instead");
+		break;
+	case NFSMTP_ACTION_MASK:
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "action mask does not apply to this rule: nothing to rewrite");
+		break;
+	default:
+		NL_SET_ERR_MSG_ATTR(extack, attr, "action does not apply to this rule");
+	}
+}
+
+/* The transparent default: nothing is rewritten or dropped. */
+void smtp_profile_default(struct smtp_profile *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->starttls = NFSMTP_STARTTLS_ALLOW;
+	p->banner = NFSMTP_BANNER_KEEP;
+	p->commands = NFSMTP_COMMANDS_ALL;
+	p->act[NFSMTP_RULE_COMMAND] = NFSMTP_ACTION_MASK;
+	p->act[NFSMTP_RULE_CMD_LINE] = NFSMTP_ACTION_RESET;
+	p->act[NFSMTP_RULE_RCPT] = NFSMTP_ACTION_MASK;
+	p->act[NFSMTP_RULE_HEADER_LINE] = NFSMTP_ACTION_RESET;
+	p->act[NFSMTP_RULE_BODY_LINE] = NFSMTP_ACTION_LOG;
+	p->act[NFSMTP_RULE_DUP_HEADER] = NFSMTP_ACTION_OFF;
+	p->act[NFSMTP_RULE_SMUGGLING] = NFSMTP_ACTION_OFF;
+	p->act[NFSMTP_RULE_BARE_NEWLINE] = NFSMTP_ACTION_OFF;
+	/* pipelined plaintext after STARTTLS is an attack (CVE-2011-0411) */
+	p->act[NFSMTP_RULE_INJECTION] = NFSMTP_ACTION_RESET;
+}
+
+/* Serialises policy writers (control plane only; packets use RCU). */
+static DEFINE_MUTEX(smtp_cfg_mutex);
+
+static struct smtp_config *cfg_locked(struct smtp_net *sn)
+{
+	return rcu_dereference_protected(sn->cfg, lockdep_is_held(&smtp_cfg_mutex));
+}
+
+/* ---- policy ------------------------------------------------------------- */
+
+static int put_profile(struct sk_buff *skb, const struct smtp_config *cfg,
+		       unsigned int n)
+{
+	const struct smtp_profile *p = &cfg->prof[n];
+	unsigned int a;
+
+	if (nla_put_u8(skb, NFSMTP_A_PROFILE, n) ||
+	    nla_put_u8(skb, NFSMTP_A_STARTTLS, p->starttls) ||
+	    nla_put_u8(skb, NFSMTP_A_BANNER, p->banner) ||
+	    nla_put_u32(skb, NFSMTP_A_EHLO_MASK, p->ehlo_mask) ||
+	    nla_put_u8(skb, NFSMTP_A_COMMANDS, p->commands) ||
+	    nla_put_u16(skb, NFSMTP_A_CMD_LINE_MAX, p->cmd_line_max) ||
+	    nla_put_u16(skb, NFSMTP_A_RCPT_MAX, p->rcpt_max) ||
+	    nla_put_u16(skb, NFSMTP_A_HEADER_LINE_MAX, p->header_line_max) ||
+	    nla_put_u16(skb, NFSMTP_A_BODY_LINE_MAX, p->body_line_max) ||
+	    nla_put_u32(skb, NFSMTP_A_MARK_MASK, cfg->mark_mask) ||
+	    nla_put_u8(skb, NFSMTP_A_MARK_SHIFT, cfg->mark_shift))
+		return -EMSGSIZE;
+	for (a = 0; a <= NFSMTP_A_MAX; a++)
+		if (smtp_act_attrs[a].allowed &&
+		    nla_put_u8(skb, a, p->act[smtp_act_attrs[a].rule]))
+			return -EMSGSIZE;
+	return 0;
+}
+
+static int fill_policy(struct sk_buff *skb, u32 portid, u32 seq, int flags,
+		       const struct smtp_config *cfg, unsigned int n)
+{
+	void *hdr = genlmsg_put(skb, portid, seq, &smtp_genl_family, flags,
+				NFSMTP_CMD_POLICY_GET);
+
+	if (!hdr)
+		return -EMSGSIZE;
+	if (put_profile(skb, cfg, n)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+static int smtp_nl_policy_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct smtp_net *sn = smtp_pernet(genl_info_net(info));
+	unsigned int n = 0;
+	struct sk_buff *msg;
+	int ret;
+
+	if (info->attrs[NFSMTP_A_PROFILE])
+		n = nla_get_u8(info->attrs[NFSMTP_A_PROFILE]);
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	mutex_lock(&smtp_cfg_mutex);
+	ret = fill_policy(msg, info->snd_portid, info->snd_seq, 0,
+			  cfg_locked(sn), n);
+	mutex_unlock(&smtp_cfg_mutex);
+	if (ret) {
+		nlmsg_free(msg);
+		return ret;
+	}
+	return genlmsg_reply(msg, info);
+}
+
+static int smtp_nl_policy_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct smtp_net *sn = smtp_pernet(sock_net(skb->sk));
+	const struct smtp_config *cfg;
+	unsigned int n;
+
+	rcu_read_lock();
+	cfg = rcu_dereference(sn->cfg);
+	for (n = cb->args[0]; n < NFSMTP_PROFILES; n++)
+		if (fill_policy(skb, NETLINK_CB(cb->skb).portid,
+				cb->nlh->nlmsg_seq, NLM_F_MULTI, cfg, n))
+			break;
+	rcu_read_unlock();
+	cb->args[0] = n;
+	return skb->len;
+}
+
+static int smtp_nl_policy_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct smtp_net *sn = smtp_pernet(genl_info_net(info));
+	struct nlattr **tb = info->attrs;
+	struct smtp_config *old, *cfg;
+	struct smtp_profile *p;
+	unsigned int a, n = 0;
+
+	if (tb[NFSMTP_A_PROFILE])
+		n = nla_get_u8(tb[NFSMTP_A_PROFILE]);
+
+	/* check every action before changing anything */
+	for (a = 0; a <= NFSMTP_A_MAX; a++) {
+		u8 v;
+
+		if (!tb[a] || !smtp_act_attrs[a].allowed)
+			continue;
+		v = nla_get_u8(tb[a]);
+		if (!(smtp_act_attrs[a].allowed & (1U << v))) {
+			act_error(info->extack, tb[a], v);
+			return -EINVAL;
+		}
+	}
+
+	mutex_lock(&smtp_cfg_mutex);
+	old = cfg_locked(sn);
+	cfg = kmemdup(old, sizeof(*old), GFP_KERNEL);
+	if (!cfg) {
+		mutex_unlock(&smtp_cfg_mutex);
+		return -ENOMEM;
+	}
+	p = &cfg->prof[n];
+	if (tb[NFSMTP_A_STARTTLS])
+		p->starttls = nla_get_u8(tb[NFSMTP_A_STARTTLS]);
+	if (tb[NFSMTP_A_BANNER])
+		p->banner = nla_get_u8(tb[NFSMTP_A_BANNER]);
+	if (tb[NFSMTP_A_EHLO_MASK])
+		p->ehlo_mask = nla_get_u32(tb[NFSMTP_A_EHLO_MASK]);
+	if (tb[NFSMTP_A_COMMANDS])
+		p->commands = nla_get_u8(tb[NFSMTP_A_COMMANDS]);
+	if (tb[NFSMTP_A_CMD_LINE_MAX])
+		p->cmd_line_max = nla_get_u16(tb[NFSMTP_A_CMD_LINE_MAX]);
+	if (tb[NFSMTP_A_RCPT_MAX])
+		p->rcpt_max = nla_get_u16(tb[NFSMTP_A_RCPT_MAX]);
+	if (tb[NFSMTP_A_HEADER_LINE_MAX])
+		p->header_line_max = nla_get_u16(tb[NFSMTP_A_HEADER_LINE_MAX]);
+	if (tb[NFSMTP_A_BODY_LINE_MAX])
+		p->body_line_max = nla_get_u16(tb[NFSMTP_A_BODY_LINE_MAX]);
+	for (a = 0; a <= NFSMTP_A_MAX; a++)
+		if (tb[a] && smtp_act_attrs[a].allowed)
+			p->act[smtp_act_attrs[a].rule] = nla_get_u8(tb[a]);
+	if (tb[NFSMTP_A_MARK_MASK])
+		cfg->mark_mask = nla_get_u32(tb[NFSMTP_A_MARK_MASK]);
+	if (tb[NFSMTP_A_MARK_SHIFT])
+		cfg->mark_shift = nla_get_u8(tb[NFSMTP_A_MARK_SHIFT]);
+
+	/* packets see the old or the new policy as a whole */
+	rcu_assign_pointer(sn->cfg, cfg);
+	mutex_unlock(&smtp_cfg_mutex);
+	kfree_rcu(old, rcu);
+	return 0;
+}
+
+/* ---- counters ----------------------------------------------------------- */
+
+static int smtp_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct smtp_net *sn = smtp_pernet(genl_info_net(info));
+	u64 sum[__NFSMTP_STAT_MAX];
+	struct sk_buff *msg;
+	struct nlattr *nest;
+	void *hdr;
+	int i;
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &smtp_genl_family, 0,
+				NFSMTP_CMD_STATS_GET);
+	if (!hdr)
+		goto nospace;
+	smtp_stats_sum(sn, sum);
+	nest = nla_nest_start(msg, NFSMTP_A_STATS);
+	if (!nest)
+		goto nospace;
+	for (i = 0; i < __NFSMTP_STAT_MAX; i++)
+		if (nla_put_u64_64bit(msg, i + 1, sum[i] - sn->stats_base[i],
+				      NFSMTP_A_PAD))
+			goto nospace;
+	nla_nest_end(msg, nest);
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+nospace:
+	nlmsg_free(msg);
+	return -EMSGSIZE;
+}
+
+static int smtp_nl_stats_reset(struct sk_buff *skb, struct genl_info *info)
+{
+	struct smtp_net *sn = smtp_pernet(genl_info_net(info));
+
+	/* remember the sums instead of racing the per-CPU writers */
+	smtp_stats_sum(sn, sn->stats_base);
+	return 0;
+}
+
+/* ---- events ------------------------------------------------------------- */
+
+static const struct genl_multicast_group smtp_mcgrps[] = {
+	{ .name = NFSMTP_MCGRP_EVENTS, },
+};
+
+bool smtp_event_wanted(struct net *net)
+{
+	return genl_has_listeners(&smtp_genl_family, net, 0);
+}
+
+void smtp_event_send(struct net *net, const struct nf_conn *ct, u8 dir,
+		     enum nfsmtp_rule rule, enum nfsmtp_action action,
+		     const char *detail)
+{
+	const struct nf_conntrack_tuple *t = &ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
+	u8 family = nf_ct_l3num(ct);
+	int alen = family == AF_INET ? 4 : 16;
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!smtp_event_wanted(net))
+		return;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_ATOMIC);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &smtp_genl_family, 0, NFSMTP_CMD_EVENT);
+	if (!hdr ||
+	    nla_put_u8(msg, NFSMTP_A_EV_FAMILY, family) ||
+	    nla_put(msg, NFSMTP_A_EV_SADDR, alen, &t->src.u3) ||
+	    nla_put(msg, NFSMTP_A_EV_DADDR, alen, &t->dst.u3) ||
+	    nla_put_u16(msg, NFSMTP_A_EV_SPORT, ntohs(t->src.u.tcp.port)) ||
+	    nla_put_u16(msg, NFSMTP_A_EV_DPORT, ntohs(t->dst.u.tcp.port)) ||
+	    nla_put_u8(msg, NFSMTP_A_EV_RULE, rule) ||
+	    nla_put_u8(msg, NFSMTP_A_EV_ACTION, action) ||
+	    nla_put_u8(msg, NFSMTP_A_EV_DIR, dir) ||
+	    (detail && nla_put_string(msg, NFSMTP_A_EV_DETAIL, detail))) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast_netns(&smtp_genl_family, net, msg, 0, 0, GFP_ATOMIC);
+}
+
+/* ---- family ------------------------------------------------------------- */
+
+static const struct genl_small_ops smtp_genl_ops[] = {
+	{
+		.cmd = NFSMTP_CMD_POLICY_GET,
+		.doit = smtp_nl_policy_get,
+		.dumpit = smtp_nl_policy_dump,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = NFSMTP_CMD_POLICY_SET,
+		.doit = smtp_nl_policy_set,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = NFSMTP_CMD_STATS_GET,
+		.doit = smtp_nl_stats_get,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = NFSMTP_CMD_STATS_RESET,
+		.doit = smtp_nl_stats_reset,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+};
+
+static struct genl_family smtp_genl_family __ro_after_init = {
+	.name = NFSMTP_GENL_NAME,
+	.version = NFSMTP_GENL_VERSION,
+	.maxattr = NFSMTP_A_MAX,
+	.policy = smtp_nl_policy,
+	.netnsok = true,
+	.module = THIS_MODULE,
+	.small_ops = smtp_genl_ops,
+	.n_small_ops = ARRAY_SIZE(smtp_genl_ops),
+	.mcgrps = smtp_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(smtp_mcgrps),
+};
+
+int smtp_netlink_init(void)
+{
+	return genl_register_family(&smtp_genl_family);
+}
+
+void smtp_netlink_exit(void)
+{
+	genl_unregister_family(&smtp_genl_family);
+}
+
+MODULE_ALIAS_GENL_FAMILY(NFSMTP_GENL_NAME);

@@ -1,0 +1,64 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# make check: everything CI runs, as KTAP test points, ending with one line
+# "N passed, N failed".  Static checks and userspace tests run on the host;
+# the selftests run in one boot of the Debian kernel under qemu.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+build=$top/build
+mkdir -p "$build"
+log=$build/check.log
+: >"$log"
+
+"$top/scripts/install-deps.sh" || { echo "dependency install failed"; exit 1; }
+
+n=0
+point() {	# point STATUS DESCRIPTION: one top-level test point
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $n - $2" | tee -a "$log"
+	else
+		echo "not ok $n - $2" | tee -a "$log"
+	fi
+}
+
+# run DESCRIPTION CMD...: a step whose output goes to build/<n>.log, shown on failure
+run() {
+	local what=$1 out
+	shift
+	out=$build/step-$((n + 1)).log
+	"$@" >"$out" 2>&1
+	local rc=$?
+	point $rc "$what"
+	[ $rc = 0 ] || sed 's/^/# /' "$out" | tail -40
+	return $rc
+}
+
+echo "TAP version 13"
+run "module builds warning-free with W=1 -Werror" make -s module
+run "module is sparse-clean (make C=2)" make -s sparse
+run "kernel sources are checkpatch --strict clean" make -s checkpatch
+run "userspace builds with -Wall -Wextra -Werror" make -s userspace
+
+# parser unit tests: their own KTAP points count
+echo "# parser unit tests"
+make -s unit 2>&1 | tee "$build/unit.log" | grep -E '^(not )?ok |^# (FAILED|PASSED)|^# [^ ]*:[0-9]+:' | sed 's/^/# /'
+if grep -q '^# fuzz' Makefile 2>/dev/null || [ -f userspace/fuzz/fuzz_parser.c ]; then
+	run "parser fuzzer: ${FUZZ_SECONDS:-60} s without a finding" \
+		make -s fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
+fi
+
+# kernel selftests, one VM boot
+echo "# kernel selftests (VM)"
+make -s vm-check 2>&1 | tee "$build/vm.log" | sed 's/^/# /'
+vm_rc=${PIPESTATUS[0]}
+point "$vm_rc" "VM run: selftests exit 0 and the guest kernel log is clean"
+
+echo "# summary"
+summary=$("$top/scripts/ktap-summary.sh" "$log" "$build/unit.log" "$build/vm.log")
+echo "$summary"
+case $summary in
+*" 0 failed") exit 0 ;;
+*) exit 1 ;;
+esac

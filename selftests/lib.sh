@@ -1,0 +1,214 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Shared setup for the nf_conntrack_smtp selftests, in the style of the
+# kernel's net/lib.sh and ktap_helpers.sh (which 6.1 does not have yet):
+# namespaces with random suffixes, busywait, KTAP test points, and the
+# client - gw - server topology every test uses.
+#
+# Exit codes: 0 pass, 1 fail, 4 skip (kselftest's).
+
+ksft_pass=0
+ksft_fail=1
+ksft_skip=4
+
+KTAP_CNT_PASS=0
+KTAP_CNT_FAIL=0
+KTAP_CNT_SKIP=0
+KTAP_TESTNO=0
+
+NS_LIST=()
+
+# Where the module, the tool and the helpers are: the checkout, set by the
+# guest runner; default: two levels up from an installed test.
+: "${NFSMTP_TOP:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}"
+NFSMTP_KO=${NFSMTP_KO:-$NFSMTP_TOP/nf_conntrack_smtp.ko}
+PY=/usr/bin/python3
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+ktap_print_header() { echo "TAP version 13"; }
+ktap_set_plan() { echo "1..$1"; }
+
+ktap_test_pass() {
+	KTAP_TESTNO=$((KTAP_TESTNO + 1))
+	KTAP_CNT_PASS=$((KTAP_CNT_PASS + 1))
+	echo "ok $KTAP_TESTNO - $*"
+}
+
+ktap_test_fail() {
+	KTAP_TESTNO=$((KTAP_TESTNO + 1))
+	KTAP_CNT_FAIL=$((KTAP_CNT_FAIL + 1))
+	echo "not ok $KTAP_TESTNO - $*"
+}
+
+ktap_test_skip() {
+	KTAP_TESTNO=$((KTAP_TESTNO + 1))
+	KTAP_CNT_SKIP=$((KTAP_CNT_SKIP + 1))
+	echo "ok $KTAP_TESTNO - $* # SKIP"
+}
+
+# check "description" command...: one test point from a command's status
+check() {
+	local what=$1
+	shift
+	if "$@"; then
+		ktap_test_pass "$what"
+	else
+		ktap_test_fail "$what"
+	fi
+}
+
+ktap_finished() {
+	echo "# $KTAP_CNT_PASS passed, $KTAP_CNT_FAIL failed, $KTAP_CNT_SKIP skipped"
+	if [ "$KTAP_CNT_FAIL" -gt 0 ]; then
+		exit $ksft_fail
+	fi
+	exit $ksft_pass
+}
+
+log() { echo "# $*"; }
+
+# setup_ns VAR...: create namespaces named VAR-XXXXXX, loopback up
+setup_ns() {
+	local var name
+	for var in "$@"; do
+		name="$var-$(mktemp -u XXXXXX)"
+		ip netns add "$name" || return 1
+		ip -n "$name" link set lo up
+		ip netns exec "$name" sysctl -qw net.ipv6.conf.all.accept_dad=0
+		ip netns exec "$name" sysctl -qw net.ipv6.conf.default.accept_dad=0
+		NS_LIST+=("$name")
+		eval "$var=$name"
+	done
+}
+
+cleanup_all_ns() {
+	local ns
+	for ns in "${NS_LIST[@]}"; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+	NS_LIST=()
+}
+
+# busywait TIMEOUT_MS cmd...: retry until cmd succeeds
+busywait() {
+	local timeout=$1 start now
+	shift
+	start=$(date +%s%3N)
+	while true; do
+		"$@" && return 0
+		now=$(date +%s%3N)
+		[ $((now - start)) -gt "$timeout" ] && return 1
+		sleep 0.1
+	done
+}
+
+# Addresses: documentation ranges only (RFC 5737, RFC 3849).
+C4=192.0.2.2   GC4=192.0.2.1
+S4=198.51.100.2 GS4=198.51.100.1
+C6=2001:db8:1::2 GC6=2001:db8:1::1
+S6=2001:db8:2::2 GS6=2001:db8:2::1
+
+# topo_setup: client - gw - server, v4 and v6, forwarding in gw, no helper yet
+topo_setup() {
+	setup_ns client gw server || return 1
+	ip link add veth0 netns "$client" type veth peer name cveth netns "$gw"
+	ip link add veth0 netns "$server" type veth peer name sveth netns "$gw"
+	ip -n "$client" addr add $C4/24 dev veth0
+	ip -n "$client" addr add $C6/64 dev veth0 nodad
+	ip -n "$server" addr add $S4/24 dev veth0
+	ip -n "$server" addr add $S6/64 dev veth0 nodad
+	ip -n "$gw" addr add $GC4/24 dev cveth
+	ip -n "$gw" addr add $GC6/64 dev cveth nodad
+	ip -n "$gw" addr add $GS4/24 dev sveth
+	ip -n "$gw" addr add $GS6/64 dev sveth nodad
+	local ns
+	for ns in "$client" "$server"; do
+		ip -n "$ns" link set veth0 up
+	done
+	ip -n "$gw" link set cveth up
+	ip -n "$gw" link set sveth up
+	ip -n "$client" route add default via $GC4
+	ip -n "$client" -6 route add default via $GC6
+	ip -n "$server" route add default via $GS4
+	ip -n "$server" -6 route add default via $GS6
+	ip netns exec "$gw" sysctl -qw net.ipv4.ip_forward=1
+	ip netns exec "$gw" sysctl -qw net.ipv6.conf.all.forwarding=1
+	busywait 5000 ip netns exec "$client" ping -c1 -W1 -q $S4 >/dev/null &&
+		busywait 5000 ip netns exec "$client" ping -6 -c1 -W1 -q $S6 >/dev/null
+}
+
+# gw_nft_helper: attach the helper in gw with an nft ct helper object
+gw_nft_helper() {
+	ip netns exec "$gw" nft -f - <<-'NFT'
+	table inet smtp_raw {
+		ct helper smtp {
+			type "smtp" protocol tcp;
+		}
+		chain pre {
+			type filter hook prerouting priority 0; policy accept;
+			tcp dport 25 ct helper set "smtp"
+		}
+	}
+	NFT
+}
+
+gw_nft_helper_del() {
+	ip netns exec "$gw" nft delete table inet smtp_raw
+}
+
+# gw_iptables_helper: the same with iptables/ip6tables CT targets
+gw_iptables_helper() {
+	ip netns exec "$gw" iptables -t raw -A PREROUTING -p tcp --dport 25 -j CT --helper smtp &&
+		ip netns exec "$gw" ip6tables -t raw -A PREROUTING -p tcp --dport 25 -j CT --helper smtp
+}
+
+gw_iptables_helper_del() {
+	ip netns exec "$gw" iptables -t raw -F PREROUTING
+	ip netns exec "$gw" ip6tables -t raw -F PREROUTING
+}
+
+# load_module: conntrack core, then ours from the checkout
+load_module() {
+	modprobe nf_conntrack || return 1
+	modprobe nft_ct 2>/dev/null
+	if ! grep -q '^nf_conntrack_smtp ' /proc/modules; then
+		insmod "$NFSMTP_KO" "$@" || return 1
+	fi
+}
+
+unload_module() {
+	if grep -q '^nf_conntrack_smtp ' /proc/modules; then
+		rmmod nf_conntrack_smtp
+	fi
+}
+
+# sink_start NS ADDR DIR [args]: the python SMTP sink, storing messages in DIR
+sink_start() {
+	local ns=$1 addr=$2 dir=$3
+	shift 3
+	mkdir -p "$dir"
+	ip netns exec "$ns" $PY "$HERE/smtp_sink.py" --listen "$addr" --port 25 \
+		--maildir "$dir" "$@" >"$dir.log" 2>&1 &
+	busywait 10000 port_listening "$ns" 25
+}
+
+port_listening() {
+	ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q LISTEN
+}
+
+# stat NS NAME: one helper counter of a namespace
+stat() {
+	ip netns exec "$1" awk -v k="$2" '$1 == k { print $2 }' /proc/net/nf_conntrack_smtp
+}
+
+# ct_has_helper NS: conntrack shows an SMTP entry with helper=smtp
+ct_has_helper() {
+	local ns=$1 family=$2
+	ip netns exec "$ns" conntrack -L -f "$family" -p tcp --dport 25 2>/dev/null |
+		grep -q 'helper=smtp'
+}
+
+# Guest kernel log check points: the VM runner checks the whole log at the
+# end; these let a test attribute a warning to itself.
+dmesg_mark() { echo "nfsmtp-test: $*" > /dev/kmsg; }
