@@ -40,7 +40,7 @@ enum {
 #define CF_STLS_PEND	0x01	/* STARTTLS sent, reply not yet seen */
 #define CF_DATA_PEND	0x02	/* DATA sent, reply not yet seen */
 #define CF_PIPED	0x04	/* client bytes arrived while one of those was pending */
-#define CF_SPLIT	0x04	/* BDAT content: the header name began before a BDAT command */
+#define CF_SPLIT	0x04	/* BDAT content: a header name or CR began before a BDAT command */
 #define CF_AUTH_CONT	0x08	/* the next line answers a 334 */
 #define CF_LAST		0x10	/* BDAT: LAST given */
 #define CF_BAD		0x20	/* BDAT: syntax error in the command */
@@ -169,38 +169,83 @@ static inline u64 zero_bytes(u64 v)
 	return (v - ONES) & ~v & HIGHS;
 }
 
-/* First CR, LF or NUL in [p, end), or end: a word at a time, as the kernel has no SIMD here. */
+/* Bytes below 14, CR, LF and NUL among them: a cheap filter. */
+static inline u64 low_bytes(u64 v)
+{
+	return (v - ONES * 14) & ~v & HIGHS;
+}
+
+/* CR, LF and NUL bytes; the lowest flagged byte is exact: borrows only run upwards */
+static inline u64 ctl_bytes(u64 v)
+{
+	return zero_bytes(v) | zero_bytes(v ^ (ONES * '\r')) |
+	       zero_bytes(v ^ (ONES * '\n'));
+}
+
+static inline bool is_ctl(u8 c)
+{
+	return c == '\r' || c == '\n' || c == '\0';
+}
+
+/*
+ * First CR, LF or NUL in [p, end), or end: a word at a time, as the kernel
+ * has no SIMD here.  Unaligned loads, 16 bytes a round through a cheap
+ * filter; in a flagged word, the first byte below 14 is nearly always the
+ * CR sought, else (a TAB, say) the exact test decides.
+ */
 static const u8 *scan_ctl(const u8 *p, const u8 *end)
 {
-	while (p < end && ((unsigned long)p & 7)) {
-		if (*p == '\r' || *p == '\n' || *p == '\0')
-			return p;
-		p++;
-	}
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	while (end - p >= 16) {
-		u64 a, b, ta, tb;
+		u64 a, b, t;
+		const u8 *q;
 
 		__builtin_memcpy(&a, p, 8);
 		__builtin_memcpy(&b, p + 8, 8);
-		ta = zero_bytes(a) | zero_bytes(a ^ (ONES * '\r')) |
-		     zero_bytes(a ^ (ONES * '\n'));
-		tb = zero_bytes(b) | zero_bytes(b ^ (ONES * '\r')) |
-		     zero_bytes(b ^ (ONES * '\n'));
-		if (ta | tb) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-			/* the lowest flagged byte is exact: borrows only run upwards */
-			if (ta)
-				return p + (__builtin_ctzll(ta) >> 3);
-			return p + 8 + (__builtin_ctzll(tb) >> 3);
-#else
-			break;
-#endif
+		if (likely(!((((a - ONES * 14) & ~a) | ((b - ONES * 14) & ~b)) & HIGHS))) {
+			p += 16;
+			continue;
+		}
+		t = low_bytes(a);
+		if (t) {
+			q = p + (__builtin_ctzll(t) >> 3);
+			if (is_ctl(*q))
+				return q;
+			t = ctl_bytes(a);
+			if (t)
+				return p + (__builtin_ctzll(t) >> 3);
+		}
+		t = low_bytes(b);
+		if (t) {
+			q = p + 8 + (__builtin_ctzll(t) >> 3);
+			if (is_ctl(*q))
+				return q;
+			t = ctl_bytes(b);
+			if (t)
+				return p + 8 + (__builtin_ctzll(t) >> 3);
 		}
 		p += 16;
 	}
-	while (p < end && *p != '\r' && *p != '\n' && *p != '\0')
+	if (end - p >= 8) {
+		u64 a, t;
+
+		__builtin_memcpy(&a, p, 8);
+		t = ctl_bytes(a);
+		if (t)
+			return p + (__builtin_ctzll(t) >> 3);
+		p += 8;
+	}
+#endif
+	while (p < end && !is_ctl(*p))
 		p++;
 	return p;
+}
+
+/* A byte that has a meaning at the start of a message text line */
+static inline bool line_start_special(u8 c)
+{
+	return c <= '.' && ((1ULL << c) & ((1ULL << '.') | (1ULL << '\r') |
+					  (1ULL << '\n') | 1ULL));
 }
 
 static const u8 *scan_lf(const u8 *p, const u8 *end)
@@ -393,16 +438,21 @@ static u16 line_limit(u16 configured, u16 rfc)
 	return configured ? configured : rfc;
 }
 
+/* the longest line content within limit; the counter saturates: longer limits act as its maximum */
+static inline u32 count_max(u16 limit)
+{
+	u32 max = limit > 2 ? limit - 2u : 0;	/* limits count the CRLF */
+
+	return max < SMTP_LINE_COUNTER_MAX ? max : SMTP_LINE_COUNTER_MAX - 1;
+}
+
 /* count one more content byte of a client line; report crossing the limit */
 static int c_count(struct run *r, s32 i, u32 add, u16 limit, u8 anom)
 {
 	struct smtp_parser *p = r->p;
 	u32 old = p->c_len, len = old + add;
-	u32 max = limit > 2 ? limit - 2u : 0;	/* limits count the CRLF */
+	u32 max = count_max(limit);
 
-	/* the counter saturates: longer limits act as its maximum */
-	if (max >= SMTP_LINE_COUNTER_MAX)
-		max = SMTP_LINE_COUNTER_MAX - 1;
 	p->c_len = len > SMTP_LINE_COUNTER_MAX ? SMTP_LINE_COUNTER_MAX : len;
 	/* span: the line up to its first byte over the limit, however fed */
 	if (old <= max && len > max)
@@ -565,7 +615,7 @@ static int bdat_line_done(struct run *r, s32 i)
 	}
 	p->c_mode = CM_BDAT;
 	p->c_flags = last ? CF_LAST : 0;
-	if (p->c_ls == HL_NAME || p->c_ls == HL_WSP)
+	if (p->c_ls == HL_NAME || p->c_ls == HL_WSP || p->c_ls == BL_CR)
 		p->c_flags |= CF_SPLIT;
 	if (p->c_txn & TX_HDR)
 		p->c_len = 0;	/* a header line's length restarts after a chunk break */
@@ -795,8 +845,12 @@ static size_t parse_client(struct run *r, const u8 *buf, size_t n)
 					break;
 				case BL_CR:
 					if (c == '\n') {
+						/* a CR before the BDAT command is not at i - 1 */
+						bool split = p->c_flags & CF_SPLIT;
+
 						p->c_txn &= ~TX_HDR;
-						ret = emit(r, SMTP_EV_HEADERS_END, 0, 0, 0, 0, 0, i - 1, 2, 0);
+						ret = emit(r, SMTP_EV_HEADERS_END, 0, 0, 0, 0, 0,
+							   split ? i : i - 1, split ? 1 : 2, 0);
 					} else {
 						p->c_ls = BL_TEXT;
 						p->c_len = 2;
@@ -942,20 +996,52 @@ static size_t parse_client(struct run *r, const u8 *buf, size_t n)
 		/* CM_DATA */
 		switch (p->c_ls) {
 		case DL_TEXT: {
-			const u8 *q = scan_ctl(buf + i, buf + n);
-			size_t adv = q - (buf + i);
+			bool hdr = p->c_txn & TX_HDR;
+			u16 limit = hdr ? max_hdr : max_text;
+			u32 max = count_max(limit), len = p->c_len;
+			size_t j;
 
-			if (adv) {
-				ret = c_count(r, i, adv, (p->c_txn & TX_HDR) ? max_hdr : max_text,
-					      (p->c_txn & TX_HDR) ? SMTP_ANOM_HEADER_TOO_LONG :
-					      SMTP_ANOM_TEXT_TOO_LONG);
-				i += adv;
-				if (ret == SMTP_STOP)
-					return i;
-				if (i == n)
-					return n;
+			for (;;) {
+				const u8 *q = scan_ctl(buf + i, buf + n);
+				size_t adv = q - (buf + i);
+
+				if (adv) {
+					if (len + adv <= max) {
+						len += adv;	/* what c_count would do */
+					} else {
+						p->c_len = len;
+						ret = c_count(r, i, adv, limit, hdr ?
+							      SMTP_ANOM_HEADER_TOO_LONG :
+							      SMTP_ANOM_TEXT_TOO_LONG);
+						if (ret == SMTP_STOP)
+							return i + adv;
+						len = p->c_len;
+					}
+					i += adv;
+					if (i == n) {
+						p->c_len = len;
+						return n;
+					}
+					c = buf[i];
+				}
+				/*
+				 * Body fast path: CRLF, maybe empty lines, and a byte that
+				 * means nothing at a line start is the next text line, as
+				 * DL_CR and DL_START_CRLF would find: scan on.
+				 */
+				if (c != '\r' || hdr)
+					break;
+				j = i;
+				while (n - j >= 4 && buf[j + 1] == '\n' && buf[j + 2] == '\r')
+					j += 2;
+				if (n - j < 3 || buf[j + 1] != '\n' ||
+				    line_start_special(buf[j + 2]))
+					break;
+				len = 0;
+				i = j + 2;
 				c = buf[i];
 			}
+			p->c_len = len;
 			if (c == '\r') {
 				p->c_ls = DL_CR;
 			} else if (c == '\n') {
@@ -1382,6 +1468,8 @@ static size_t parse_server(struct run *r, const u8 *buf, size_t n)
 				continue;	/* the delimiter is text */
 			}
 			p->s_tok = tok_step(kw_words, ARRAY_LEN(kw_words), p->s_tok, c);
+			if (c == '\0')	/* as in any other reply text */
+				ret = anomaly(r, SMTP_DIR_SERVER, SMTP_ANOM_NUL, i, 1);
 		} else {
 			ret = reply_byte(r, i, c);
 		}

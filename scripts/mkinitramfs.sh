@@ -30,8 +30,11 @@ key=$({ cat "$0"; echo "$kver $(realpath "$moddir")"; stat -Lc '%s %Y' "$moddir/
 	sha256sum | cut -c1-16)
 cached=$cache/$kver-$key.cpio.gz
 
-if [ ! -s "$cached" ]; then
+if [ -s "$cached" ]; then
+	touch "$cached" # in use: keep it from the pruning below
+else
 	mkdir -p "$cache"
+	find "$cache" -maxdepth 1 -name '*.cpio.gz' -mtime +7 -delete # unused for a week
 	work=$(mktemp -d "$cache/.build.XXXXXX")
 	trap 'rm -rf "$work"' EXIT
 	root=$work/root
@@ -129,9 +132,10 @@ EOF
 BB=/run/nfsmtp/busybox
 . /run/nfsmtp/vm.conf
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-mkdir -p /dev/pts /dev/shm /dev/mqueue
+$BB mkdir -p /dev/pts /dev/shm /dev/mqueue
 $BB mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts /dev/pts
 $BB mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm
+$BB mount -t mqueue mqueue /dev/mqueue
 $BB mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 # devtmpfs lacks these; bash process substitution needs /dev/fd.
 $BB ln -sf /proc/self/fd /dev/fd
@@ -170,8 +174,13 @@ if alive; then
 	$BB kill -KILL -1
 fi
 
+# Debug kernels: let kmemleak look now (it only reports objects older than
+# 5 s); its "suspected memory leaks" line lands in dmesg, details follow it.
+kml=/sys/kernel/debug/kmemleak
+[ -w $kml ] && echo scan >$kml
 echo "@@NFSMTP-$TOKEN-DMESG@@" >&3
 $BB dmesg >&3
+[ -r $kml ] && $BB cat $kml >&3
 echo "@@NFSMTP-$TOKEN-EXIT $rc@@" >&3
 # The last close of the tty waits until the UART has sent everything.
 exec 3>&-

@@ -22,6 +22,7 @@
 #   NFSMTP_VM_DMESG_IGNORE  extended regex of kernel log lines not to flag
 #   NFSMTP_VM_VERBOSE=1     print boot/command timings to stderr
 #   NFSMTP_VM_PVH=0    boot the bzImage, not its cached uncompressed vmlinux
+#   NFSMTP_VM_APPEND   extra kernel command line (e.g. pci=noacpi, slub_debug=FZP)
 #   NFSMTP_CACHE       initramfs cache (default /var/cache/nf-smtp)
 # In the guest: NFSMTP_IN_VM=1, HOME=/tmp, stdin /dev/null; NFSMTP_*, CI,
 # LANG, LC_ALL and TZ are passed through from the host.
@@ -41,9 +42,10 @@ while [ $# -gt 0 ]; do
 	--mem) mem=$2 ;;
 	--smp) smp=$2 ;;
 	--timeout) timeout=$2 ;;
-	--rw) rwdirs="$rwdirs $(realpath "$2")" ;;
-	--ko) kos+=("$(realpath "$2")") ;;
+	--rw) rwdirs="$rwdirs $(realpath -e "$2")" ;;
+	--ko) kos+=("$(realpath -e "$2")") ;;
 	--) shift && break ;;
+	-h | --help) sed -n '2,/^set -e/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' && exit 0 ;;
 	*) usage ;;
 	esac
 	shift 2
@@ -64,10 +66,12 @@ export NFSMTP_MODDIR=${NFSMTP_MODDIR:-/lib/modules/$kver}
 pvh_vmlinux() { # IMAGE: print a cached uncompressed copy, or fail
 	local img=$1 dir out tmp m off
 	command -v readelf >/dev/null || return 1
+	readelf -h "$img" >/dev/null 2>&1 && return 1 # already an ELF: boot as is
 	dir=${NFSMTP_CACHE:-/var/cache/nf-smtp}/vmlinux
 	out=$dir/$(basename "$img")-$(stat -Lc '%s-%Y' "$img")
-	[ -s "$out" ] && echo "$out" && return
+	[ -s "$out" ] && touch "$out" && echo "$out" && return
 	mkdir -p "$dir"
+	find "$dir" -maxdepth 1 -type f -mtime +7 -delete # unused for a week
 	tmp=$(mktemp "$out.XXXXXX")
 	for m in 'xz:\xfd7zXZ\x00' 'zstd:\x28\xb5\x2f\xfd' 'gzip:\x1f\x8b\x08'; do
 		off=$({ LC_ALL=C grep -obUaP "${m#*:}" "$img" || true; } | awk -F: 'NR == 1 { print $1 }')
@@ -75,7 +79,7 @@ pvh_vmlinux() { # IMAGE: print a cached uncompressed copy, or fail
 		# Trailing bzImage data makes the decompressor complain: judge the result.
 		tail -c +$((off + 1)) "$img" | "${m%%:*}" -dcq >"$tmp" 2>/dev/null || true
 		if readelf -n "$tmp" 2>/dev/null | grep -qE 'note type: \(0x00000012\)|PHYS32_ENTRY'; then
-			mv "$tmp" "$out" && echo "$out" && return
+			chmod 644 "$tmp" && mv "$tmp" "$out" && echo "$out" && return
 		fi
 	done
 	rm -f "$tmp"
@@ -156,7 +160,7 @@ sq() { printf "'%s'" "${1//\'/\'\\\'\'}"; } # quote for the guest's busybox sh
 qemu=(qemu-system-x86_64 -accel tcg -m "$mem" -smp "$smp" -nographic -no-reboot
 	-nodefaults -no-user-config -monitor none -nic none
 	-kernel "$vmlinuz" -initrd "$run/initrd.cpio.gz"
-	-append "console=ttyS0 panic=-1 quiet loglevel=3 nfsmtp.run=$run"
+	-append "console=ttyS0 panic=-1 quiet loglevel=3 nfsmtp.run=$run ${NFSMTP_VM_APPEND:-}"
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
 	-device virtio-rng-pci
 	-chardev "file,id=con,path=$console_file" -serial chardev:con
@@ -254,7 +258,10 @@ echo "# vm-run: guest kernel log: $dmesg_file" >&2
 bad='BUG:|WARNING:|Oops|KASAN|UBSAN|refcount_t|hung.task|leak|sleeping function called from invalid context'
 bad+='|possible circular locking|lockdep|kernel BUG|general protection fault|Kernel panic|soft lockup'
 bad+='|blocked for more than|Call Trace'
-hits=$(grep -E "$bad" "$dmesg_file" | grep -Ev "${NFSMTP_VM_DMESG_IGNORE:-^\$}" || true)
+# Boot banners of debug kernels that would match the list above.
+ok='kmemleak: Kernel memory leak detector initialized|kmemleak: Automatic memory scanning thread started'
+[ -z "${NFSMTP_VM_DMESG_IGNORE:-}" ] || ok+="|$NFSMTP_VM_DMESG_IGNORE"
+hits=$(grep -E "$bad" "$dmesg_file" | grep -Ev "$ok" || true)
 if [ -n "$hits" ]; then
 	echo "# vm-run: the guest kernel log reports problems:"
 	head -n 20 <<<"$hits" | sed 's/^/# /'

@@ -12,7 +12,7 @@ TMP=$(mktemp -d)
 trap 'cleanup_all_ns; rm -rf "$TMP"' EXIT
 
 ktap_print_header
-ktap_set_plan 14
+ktap_set_plan 15
 
 send() {	# send NS SERVER MSG [args]
 	local ns=$1 srv=$2 msg=$3

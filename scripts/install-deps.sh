@@ -1,0 +1,55 @@
+#!/bin/bash
+# install-deps.sh: install (as root, on Debian 12) every package the build,
+# the VM runner and the tests need. Idempotent: when all are installed it only
+# prints one line and never touches apt.
+set -euo pipefail
+
+pkgs=(
+	# module build, checks, kselftest/checkpatch sources
+	build-essential linux-image-amd64 linux-headers-amd64 linux-source-6.1
+	sparse bc flex bison libelf-dev libssl-dev kmod rsync
+	# parser fuzzing and memory checks
+	clang libclang-rt-14-dev valgrind
+	# scripts/vm-run.sh + mkinitramfs.sh (zstd: compressed modules of newer kernels)
+	qemu-system-x86 busybox-static cpio xz-utils zstd python3
+	# networking tools used in the guest
+	iproute2 iputils-ping nftables iptables conntrack conntrackd ethtool procps util-linux tcpdump
+	# userspace tools
+	libmnl-dev libnetfilter-conntrack-dev pkg-config
+	# mail software driven by the tests
+	postfix swaks openssl libnet-ssleay-perl libio-socket-ssl-perl python3-dkim
+)
+
+# One dpkg-query for all: unknown packages just do not show up as installed.
+installed=$(dpkg-query -W -f='${db:Status-Status} ${Package}\n' "${pkgs[@]}" 2>/dev/null |
+	awk '$1 == "installed" { print $2 }' || true)
+missing=()
+for p in "${pkgs[@]}"; do
+	grep -qxF "$p" <<<"$installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "install-deps: all ${#pkgs[@]} packages installed"
+	exit 0
+fi
+
+[ "$(id -u)" = 0 ] || { echo "install-deps: run as root to install: ${missing[*]}" >&2; exit 1; }
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# postfix must neither ask questions nor start on this host: it only ever runs
+# inside test VMs, from a throwaway config.
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+policy=/usr/sbin/policy-rc.d
+backup=''
+if [ -e "$policy" ]; then
+	backup=$(mktemp "$policy.install-deps.XXXXXX")
+	cp -p "$policy" "$backup"
+fi
+restore_policy() {
+	if [ -n "$backup" ]; then mv -f "$backup" "$policy"; else rm -f "$policy"; fi
+}
+trap restore_policy EXIT
+printf '#!/bin/sh\n# temporary, from install-deps.sh: start no services\nexit 101\n' >"$policy"
+chmod 755 "$policy"
+
+apt-get update -q
+apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}"

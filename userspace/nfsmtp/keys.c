@@ -1,0 +1,459 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nfsmtp: key/value tables and argument parsing (no netlink dependency).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "keys.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *const starttls_names[] = {
+	[NFSMTP_STARTTLS_ALLOW] = "allow",
+	[NFSMTP_STARTTLS_STRIP] = "strip",
+};
+
+static const char *const banner_names[] = {
+	[NFSMTP_BANNER_KEEP] = "keep",
+	[NFSMTP_BANNER_MASK] = "mask",
+};
+
+static const char *const commands_names[] = {
+	[NFSMTP_COMMANDS_ALL] = "all",
+	[NFSMTP_COMMANDS_ESMTP] = "esmtp",
+	[NFSMTP_COMMANDS_MAILGUARD] = "mailguard",
+};
+
+const char *const nfsmtp_action_names[__NFSMTP_ACTION_MAX] = {
+	[NFSMTP_ACTION_OFF] = "off",
+	[NFSMTP_ACTION_LOG] = "log",
+	[NFSMTP_ACTION_MASK] = "mask",
+	[NFSMTP_ACTION_DROP] = "drop",
+	[NFSMTP_ACTION_RESET] = "reset",
+};
+
+const char *const nfsmtp_rule_names[__NFSMTP_RULE_MAX] = {
+	[NFSMTP_RULE_STARTTLS] = "starttls",
+	[NFSMTP_RULE_EHLO_MASK] = "ehlo-mask",
+	[NFSMTP_RULE_BANNER] = "banner",
+	[NFSMTP_RULE_COMMAND] = "command",
+	[NFSMTP_RULE_CMD_LINE] = "cmd-line",
+	[NFSMTP_RULE_RCPT] = "rcpt",
+	[NFSMTP_RULE_HEADER_LINE] = "header-line",
+	[NFSMTP_RULE_BODY_LINE] = "body-line",
+	[NFSMTP_RULE_DUP_HEADER] = "dup-headers",
+	[NFSMTP_RULE_SMUGGLING] = "smuggling",
+	[NFSMTP_RULE_BARE_NEWLINE] = "bare-newline",
+	[NFSMTP_RULE_INJECTION] = "starttls-injection",
+	[NFSMTP_RULE_LOST_SYNC] = "lost-sync",
+};
+
+const char *const nfsmtp_kw_names[__NFSMTP_KW_MAX] = {
+	[NFSMTP_KW_8BITMIME] = "8BITMIME",
+	[NFSMTP_KW_AUTH] = "AUTH",
+	[NFSMTP_KW_BINARYMIME] = "BINARYMIME",
+	[NFSMTP_KW_CHUNKING] = "CHUNKING",
+	[NFSMTP_KW_DSN] = "DSN",
+	[NFSMTP_KW_ENHANCEDSTATUSCODES] = "ENHANCEDSTATUSCODES",
+	[NFSMTP_KW_ETRN] = "ETRN",
+	[NFSMTP_KW_PIPELINING] = "PIPELINING",
+	[NFSMTP_KW_SIZE] = "SIZE",
+	[NFSMTP_KW_SMTPUTF8] = "SMTPUTF8",
+	[NFSMTP_KW_STARTTLS] = "STARTTLS",
+	[NFSMTP_KW_UNKNOWN] = "unknown",
+};
+
+/* kmod/smtp_main.c smtp_stat_names[]; check_spec.py keeps both equal */
+const char *const nfsmtp_stat_names[__NFSMTP_STAT_MAX] = {
+	[NFSMTP_STAT_SESSIONS]		= "sessions",
+	[NFSMTP_STAT_PKTS_ORIG]		= "packets_client",
+	[NFSMTP_STAT_PKTS_REPLY]	= "packets_server",
+	[NFSMTP_STAT_BYTES_ORIG]	= "bytes_client",
+	[NFSMTP_STAT_BYTES_REPLY]	= "bytes_server",
+	[NFSMTP_STAT_COMMANDS]		= "commands",
+	[NFSMTP_STAT_REPLIES]		= "replies",
+	[NFSMTP_STAT_MESSAGES]		= "messages",
+	[NFSMTP_STAT_STARTTLS_SEEN]	= "starttls_seen",
+	[NFSMTP_STAT_STARTTLS_ALLOWED]	= "starttls_allowed",
+	[NFSMTP_STAT_STARTTLS_STRIPPED]	= "starttls_stripped",
+	[NFSMTP_STAT_TLS_HANDOFF]	= "tls_handoff",
+	[NFSMTP_STAT_CMDS_MASKED]	= "commands_masked",
+	[NFSMTP_STAT_BANNERS_MASKED]	= "banners_masked",
+	[NFSMTP_STAT_EHLO_KW_MASKED]	= "ehlo_keywords_masked",
+	[NFSMTP_STAT_LIMIT_HITS]	= "limit_hits",
+	[NFSMTP_STAT_DUP_HEADERS]	= "duplicate_headers",
+	[NFSMTP_STAT_SMUGGLING]		= "smuggling",
+	[NFSMTP_STAT_BARE_NEWLINES]	= "bare_newlines",
+	[NFSMTP_STAT_INJECTION]		= "injection",
+	[NFSMTP_STAT_RESETS]		= "resets",
+	[NFSMTP_STAT_DROPS]		= "drops",
+	[NFSMTP_STAT_LOST_SYNC]		= "lost_sync",
+	[NFSMTP_STAT_PICKUPS]		= "pickups",
+	[NFSMTP_STAT_RESYNCS]		= "resyncs",
+	[NFSMTP_STAT_GAPS]		= "gaps",
+	[NFSMTP_STAT_RETRANS]		= "retransmissions",
+};
+
+#define ENUM_KEY(n, j, a, tbl, l, d) \
+	{ .name = n, .json = j, .attr = a, .type = NFSMTP_KT_ENUM, \
+	  .names = tbl, .n_names = ARRAY_SIZE(tbl), .line = l, .def = d }
+#define ACT_KEY(n, j, a, d) \
+	{ .name = n, .json = j, .attr = a, .type = NFSMTP_KT_ACTION, \
+	  .names = nfsmtp_action_names, .n_names = __NFSMTP_ACTION_MAX, \
+	  .line = 2 + ((a) >= NFSMTP_A_ACT_DUP_HEADER), .def = d }
+#define NUM_KEY(n, j, a, t, l) \
+	{ .name = n, .json = j, .attr = a, .type = t, .line = l, .def = "0" }
+
+/* In the order `policy show` prints them and the help lists them. */
+const struct nfsmtp_key nfsmtp_keys[] = {
+	ENUM_KEY("starttls", "starttls", NFSMTP_A_STARTTLS, starttls_names, 0, "allow"),
+	ENUM_KEY("banner", "banner", NFSMTP_A_BANNER, banner_names, 0, "keep"),
+	{ .name = "ehlo-mask", .json = "ehlo_mask", .attr = NFSMTP_A_EHLO_MASK,
+	  .type = NFSMTP_KT_EHLO, .names = nfsmtp_kw_names,
+	  .n_names = __NFSMTP_KW_MAX, .line = 0, .def = "none" },
+	ENUM_KEY("commands", "commands", NFSMTP_A_COMMANDS, commands_names, 0, "all"),
+	NUM_KEY("cmd-line-max", "cmd_line_max", NFSMTP_A_CMD_LINE_MAX, NFSMTP_KT_U16, 1),
+	NUM_KEY("rcpt-max", "rcpt_max", NFSMTP_A_RCPT_MAX, NFSMTP_KT_U16, 1),
+	NUM_KEY("header-line-max", "header_line_max", NFSMTP_A_HEADER_LINE_MAX, NFSMTP_KT_U16, 1),
+	NUM_KEY("body-line-max", "body_line_max", NFSMTP_A_BODY_LINE_MAX, NFSMTP_KT_U16, 1),
+	ACT_KEY("command-action", "command_action", NFSMTP_A_ACT_COMMAND, "mask"),
+	ACT_KEY("cmd-line-action", "cmd_line_action", NFSMTP_A_ACT_CMD_LINE, "reset"),
+	ACT_KEY("rcpt-action", "rcpt_action", NFSMTP_A_ACT_RCPT, "mask"),
+	ACT_KEY("header-line-action", "header_line_action", NFSMTP_A_ACT_HEADER_LINE, "reset"),
+	ACT_KEY("body-line-action", "body_line_action", NFSMTP_A_ACT_BODY_LINE, "log"),
+	ACT_KEY("dup-headers", "dup_headers", NFSMTP_A_ACT_DUP_HEADER, "off"),
+	ACT_KEY("smuggling", "smuggling", NFSMTP_A_ACT_SMUGGLING, "off"),
+	ACT_KEY("bare-newline", "bare_newline", NFSMTP_A_ACT_BARE_NEWLINE, "off"),
+	ACT_KEY("starttls-injection", "starttls_injection", NFSMTP_A_ACT_INJECTION, "reset"),
+	{ .name = "profile-mark-mask", .json = "profile_mark_mask",
+	  .attr = NFSMTP_A_MARK_MASK, .type = NFSMTP_KT_U32, .per_ns = true, .hex = true, .def = "0x0" },
+	{ .name = "profile-mark-shift", .json = "profile_mark_shift",
+	  .attr = NFSMTP_A_MARK_SHIFT, .type = NFSMTP_KT_U8, .per_ns = true, .def = "0" },
+};
+
+const unsigned int nfsmtp_n_keys = ARRAY_SIZE(nfsmtp_keys);
+
+const struct nfsmtp_key *nfsmtp_key_find(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < nfsmtp_n_keys; i++)
+		if (!strcmp(nfsmtp_keys[i].name, name))
+			return &nfsmtp_keys[i];
+	return NULL;
+}
+
+const struct nfsmtp_key *nfsmtp_key_by_attr(unsigned int attr)
+{
+	unsigned int i;
+
+	for (i = 0; i < nfsmtp_n_keys; i++)
+		if (nfsmtp_keys[i].attr == attr)
+			return &nfsmtp_keys[i];
+	return NULL;
+}
+
+const char *nfsmtp_attr_name(unsigned int attr)
+{
+	const struct nfsmtp_key *k;
+
+	if (attr == NFSMTP_A_PROFILE)
+		return "profile";
+	k = nfsmtp_key_by_attr(attr);
+	return k ? k->name : NULL;
+}
+
+uint32_t nfsmtp_key_max(const struct nfsmtp_key *k)
+{
+	switch (k->type) {
+	case NFSMTP_KT_U16:
+		return UINT16_MAX;
+	case NFSMTP_KT_U32:
+	case NFSMTP_KT_EHLO:
+		return UINT32_MAX;
+	default:
+		return UINT8_MAX;
+	}
+}
+
+int nfsmtp_parse_uint(const char *s, uint32_t max, uint32_t *out)
+{
+	unsigned int base = 10, d;
+	uint64_t v = 0;
+
+	if ((s[0] == '0') && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	if (!*s)
+		return -1;
+	for (; *s; s++) {
+		if (*s >= '0' && *s <= '9')
+			d = *s - '0';
+		else if (base == 16 && *s >= 'a' && *s <= 'f')
+			d = *s - 'a' + 10;
+		else if (base == 16 && *s >= 'A' && *s <= 'F')
+			d = *s - 'A' + 10;
+		else
+			return -1;
+		v = v * base + d;
+		if (v > max)
+			return -1;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int nfsmtp_parse_ehlo(const char *s, uint32_t *mask, const char **bad, size_t *badlen)
+{
+	uint32_t m = 0;
+	const char *p = s;
+
+	if (!strcasecmp(s, "none")) {
+		*mask = 0;
+		return 0;
+	}
+	if (!strcasecmp(s, "all")) {
+		*mask = NFSMTP_KW_ALL;
+		return 0;
+	}
+	for (;;) {
+		size_t len = strcspn(p, ",");
+		unsigned int i;
+
+		for (i = 0; i < __NFSMTP_KW_MAX; i++)
+			if (strlen(nfsmtp_kw_names[i]) == len &&
+			    !strncasecmp(p, nfsmtp_kw_names[i], len))
+				break;
+		if (i == __NFSMTP_KW_MAX) {
+			*bad = p;
+			*badlen = len;
+			return -1;
+		}
+		m |= 1U << i;
+		if (!p[len])
+			break;
+		p += len + 1;
+	}
+	*mask = m;
+	return 0;
+}
+
+void nfsmtp_join_names(const char *const *names, unsigned int n, const char *sep,
+		       const char *last, char *buf, size_t len)
+{
+	unsigned int i;
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && used < len; i++) {
+		const char *s = i == 0 ? "" : i == n - 1 ? last : sep;
+		int w = snprintf(buf + used, len - used, "%s%s", s, names[i]);
+
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+}
+
+/* "use allow or strip" for a key's values */
+static void allowed_values(const struct nfsmtp_key *k, char *buf, size_t len)
+{
+	char names[512];
+
+	switch (k->type) {
+	case NFSMTP_KT_ENUM:
+	case NFSMTP_KT_ACTION:
+		nfsmtp_join_names(k->names, k->n_names, ", ", " or ", names, sizeof(names));
+		snprintf(buf, len, "use %s", names);
+		break;
+	case NFSMTP_KT_EHLO:
+		nfsmtp_join_names(nfsmtp_kw_names, __NFSMTP_KW_MAX, ", ", " and ", names, sizeof(names));
+		snprintf(buf, len, "use none, all, or a comma-separated list of %s", names);
+		break;
+	default:
+		snprintf(buf, len, "use a number from 0 to %u (decimal, or hex with 0x)%s",
+			 nfsmtp_key_max(k),
+			 k->type == NFSMTP_KT_U16 ? "; 0 turns the limit off" : "");
+	}
+}
+
+int nfsmtp_parse_value(const struct nfsmtp_key *k, const char *s, uint32_t *out,
+		       char *err, size_t errlen)
+{
+	char allowed[600];
+	const char *bad;
+	size_t badlen;
+	unsigned int i;
+
+	switch (k->type) {
+	case NFSMTP_KT_ENUM:
+	case NFSMTP_KT_ACTION:
+		for (i = 0; i < k->n_names; i++)
+			if (k->names[i] && !strcmp(s, k->names[i])) {
+				*out = i;
+				return 0;
+			}
+		break;
+	case NFSMTP_KT_EHLO:
+		if (!nfsmtp_parse_ehlo(s, out, &bad, &badlen))
+			return 0;
+		allowed_values(k, allowed, sizeof(allowed));
+		if (badlen == 0)
+			snprintf(err, errlen, "empty EHLO keyword in %s \"%s\": %s",
+				 k->name, s, allowed);
+		else
+			snprintf(err, errlen, "unknown EHLO keyword \"%.*s\" in %s: %s",
+				 (int)badlen, bad, k->name, allowed);
+		return -1;
+	default:
+		if (!nfsmtp_parse_uint(s, nfsmtp_key_max(k), out))
+			return 0;
+	}
+	allowed_values(k, allowed, sizeof(allowed));
+	snprintf(err, errlen, "bad value \"%s\" for %s: %s", s, k->name, allowed);
+	return -1;
+}
+
+void nfsmtp_format_value(const struct nfsmtp_key *k, uint32_t v, char *buf, size_t len)
+{
+	size_t used = 0;
+	unsigned int i;
+
+	switch (k->type) {
+	case NFSMTP_KT_ENUM:
+	case NFSMTP_KT_ACTION:
+		if (v < k->n_names && k->names[v])
+			snprintf(buf, len, "%s", k->names[v]);
+		else
+			snprintf(buf, len, "%u", v);	/* newer kernel than tool */
+		return;
+	case NFSMTP_KT_EHLO:
+		if (v == 0) {
+			snprintf(buf, len, "none");
+			return;
+		}
+		if (v == NFSMTP_KW_ALL) {
+			snprintf(buf, len, "all");
+			return;
+		}
+		buf[0] = '\0';
+		for (i = 0; i < 32 && used < len; i++) {
+			int w;
+
+			if (!(v & (1U << i)))
+				continue;
+			if (i < __NFSMTP_KW_MAX)
+				w = snprintf(buf + used, len - used, "%s%s",
+					     used ? "," : "", nfsmtp_kw_names[i]);
+			else
+				w = snprintf(buf + used, len - used, "%sbit%u",
+					     used ? "," : "", i);
+			if (w < 0)
+				return;
+			used += (size_t)w;
+		}
+		return;
+	default:
+		snprintf(buf, len, k->hex ? "0x%x" : "%u", v);
+	}
+}
+
+static void keys_list(char *buf, size_t len)
+{
+	const char *names[64];
+	unsigned int i;
+
+	for (i = 0; i < nfsmtp_n_keys && i < ARRAY_SIZE(names); i++)
+		names[i] = nfsmtp_keys[i].name;
+	nfsmtp_join_names(names, i, ", ", ", ", buf, len);
+}
+
+static int parse_profile(const char *s, int *profile, char *err, size_t errlen)
+{
+	uint32_t v;
+
+	if (!s) {
+		snprintf(err, errlen, "profile needs a number: the kernel has profiles 0 to %d",
+			 NFSMTP_PROFILES - 1);
+		return -1;
+	}
+	if (nfsmtp_parse_uint(s, UINT8_MAX, &v)) {
+		snprintf(err, errlen, "bad profile \"%s\": use a number (the kernel has profiles 0 to %d)",
+			 s, NFSMTP_PROFILES - 1);
+		return -1;
+	}
+	*profile = (int)v;
+	return 0;
+}
+
+int nfsmtp_parse_set(int argc, char *const argv[], struct nfsmtp_set_req *req,
+		     char *err, size_t errlen)
+{
+	char list[600];
+	int i;
+
+	req->profile = -1;
+	req->n = 0;
+	for (i = 0; i < argc; i += 2) {
+		const struct nfsmtp_key *k;
+		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+		unsigned int j;
+
+		if (!strcmp(argv[i], "profile")) {
+			if (req->profile >= 0) {
+				snprintf(err, errlen, "profile given twice");
+				return -1;
+			}
+			if (parse_profile(val, &req->profile, err, errlen))
+				return -1;
+			continue;
+		}
+		k = nfsmtp_key_find(argv[i]);
+		if (!k) {
+			keys_list(list, sizeof(list));
+			snprintf(err, errlen, "unknown key \"%s\": the keys are profile, %s",
+				 argv[i], list);
+			return -1;
+		}
+		for (j = 0; j < req->n; j++)
+			if (req->s[j].key == k) {
+				snprintf(err, errlen, "key %s given twice", k->name);
+				return -1;
+			}
+		if (!val) {
+			allowed_values(k, list, sizeof(list));
+			snprintf(err, errlen, "%s needs a value: %s", k->name, list);
+			return -1;
+		}
+		if (nfsmtp_parse_value(k, val, &req->s[req->n].value, err, errlen))
+			return -1;
+		req->s[req->n++].key = k;
+	}
+	if (req->n == 0) {
+		snprintf(err, errlen, "nothing to set: give KEY VALUE pairs (nfsmtp policy set --help lists them)");
+		return -1;
+	}
+	return 0;
+}
+
+int nfsmtp_parse_profile_arg(int argc, char *const argv[], int *profile,
+			     char *err, size_t errlen)
+{
+	*profile = -1;
+	if (argc == 0)
+		return 0;
+	if (strcmp(argv[0], "profile")) {
+		snprintf(err, errlen, "unexpected \"%s\": use [profile N]", argv[0]);
+		return -1;
+	}
+	if (parse_profile(argc > 1 ? argv[1] : NULL, profile, err, errlen))
+		return -1;
+	if (argc > 2) {
+		snprintf(err, errlen, "unexpected \"%s\" after profile %s", argv[2], argv[1]);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nfsmtp: command line and dispatch.
+ *
+ *   nfsmtp [-j] {policy|stats|monitor|conns} ... [-j] [-h]
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <linux/nf_conntrack_smtp.h>
+
+#include "nfsmtp.h"
+
+static void usage(FILE *f)
+{
+	fputs("Usage: nfsmtp [-j] COMMAND [ARGS...]\n"
+	      "       nfsmtp {-h | --help | --version}\n"
+	      "\n"
+	      "Commands:\n"
+	      "  policy show [profile N]              the policy: profile N, or all profiles\n"
+	      "                                       and the namespace-wide profile mark\n"
+	      "  policy set [profile N] KEY VALUE...  change the given keys of profile N (0)\n"
+	      "  stats                                the helper's counters\n"
+	      "  stats reset                          set the counters back to zero\n"
+	      "  monitor                              print the helper's events until Ctrl-C\n"
+	      "  conns                                conntrack entries using the smtp helper\n"
+	      "\n"
+	      "Options:\n"
+	      "  -j, --json     print JSON (anywhere on the line)\n"
+	      "  -h, --help     this help; after a command, that command's help\n"
+	      "      --version  print the version\n"
+	      "\n"
+	      "Policy and counters belong to the network namespace nfsmtp runs in; reading\n"
+	      "or changing them needs CAP_NET_ADMIN there. Exit status: 0 done, 1 failed,\n"
+	      "2 bad usage. See nfsmtp(8).\n", f);
+}
+
+int usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("nfsmtp: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see nfsmtp %s%s--help)\n", cmd ? cmd : "", cmd ? " " : "");
+	return NFSMTP_EXIT_USAGE;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv, const struct nfsmtp_opts *o);
+	void (*usage)(FILE *f);
+} commands[] = {
+	{ "policy", cmd_policy, usage_policy },
+	{ "stats", cmd_stats, usage_stats },
+	{ "monitor", cmd_monitor, usage_monitor },
+	{ "conns", cmd_conns, usage_conns },
+};
+
+static bool is_help(const char *s)
+{
+	return !strcmp(s, "-h") || !strcmp(s, "--help") || !strcmp(s, "help");
+}
+
+static bool is_json(const char *s)
+{
+	return !strcmp(s, "-j") || !strcmp(s, "--json");
+}
+
+int main(int argc, char **argv)
+{
+	struct nfsmtp_opts o = { 0 };
+	int i, n = 0;
+	unsigned int c;
+
+	/* options before the command */
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (is_json(argv[i])) {
+			o.json = true;
+		} else if (is_help(argv[i])) {
+			usage(stdout);
+			return NFSMTP_EXIT_OK;
+		} else if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-V")) {
+			printf("nfsmtp %s (nf_smtp generic netlink family, version %d)\n",
+			       NFSMTP_TOOL_VERSION, NFSMTP_GENL_VERSION);
+			return NFSMTP_EXIT_OK;
+		} else {
+			return usage_error(NULL, "unknown option \"%s\"", argv[i]);
+		}
+	}
+	if (i == argc) {
+		usage(stderr);
+		return NFSMTP_EXIT_USAGE;
+	}
+	if (!strcmp(argv[i], "help")) {
+		if (i + 1 == argc) {
+			usage(stdout);
+			return NFSMTP_EXIT_OK;
+		}
+		for (c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
+			if (!strcmp(argv[i + 1], commands[c].name)) {
+				commands[c].usage(stdout);
+				return NFSMTP_EXIT_OK;
+			}
+		return usage_error(NULL, "no help on \"%s\": the commands are policy, stats, monitor and conns",
+				   argv[i + 1]);
+	}
+	for (c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
+		if (!strcmp(argv[i], commands[c].name))
+			break;
+	if (c == sizeof(commands) / sizeof(commands[0]))
+		return usage_error(NULL, "unknown command \"%s\": the commands are policy, stats, monitor and conns",
+				   argv[i]);
+
+	/* -j anywhere after the command; the rest are the command's */
+	char **args = argv + i + 1;
+	for (i = 0; args + i < argv + argc; i++) {
+		if (is_json(args[i]))
+			o.json = true;
+		else
+			args[n++] = args[i];
+	}
+	return commands[c].fn(n, args, &o);
+}
