@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nfsmtp conns [-j]: the conntrack entries (IPv4 and IPv6) whose helper is
+ * "smtp", or "smtp-N" for the extra ports= of the module.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
+#include <linux/netfilter/nf_conntrack_tcp.h>
+
+#include "json.h"
+#include "nfsmtp.h"
+
+static const char *const tcp_states[] = {
+	[TCP_CONNTRACK_NONE] = "NONE",
+	[TCP_CONNTRACK_SYN_SENT] = "SYN_SENT",
+	[TCP_CONNTRACK_SYN_RECV] = "SYN_RECV",
+	[TCP_CONNTRACK_ESTABLISHED] = "ESTABLISHED",
+	[TCP_CONNTRACK_FIN_WAIT] = "FIN_WAIT",
+	[TCP_CONNTRACK_CLOSE_WAIT] = "CLOSE_WAIT",
+	[TCP_CONNTRACK_LAST_ACK] = "LAST_ACK",
+	[TCP_CONNTRACK_TIME_WAIT] = "TIME_WAIT",
+	[TCP_CONNTRACK_CLOSE] = "CLOSE",
+	[TCP_CONNTRACK_SYN_SENT2] = "SYN_SENT2",
+};
+
+struct tuple {
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+	unsigned char rawsrc[16], rawdst[16];
+	uint16_t sport, dport;
+};
+
+struct conns_ctx {
+	bool json;
+	struct json j;
+	FILE *out;	/* printed only once the whole dump went well */
+	unsigned int n;
+};
+
+void usage_conns(FILE *f)
+{
+	fputs("Usage: nfsmtp conns [-j]\n"
+	      "\n"
+	      "Lists the conntrack entries of this network namespace that the smtp helper\n"
+	      "follows (helper \"smtp\" or \"smtp-N\"), IPv4 and IPv6: original tuple, TCP state,\n"
+	      "timeout (s), the reply tuple when NAT changed it, and the conntrack mark.\n"
+	      "Needs CAP_NET_ADMIN in the network namespace.\n", f);
+}
+
+static void get_tuple(const struct nf_conntrack *ct, int family, bool reply, struct tuple *t)
+{
+	int alen = family == AF_INET ? 4 : 16;
+	enum nf_conntrack_attr s, d;
+
+	if (family == AF_INET) {
+		s = reply ? ATTR_REPL_IPV4_SRC : ATTR_ORIG_IPV4_SRC;
+		d = reply ? ATTR_REPL_IPV4_DST : ATTR_ORIG_IPV4_DST;
+	} else {
+		s = reply ? ATTR_REPL_IPV6_SRC : ATTR_ORIG_IPV6_SRC;
+		d = reply ? ATTR_REPL_IPV6_DST : ATTR_ORIG_IPV6_DST;
+	}
+	memset(t, 0, sizeof(*t));
+	memcpy(t->rawsrc, nfct_get_attr(ct, s), alen);
+	memcpy(t->rawdst, nfct_get_attr(ct, d), alen);
+	inet_ntop(family, t->rawsrc, t->src, sizeof(t->src));
+	inet_ntop(family, t->rawdst, t->dst, sizeof(t->dst));
+	t->sport = ntohs(nfct_get_attr_u16(ct, reply ? ATTR_REPL_PORT_SRC : ATTR_ORIG_PORT_SRC));
+	t->dport = ntohs(nfct_get_attr_u16(ct, reply ? ATTR_REPL_PORT_DST : ATTR_ORIG_PORT_DST));
+}
+
+/* NAT changed the reply tuple when it is not the original one turned round */
+static bool nat_changed(const struct tuple *o, const struct tuple *r)
+{
+	return memcmp(o->rawsrc, r->rawdst, 16) || memcmp(o->rawdst, r->rawsrc, 16) ||
+	       o->sport != r->dport || o->dport != r->sport;
+}
+
+static void json_tuple(struct json *j, const struct tuple *t)
+{
+	json_kv_str(j, "src", t->src);
+	json_kv_u64(j, "sport", t->sport);
+	json_kv_str(j, "dst", t->dst);
+	json_kv_u64(j, "dport", t->dport);
+}
+
+static void print_tuple(FILE *f, const struct tuple *t, int family)
+{
+	const char *l = family == AF_INET6 ? "[" : "", *r = family == AF_INET6 ? "]" : "";
+
+	fprintf(f, "%s%s%s:%u > %s%s%s:%u", l, t->src, r, t->sport, l, t->dst, r, t->dport);
+}
+
+static int ct_cb(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, void *data)
+{
+	struct conns_ctx *ctx = data;
+	const char *helper, *fam, *state = NULL;
+	struct tuple orig, repl;
+	char proto[16], sbuf[16];
+	int family, l4;
+	bool nat;
+
+	(void)type;
+	if (!nfct_attr_is_set(ct, ATTR_HELPER_NAME))
+		return NFCT_CB_CONTINUE;
+	helper = nfct_get_attr(ct, ATTR_HELPER_NAME);
+	if (strcmp(helper, "smtp") && strncmp(helper, "smtp-", 5))
+		return NFCT_CB_CONTINUE;
+	family = nfct_get_attr_u8(ct, ATTR_L3PROTO);
+	if (family != AF_INET && family != AF_INET6)
+		return NFCT_CB_CONTINUE;
+	fam = family == AF_INET ? "ipv4" : "ipv6";
+	l4 = nfct_get_attr_u8(ct, ATTR_L4PROTO);
+	if (l4 == IPPROTO_TCP)
+		snprintf(proto, sizeof(proto), "tcp");
+	else
+		snprintf(proto, sizeof(proto), "%d", l4);
+	if (l4 == IPPROTO_TCP && nfct_attr_is_set(ct, ATTR_TCP_STATE)) {
+		uint8_t s = nfct_get_attr_u8(ct, ATTR_TCP_STATE);
+
+		if (s < sizeof(tcp_states) / sizeof(tcp_states[0]) && tcp_states[s]) {
+			state = tcp_states[s];
+		} else {
+			snprintf(sbuf, sizeof(sbuf), "%u", s);
+			state = sbuf;
+		}
+	}
+	get_tuple(ct, family, false, &orig);
+	get_tuple(ct, family, true, &repl);
+	nat = nat_changed(&orig, &repl);
+
+	if (ctx->json) {
+		struct json *j = &ctx->j;
+
+		json_obj_open(j);
+		json_kv_str(j, "family", fam);
+		json_kv_str(j, "protocol", proto);
+		if (state)
+			json_kv_str(j, "state", state);
+		if (nfct_attr_is_set(ct, ATTR_TIMEOUT))
+			json_kv_u64(j, "timeout", nfct_get_attr_u32(ct, ATTR_TIMEOUT));
+		json_tuple(j, &orig);
+		if (nat) {
+			json_key(j, "reply");
+			json_obj_open(j);
+			json_tuple(j, &repl);
+			json_obj_close(j);
+		}
+		json_kv_u64(j, "mark", nfct_get_attr_u32(ct, ATTR_MARK));
+		json_kv_str(j, "helper", helper);
+		json_obj_close(j);
+	} else {
+		FILE *f = ctx->out;
+
+		fprintf(f, "%s %s", fam, proto);
+		if (state)
+			fprintf(f, " %s", state);
+		if (nfct_attr_is_set(ct, ATTR_TIMEOUT))
+			fprintf(f, " timeout %u", nfct_get_attr_u32(ct, ATTR_TIMEOUT));
+		fputc(' ', f);
+		print_tuple(f, &orig, family);
+		if (nat) {
+			fprintf(f, " reply ");
+			print_tuple(f, &repl, family);
+		}
+		fprintf(f, " mark 0x%x helper %s\n", nfct_get_attr_u32(ct, ATTR_MARK), helper);
+	}
+	ctx->n++;
+	return NFCT_CB_CONTINUE;
+}
+
+int cmd_conns(int argc, char **argv, const struct nfsmtp_opts *o)
+{
+	struct conns_ctx ctx = { .json = o->json };
+	uint32_t family = AF_UNSPEC;	/* both IPv4 and IPv6 */
+	struct nfct_handle *h;
+	char *buf = NULL;
+	size_t len = 0;
+	int ret, err;
+
+	if (argc && (!strcmp(argv[0], "-h") || !strcmp(argv[0], "--help") ||
+		     !strcmp(argv[0], "help"))) {
+		usage_conns(stdout);
+		return NFSMTP_EXIT_OK;
+	}
+	if (argc)
+		return usage_error("conns", "unexpected \"%s\": conns takes no arguments", argv[0]);
+
+	h = nfct_open(CONNTRACK, 0);
+	if (!h) {
+		fprintf(stderr, "nfsmtp: cannot open a conntrack netlink socket: %s\n", strerror(errno));
+		return NFSMTP_EXIT_RUNTIME;
+	}
+	ctx.out = open_memstream(&buf, &len);
+	if (!ctx.out) {
+		fprintf(stderr, "nfsmtp: out of memory\n");
+		nfct_close(h);
+		return NFSMTP_EXIT_RUNTIME;
+	}
+	nfct_callback_register(h, NFCT_T_ALL, ct_cb, &ctx);
+	if (ctx.json) {
+		json_init(&ctx.j, ctx.out);
+		json_arr_open(&ctx.j);
+	}
+	ret = nfct_query(h, NFCT_Q_DUMP, &family);
+	err = errno;
+	nfct_close(h);
+	if (ctx.json)
+		json_arr_close(&ctx.j);
+	fclose(ctx.out);
+	if (ret < 0) {
+		free(buf);
+		if (err == EPERM || err == EACCES)
+			fprintf(stderr, "nfsmtp: permission denied: listing connections needs CAP_NET_ADMIN in this network namespace\n");
+		else if (err == EPROTONOSUPPORT || err == EOPNOTSUPP)
+			fprintf(stderr, "nfsmtp: conntrack netlink is not there: load it (modprobe nf_conntrack_netlink)\n");
+		else
+			fprintf(stderr, "nfsmtp: listing connections failed: %s\n", strerror(err));
+		return NFSMTP_EXIT_RUNTIME;
+	}
+	fputs(buf, stdout);
+	if (ctx.json)
+		putchar('\n');
+	free(buf);
+	return NFSMTP_EXIT_OK;
+}

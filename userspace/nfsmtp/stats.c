@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nfsmtp stats [-j]
+ * nfsmtp stats reset
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "json.h"
+#include "keys.h"
+#include "nfsmtp.h"
+#include "nl.h"
+
+#define MAX_STATS	256	/* room for counters newer kernels add */
+
+struct stats_ctx {
+	const struct nfsmtp_nl *nl;
+	unsigned int n;		/* highest counter index seen + 1 */
+	bool have[MAX_STATS];
+	uint64_t v[MAX_STATS];
+	bool got;
+};
+
+void usage_stats(FILE *f)
+{
+	fputs("Usage: nfsmtp stats [-j]\n"
+	      "       nfsmtp stats reset\n"
+	      "\n"
+	      "Prints the helper's counters of this network namespace, or sets them back to\n"
+	      "zero (needs CAP_NET_ADMIN there, as reading them does).\n", f);
+}
+
+static int stat_cb(const struct nlattr *attr, void *data)
+{
+	struct stats_ctx *ctx = data;
+	unsigned int t = mnl_attr_get_type(attr);
+
+	/* type = counter index + 1 */
+	if (t == 0 || t > MAX_STATS || mnl_attr_validate(attr, MNL_TYPE_U64) < 0)
+		return MNL_CB_OK;
+	ctx->have[t - 1] = true;
+	ctx->v[t - 1] = mnl_attr_get_u64(attr);
+	if (t > ctx->n)
+		ctx->n = t;
+	return MNL_CB_OK;
+}
+
+static int stats_attr_cb(const struct nlattr *attr, void *data)
+{
+	struct stats_ctx *ctx = data;
+
+	if (mnl_attr_get_type(attr) == NFSMTP_A_STATS &&
+	    mnl_attr_validate(attr, MNL_TYPE_NESTED) >= 0) {
+		ctx->got = true;
+		mnl_attr_parse_nested(attr, stat_cb, ctx);
+	}
+	return MNL_CB_OK;
+}
+
+static int stats_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct stats_ctx *ctx = data;
+	const struct genlmsghdr *genl = mnl_nlmsg_get_payload(nlh);
+
+	if (nlh->nlmsg_type != ctx->nl->family || genl->cmd != NFSMTP_CMD_STATS_GET)
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(*genl), stats_attr_cb, ctx);
+	return MNL_CB_OK;
+}
+
+static const char *stat_name(unsigned int i, char *buf, size_t len)
+{
+	if (i < __NFSMTP_STAT_MAX)
+		return nfsmtp_stat_names[i];
+	snprintf(buf, len, "stat_%u", i + 1);	/* a counter newer than this tool */
+	return buf;
+}
+
+static int stats_show(struct nfsmtp_nl *nl, const struct nfsmtp_opts *o)
+{
+	struct stats_ctx ctx = { .nl = nl };
+	struct nlmsghdr *nlh = nl_request(nl, NFSMTP_CMD_STATS_GET, NLM_F_ACK);
+	char buf[32];
+	struct json j;
+	unsigned int i;
+
+	if (nl_talk(nl, nlh, stats_cb, &ctx, "reading counters"))
+		return NFSMTP_EXIT_RUNTIME;
+	if (!ctx.got) {
+		fprintf(stderr, "nfsmtp: reading counters failed: the kernel sent none\n");
+		return NFSMTP_EXIT_RUNTIME;
+	}
+	if (o->json) {
+		json_init(&j, stdout);
+		json_obj_open(&j);
+		for (i = 0; i < ctx.n; i++)
+			if (ctx.have[i])
+				json_kv_u64(&j, stat_name(i, buf, sizeof(buf)), ctx.v[i]);
+		json_obj_close(&j);
+		putchar('\n');
+	} else {
+		for (i = 0; i < ctx.n; i++)
+			if (ctx.have[i])
+				printf("%-22s %" PRIu64 "\n", stat_name(i, buf, sizeof(buf)), ctx.v[i]);
+	}
+	return NFSMTP_EXIT_OK;
+}
+
+int cmd_stats(int argc, char **argv, const struct nfsmtp_opts *o)
+{
+	struct nfsmtp_nl nl;
+	bool reset = false;
+	int ret;
+
+	if (argc && (!strcmp(argv[0], "-h") || !strcmp(argv[0], "--help") ||
+		     !strcmp(argv[0], "help") ||
+		     (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))))) {
+		usage_stats(stdout);
+		return NFSMTP_EXIT_OK;
+	}
+	if (argc == 1 && !strcmp(argv[0], "reset"))
+		reset = true;
+	else if (argc == 1 && !strcmp(argv[0], "show"))
+		reset = false;
+	else if (argc)
+		return usage_error("stats", "unexpected \"%s\": use stats [reset]",
+				   argc > 1 && (!strcmp(argv[0], "reset") || !strcmp(argv[0], "show")) ?
+				   argv[1] : argv[0]);
+
+	if (nl_open(&nl))
+		return NFSMTP_EXIT_RUNTIME;
+	if (reset)
+		ret = nl_talk(&nl, nl_request(&nl, NFSMTP_CMD_STATS_RESET, NLM_F_ACK), NULL, NULL,
+			      "resetting counters") ? NFSMTP_EXIT_RUNTIME : NFSMTP_EXIT_OK;
+	else
+		ret = stats_show(&nl, o);
+	nl_close(&nl);
+	return ret;
+}
