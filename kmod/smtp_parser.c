@@ -1169,7 +1169,9 @@ static size_t parse_client(struct run *r, const u8 *buf, size_t n)
 					ret = lost_sync(r, SMTP_DIR_CLIENT, i);
 				break;
 			}
-			ret = anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_SMUGGLING, i - 2, 3);
+			/* span: the ".\r", and the LF when one ends the line */
+			ret = anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_SMUGGLING, i - 2,
+				      c == '\n' ? 3 : 2);
 			if (c == '\n') {
 				p->c_ls = DL_START_CRLF;
 				p->c_len = 0;

@@ -189,11 +189,11 @@ static void show_json(const struct show_ctx *ctx)
 				break;
 			case NFSMTP_KT_ENUM:
 			case NFSMTP_KT_ACTION:
-				if (v < k->n_names && k->names[v]) {
+				if (v < k->n_names && k->names[v])
 					json_str(&j, k->names[v]);
-					break;
-				}
-				/* fall through: a value this tool has no name for */
+				else
+					json_u64(&j, v);	/* no name in this tool */
+				break;
 			default:
 				json_u64(&j, v);
 			}
