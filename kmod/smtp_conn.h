@@ -11,10 +11,17 @@
 
 /* bits of smtp_parser.user, which the parser leaves to us */
 #define SC_STARTED	0x01	/* first packet seen: parser initialised */
-#define SC_SEQ_ORIG	0x02	/* next_seq[IP_CT_DIR_ORIGINAL] is valid */
-#define SC_SEQ_REPLY	0x04	/* next_seq[IP_CT_DIR_REPLY] is valid */
+#define SC_DROPPED	0x02	/* action drop: every packet is dropped */
+#define SC_RW_CLIENT	0x04	/* client bytes rewritten, not all acknowledged yet */
+#define SC_RW_SERVER	0x08	/* server bytes rewritten, not all acknowledged yet */
+#define SC_TR_CLIENT	0x10	/* client switched commands/message text, not all acked */
 #define SC_PROFILE_SHIFT 5	/* 3 bits: the policy profile picked at assignment */
+#define SC_PROFILE_MASK	0xe0
 
+/*
+ * next_seq 0 means "not known yet": a real 0 (one in 2^32) only costs a
+ * resynchronisation.
+ */
 struct smtp_conn {
 	struct smtp_parser p;
 	u32 next_seq[2];	/* next stream byte the parser expects, per direction */

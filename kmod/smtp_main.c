@@ -28,6 +28,7 @@
 
 #include "smtp_conn.h"
 #include "smtp_net.h"
+#include "smtp_fixup.h"
 
 /* the state must fit the helper area of the conntrack entry */
 static_assert(sizeof(struct smtp_conn) <= sizeof_field(struct nf_conn_help, data));
@@ -103,76 +104,19 @@ void smtp_stats_sum(const struct smtp_net *sn, u64 *sum)
 	}
 }
 
-/* ---- events from the parser --------------------------------------------- */
-
-struct smtp_ctx {
-	struct smtp_stats *st;
-};
-
-static int smtp_event(void *vctx, const struct smtp_event *ev)
-{
-	struct smtp_ctx *ctx = vctx;
-	struct smtp_stats *st = ctx->st;
-
-	switch (ev->type) {
-	case SMTP_EV_COMMAND:
-		stat_add(st, NFSMTP_STAT_COMMANDS, 1);
-		if (ev->verb == SMTP_VERB_STARTTLS) {
-			stat_add(st, NFSMTP_STAT_STARTTLS_SEEN, 1);
-			stat_add(st, NFSMTP_STAT_STARTTLS_ALLOWED, 1);
-		}
-		break;
-	case SMTP_EV_REPLY:
-		if (ev->flags & SMTP_EVF_LAST)
-			stat_add(st, NFSMTP_STAT_REPLIES, 1);
-		break;
-	case SMTP_EV_DATA_END:
-		stat_add(st, NFSMTP_STAT_MESSAGES, 1);
-		break;
-	case SMTP_EV_BDAT_END:
-		if (ev->flags & SMTP_EVF_LAST)
-			stat_add(st, NFSMTP_STAT_MESSAGES, 1);
-		break;
-	case SMTP_EV_TLS_START:
-		stat_add(st, NFSMTP_STAT_TLS_HANDOFF, 1);
-		break;
-	case SMTP_EV_RESYNC:
-		stat_add(st, NFSMTP_STAT_RESYNCS, 1);
-		break;
-	case SMTP_EV_ANOMALY:
-		switch (ev->sub) {
-		case SMTP_ANOM_SMUGGLING:
-			stat_add(st, NFSMTP_STAT_SMUGGLING, 1);
-			break;
-		case SMTP_ANOM_BARE_CR:
-		case SMTP_ANOM_BARE_LF:
-			stat_add(st, NFSMTP_STAT_BARE_NEWLINES, 1);
-			break;
-		case SMTP_ANOM_STARTTLS_INJECTION:
-		case SMTP_ANOM_TLS_RESPONSE_INJECTION:
-			stat_add(st, NFSMTP_STAT_INJECTION, 1);
-			break;
-		case SMTP_ANOM_LOST_SYNC:
-			stat_add(st, NFSMTP_STAT_LOST_SYNC, 1);
-			break;
-		}
-		break;
-	}
-	return SMTP_CONTINUE;
-}
-
 /* Feed payload bytes [from, to) of skb to the parser, fragment by fragment. */
-static void smtp_feed(struct smtp_conn *sc, enum smtp_dir dir,
-		      struct sk_buff *skb, unsigned int from, unsigned int to,
+static void smtp_feed(struct smtp_conn *sc, struct smtp_pkt *pk,
+		      unsigned int from, unsigned int to,
 		      const struct smtp_sink *sink)
 {
 	struct skb_seq_state seq;
 	unsigned int consumed = 0, len;
 	const u8 *data;
 
-	skb_prepare_seq_read(skb, from, to, &seq);
+	skb_prepare_seq_read(pk->skb, from, to, &seq);
 	while ((len = skb_seq_read(consumed, &data, &seq)) != 0) {
-		if (smtp_parse(&sc->p, dir, data, len, sink) < len) {
+		pk->chunk_off = from + consumed;
+		if (smtp_parse(&sc->p, pk->dir, data, len, sink) < len) {
 			skb_abort_seq_read(&seq);
 			return;
 		}
@@ -180,20 +124,51 @@ static void smtp_feed(struct smtp_conn *sc, enum smtp_dir dir,
 	}
 }
 
+/* The profile comes from the conntrack mark, once, when the helper is assigned. */
+static unsigned int smtp_pick_profile(const struct smtp_config *cfg,
+				      const struct nf_conn *ct)
+{
+	u32 n = 0;
+
+#if IS_ENABLED(CONFIG_NF_CONNTRACK_MARK)
+	n = (READ_ONCE(ct->mark) & cfg->mark_mask) >> cfg->mark_shift;
+#endif
+	return n < NFSMTP_PROFILES ? n : 0;
+}
+
+/* ack acknowledges the other direction: forget its rewrites once all are acked. */
+static void smtp_ack_seen(struct smtp_conn *sc, int other, u32 ack)
+{
+	u8 bits = other == IP_CT_DIR_ORIGINAL ? SC_RW_CLIENT | SC_TR_CLIENT :
+		  SC_RW_SERVER;
+
+	if ((sc->p.user & bits) && sc->next_seq[other] &&
+	    (s32)(ack - sc->next_seq[other]) >= 0)
+		sc->p.user &= ~bits;
+}
+
+/* Dropped connections live on only while their peers keep trying. */
+#define SMTP_DROP_TIMEOUT	(150 * HZ)
+
 /* ---- the helper --------------------------------------------------------- */
 
 static int smtp_help(struct sk_buff *skb, unsigned int protoff,
 		     struct nf_conn *ct, enum ip_conntrack_info ctinfo)
 {
-	struct smtp_net *sn = smtp_pernet(nf_ct_net(ct));
+	struct net *net = nf_ct_net(ct);
+	struct smtp_net *sn = smtp_pernet(net);
 	struct smtp_conn *sc = nfct_help_data(ct);
 	int dir = CTINFO2DIR(ctinfo);
-	u8 seq_valid = dir == IP_CT_DIR_ORIGINAL ? SC_SEQ_ORIG : SC_SEQ_REPLY;
-	struct smtp_ctx ctx;
-	struct smtp_sink sink = { .fn = smtp_event, .ctx = &ctx };
+	const struct smtp_config *cfg;
+	struct smtp_pkt pk = {
+		.net = net, .ct = ct, .sc = sc, .skb = skb,
+		.dir = dir == IP_CT_DIR_ORIGINAL ? SMTP_DIR_CLIENT : SMTP_DIR_SERVER,
+	};
+	struct smtp_sink sink;
 	const struct tcphdr *th;
 	struct tcphdr _th;
-	unsigned int dataoff, datalen, skip = 0;
+	unsigned int dataoff, datalen, skip = 0, profile;
+	int verdict = NF_ACCEPT;
 	struct smtp_stats *st;
 	u32 seq;
 	s32 rel;
@@ -208,8 +183,9 @@ static int smtp_help(struct sk_buff *skb, unsigned int protoff,
 	seq = ntohl(th->seq);
 
 	spin_lock_bh(&ct->lock);
+	cfg = rcu_dereference(sn->cfg);	/* callers hold rcu_read_lock */
 	st = this_cpu_ptr(sn->stats);
-	ctx.st = st;
+	pk.st = st;
 	u64_stats_update_begin(&st->syncp);
 
 	stat_add(st, dir == IP_CT_DIR_ORIGINAL ? NFSMTP_STAT_PKTS_ORIG :
@@ -217,6 +193,11 @@ static int smtp_help(struct sk_buff *skb, unsigned int protoff,
 	stat_add(st, dir == IP_CT_DIR_ORIGINAL ? NFSMTP_STAT_BYTES_ORIG :
 		 NFSMTP_STAT_BYTES_REPLY, datalen);
 
+	if (sc->p.user & SC_DROPPED) {
+		WRITE_ONCE(ct->timeout, nfct_time_stamp + SMTP_DROP_TIMEOUT);
+		verdict = NF_DROP;
+		goto out;
+	}
 	if (!(sc->p.user & SC_STARTED)) {
 		/* first packet since assignment: from the handshake, or mid-stream */
 		stat_add(st, NFSMTP_STAT_SESSIONS, 1);
@@ -226,19 +207,23 @@ static int smtp_help(struct sk_buff *skb, unsigned int protoff,
 			smtp_parser_init_pickup(&sc->p);
 			stat_add(st, NFSMTP_STAT_PICKUPS, 1);
 		}
-		sc->p.user |= SC_STARTED;
+		profile = smtp_pick_profile(cfg, ct);
+		sc->p.user = SC_STARTED | profile << SC_PROFILE_SHIFT;
 	}
+	profile = (sc->p.user & SC_PROFILE_MASK) >> SC_PROFILE_SHIFT;
+	pk.prof = &cfg->prof[profile];
+
+	if (th->ack)
+		smtp_ack_seen(sc, !dir, ntohl(th->ack_seq));
 	if (th->syn) {
 		sc->next_seq[dir] = seq + 1;
-		sc->p.user |= seq_valid;
 		goto out;
 	}
 	if (!datalen || smtp_parser_tls(&sc->p))
 		goto out;
-	if (!(sc->p.user & seq_valid)) {
+	if (!sc->next_seq[dir]) {
 		/* this direction's handshake went by unseen: start where we are */
 		sc->next_seq[dir] = seq;
-		sc->p.user |= seq_valid;
 		if (smtp_parser_synced(&sc->p, SMTP_DIR_CLIENT))
 			smtp_parser_gap(&sc->p);
 	}
@@ -249,18 +234,44 @@ static int smtp_help(struct sk_buff *skb, unsigned int protoff,
 		stat_add(st, NFSMTP_STAT_GAPS, 1);
 		smtp_parser_gap(&sc->p);
 	} else if (rel < 0) {
-		stat_add(st, NFSMTP_STAT_RETRANS, 1);
-		if ((u32)-rel >= datalen)
-			goto out;	/* all seen before */
-		skip = -rel;
+		skip = min_t(u32, -rel, datalen);
+		pk.new_off = dataoff;
+		smtp_fixup_retransmit(&pk, sc, dataoff, skip);
+		if (skip == datalen || pk.verdict != SMTP_PASS)
+			goto verdict;
 	}
 	sc->next_seq[dir] = seq + datalen;
-	smtp_feed(sc, dir == IP_CT_DIR_ORIGINAL ? SMTP_DIR_CLIENT : SMTP_DIR_SERVER,
-		  skb, dataoff + skip, skb->len, &sink);
+	pk.new_off = dataoff + skip;
+	smtp_fixup_sink(&pk, &sink);
+	smtp_feed(sc, &pk, dataoff + skip, skb->len, &sink);
+	if (pk.dir == SMTP_DIR_CLIENT && pk.verdict == SMTP_PASS)
+		smtp_fixup_open_verb(&pk, sc);
+verdict:
+	if (pk.nrw)
+		sc->p.user |= pk.dir == SMTP_DIR_CLIENT ? SC_RW_CLIENT : SC_RW_SERVER;
+	if (pk.overflow)
+		pk.verdict = SMTP_RESET_CONN;
+	if (pk.verdict == SMTP_DROP_CONN) {
+		sc->p.user |= SC_DROPPED;
+		stat_add(st, NFSMTP_STAT_DROPS, 1);
+		WRITE_ONCE(ct->timeout, nfct_time_stamp + SMTP_DROP_TIMEOUT);
+		verdict = NF_DROP;
+	} else if (pk.verdict == SMTP_RESET_CONN) {
+		stat_add(st, NFSMTP_STAT_RESETS, 1);
+	}
 out:
 	u64_stats_update_end(&st->syncp);
 	spin_unlock_bh(&ct->lock);
-	return NF_ACCEPT;
+
+	/* outside the lock: a RST we send comes back through this helper */
+	if (pk.verdict == SMTP_RESET_CONN) {
+		smtp_fixup_reset(&pk, protoff);
+		nf_ct_kill(ct);
+		return NF_ACCEPT;
+	}
+	if (verdict == NF_ACCEPT && smtp_fixup_apply(&pk, protoff))
+		verdict = NF_DROP;	/* never let the unmasked bytes out */
+	return verdict;
 }
 
 /* ---- per-namespace state ------------------------------------------------ */

@@ -481,8 +481,10 @@ static int verb_done(struct run *r, s32 i)
 	}
 	if ((p->c_flags & CF_AUTH_CONT) || !p->c_len)
 		return SMTP_CONTINUE;	/* a SASL response or an empty line */
+	/* for RCPT: which recipient of the transaction this would be */
 	ret = emit(r, SMTP_EV_VERB, SMTP_DIR_CLIENT, verb, 0, 0, flags,
-		   i - (s32)p->c_len, p->c_len, 0);
+		   i - (s32)p->c_len, p->c_len,
+		   verb == SMTP_VERB_RCPT ? p->c_txn + 1 : 0);
 	if (ret == SMTP_MASKED) {
 		p->c_tok = TOK_DEAD;	/* the server sees an unknown verb */
 		return SMTP_CONTINUE;
@@ -1467,11 +1469,13 @@ static size_t parse_server(struct run *r, const u8 *buf, size_t n)
 				ret = keyword_done(r, i);
 				if (ret == SMTP_STOP)
 					return i;
-				continue;	/* the delimiter is text */
+				/* the delimiter is text; its length was checked above */
+				ret = reply_byte(r, i, c);
+			} else {
+				p->s_tok = tok_step(kw_words, ARRAY_LEN(kw_words), p->s_tok, c);
+				if (c == '\0')	/* as in any other reply text */
+					ret = anomaly(r, SMTP_DIR_SERVER, SMTP_ANOM_NUL, i, 1);
 			}
-			p->s_tok = tok_step(kw_words, ARRAY_LEN(kw_words), p->s_tok, c);
-			if (c == '\0')	/* as in any other reply text */
-				ret = anomaly(r, SMTP_DIR_SERVER, SMTP_ANOM_NUL, i, 1);
 		} else {
 			ret = reply_byte(r, i, c);
 		}
@@ -1563,4 +1567,61 @@ const char *smtp_event_name(unsigned int type)
 	};
 
 	return type < ARRAY_LEN(names) ? names[type] : "?";
+}
+
+/* ---- lookups for the helper ------------------------------------------------ */
+
+static u16 tok_run(const char *const *w, unsigned int n, const u8 *s,
+		   unsigned int len)
+{
+	u16 st = 0;
+	unsigned int i;
+
+	for (i = 0; i < len && st != TOK_DEAD; i++)
+		st = tok_step(w, n, st, s[i]);
+	return st;
+}
+
+unsigned int smtp_verb_lookup(const u8 *s, unsigned int len)
+{
+	return tok_verb(tok_run(verb_words, ARRAY_LEN(verb_words), s, len));
+}
+
+unsigned int smtp_kw_lookup(const u8 *s, unsigned int len)
+{
+	int w = tok_word(kw_words, tok_run(kw_words, ARRAY_LEN(kw_words), s, len));
+
+	return w < 0 ? SMTP_KW_OTHER : (unsigned int)w;
+}
+
+bool smtp_parser_client_commands(const struct smtp_parser *p)
+{
+	return p->c_mode == CM_CMD;
+}
+
+/*
+ * Is the client in the middle of a verb whose every completion is outside
+ * allowed (bit per enum smtp_verb, SMTP_VERB_UNKNOWN standing for verbs we
+ * do not know)?  Then *len is how many of its bytes were seen.
+ */
+bool smtp_parser_open_verb(const struct smtp_parser *p, u32 allowed, u32 *len)
+{
+	unsigned int idx = p->c_tok & TOK_IDX_MASK, pos = p->c_tok >> TOK_POS_SHIFT;
+	unsigned int i;
+
+	if (p->c_mode != CM_CMD || p->c_ls != CL_VERB || !p->c_len ||
+	    (p->c_flags & CF_AUTH_CONT) || (p->flags & F_PROBE) ||
+	    p->c_len >= SMTP_LINE_COUNTER_MAX)
+		return false;
+	*len = p->c_len;
+	if (idx == TOK_DEAD)	/* only unknown verbs can come of it */
+		return !(allowed & (1U << SMTP_VERB_UNKNOWN));
+	/* any longer token is unknown */
+	if (allowed & (1U << SMTP_VERB_UNKNOWN))
+		return false;
+	for (i = idx; i < ARRAY_LEN(verb_words) &&
+	     same_prefix(verb_words[i], verb_words[idx], pos); i++)
+		if (allowed & (1U << (SMTP_VERB_AUTH + i)))
+			return false;
+	return true;
 }

@@ -138,7 +138,7 @@ struct smtp_event {
 	s32 len;
 	s32 arg_start;		/* COMMAND of a known verb: the arguments */
 	s32 arg_len;		/* -1 when unknown */
-	u32 value;		/* BDAT chunk size; RCPT: recipients so far */
+	u32 value;		/* BDAT chunk size; RCPT: its number in the transaction */
 };
 
 /* What a sink returns */
@@ -205,6 +205,10 @@ size_t smtp_parse(struct smtp_parser *p, enum smtp_dir dir, const u8 *buf,
 		  size_t len, const struct smtp_sink *sink);
 
 bool smtp_parser_tls(const struct smtp_parser *p);
+bool smtp_parser_client_commands(const struct smtp_parser *p);
+bool smtp_parser_open_verb(const struct smtp_parser *p, u32 allowed, u32 *len);
+unsigned int smtp_verb_lookup(const u8 *s, unsigned int len);
+unsigned int smtp_kw_lookup(const u8 *s, unsigned int len);
 bool smtp_parser_synced(const struct smtp_parser *p, enum smtp_dir dir);
 
 const char *smtp_verb_name(unsigned int verb);

@@ -171,6 +171,8 @@ gw_iptables_helper_del() {
 # load_module: conntrack core, then ours from the checkout
 load_module() {
 	modprobe nf_conntrack || return 1
+	# our RSTs go out through these (module dependencies insmod does not load)
+	modprobe nf_reject_ipv4 && modprobe nf_reject_ipv6 || return 1
 	modprobe nft_ct 2>/dev/null
 	if ! grep -q '^nf_conntrack_smtp ' /proc/modules; then
 		insmod "$NFSMTP_KO" "$@" || return 1

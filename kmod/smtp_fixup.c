@@ -1,0 +1,579 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ESMTP fixup: policy decisions on parser events, same-length rewrites,
+ * and the drop/reset actions.  Every action counts, emits a netlink event
+ * and a rate-limited log line that names the connection, the rule and the
+ * effect the peers will see.
+ */
+#define pr_fmt(fmt) "nf_conntrack_smtp: " fmt
+
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/kernel.h>
+#include <linux/netfilter.h>
+#include <linux/tcp.h>
+#include <net/checksum.h>
+#include <net/ip.h>
+#include <net/ip6_checksum.h>
+#include <net/tcp.h>
+#include <net/netfilter/ipv4/nf_reject.h>
+#include <net/netfilter/ipv6/nf_reject.h>
+
+#include "smtp_fixup.h"
+
+static const char *const rule_names[__NFSMTP_RULE_MAX] = {
+	[NFSMTP_RULE_STARTTLS]		= "starttls",
+	[NFSMTP_RULE_EHLO_MASK]		= "ehlo-mask",
+	[NFSMTP_RULE_BANNER]		= "banner",
+	[NFSMTP_RULE_COMMAND]		= "commands",
+	[NFSMTP_RULE_CMD_LINE]		= "cmd-line-max",
+	[NFSMTP_RULE_RCPT]		= "rcpt-max",
+	[NFSMTP_RULE_HEADER_LINE]	= "header-line-max",
+	[NFSMTP_RULE_BODY_LINE]		= "body-line-max",
+	[NFSMTP_RULE_DUP_HEADER]	= "dup-headers",
+	[NFSMTP_RULE_SMUGGLING]		= "smuggling",
+	[NFSMTP_RULE_BARE_NEWLINE]	= "bare-newline",
+	[NFSMTP_RULE_INJECTION]		= "starttls-injection",
+	[NFSMTP_RULE_LOST_SYNC]		= "lost-sync",
+};
+
+static const char *const action_names[__NFSMTP_ACTION_MAX] = {
+	"off", "log", "mask", "drop", "reset",
+};
+
+void smtp_stat_inc(struct smtp_stats *st, enum nfsmtp_stat i)
+{
+	u64_stats_inc(&st->c[i]);
+}
+
+/* ---- what the policy allows ---------------------------------------------- */
+
+#define VERB(v)		(1U << SMTP_VERB_##v)
+#define MAILGUARD_VERBS	(VERB(HELO) | VERB(MAIL) | VERB(RCPT) | VERB(DATA) | \
+			 VERB(RSET) | VERB(NOOP) | VERB(QUIT))
+#define KNOWN_VERBS	(((1U << (SMTP_VERB_VRFY + 1)) - 1) & ~VERB(UNKNOWN))
+
+/* Bit per enum smtp_verb that the profile lets through; UNKNOWN for unknown verbs. */
+static u32 allowed_verbs(const struct smtp_profile *prof)
+{
+	u32 allowed;
+
+	switch (prof->commands) {
+	case NFSMTP_COMMANDS_MAILGUARD:
+		allowed = MAILGUARD_VERBS;
+		break;
+	case NFSMTP_COMMANDS_ESMTP:
+		allowed = KNOWN_VERBS;
+		break;
+	default:
+		allowed = KNOWN_VERBS | VERB(UNKNOWN);
+	}
+	if (prof->starttls == NFSMTP_STARTTLS_STRIP)
+		allowed &= ~VERB(STARTTLS);
+	return allowed;
+}
+
+static bool kw_masked(const struct smtp_profile *prof, unsigned int kw)
+{
+	/* parser keyword numbers are the UAPI's, OTHER is UNKNOWN */
+	if (kw == SMTP_KW_STARTTLS && prof->starttls == NFSMTP_STARTTLS_STRIP)
+		return true;
+	return prof->ehlo_mask & (1U << kw);
+}
+
+/* ---- log lines, events, counters ------------------------------------------ */
+
+static void smtp_log(const struct smtp_pkt *pk, enum nfsmtp_rule rule,
+		     u8 action, const char *detail, const char *effect)
+{
+	const struct nf_conntrack_tuple *t =
+		&pk->ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
+
+	if (!net_ratelimit())
+		return;
+	if (nf_ct_l3num(pk->ct) == AF_INET)
+		pr_info("%pI4:%u -> %pI4:%u: %s %s: %s%s%s\n",
+			&t->src.u3.ip, ntohs(t->src.u.tcp.port),
+			&t->dst.u3.ip, ntohs(t->dst.u.tcp.port),
+			rule_names[rule], action_names[action], detail ? detail : "",
+			detail && effect ? ": " : "", effect ? effect : "");
+	else
+		pr_info("[%pI6c]:%u -> [%pI6c]:%u: %s %s: %s%s%s\n",
+			&t->src.u3.ip6, ntohs(t->src.u.tcp.port),
+			&t->dst.u3.ip6, ntohs(t->dst.u.tcp.port),
+			rule_names[rule], action_names[action], detail ? detail : "",
+			detail && effect ? ": " : "", effect ? effect : "");
+}
+
+/*
+ * A rule fired with an action.  Returns the sink answer: SMTP_STOP when the
+ * connection is being dropped or reset (nothing more to parse).
+ */
+static int smtp_act(struct smtp_pkt *pk, enum nfsmtp_rule rule, u8 action,
+		    const char *detail, const char *effect)
+{
+	if (action == NFSMTP_ACTION_OFF)
+		return SMTP_CONTINUE;
+	smtp_event_send(pk->net, pk->ct, pk->dir, rule, action, detail);
+	smtp_log(pk, rule, action, detail, effect);
+	switch (action) {
+	case NFSMTP_ACTION_DROP:
+		if (pk->verdict < SMTP_DROP_CONN)
+			pk->verdict = SMTP_DROP_CONN;
+		return SMTP_STOP;
+	case NFSMTP_ACTION_RESET:
+		pk->verdict = SMTP_RESET_CONN;
+		return SMTP_STOP;
+	}
+	return SMTP_CONTINUE;
+}
+
+/* ---- rewrites --------------------------------------------------------------- */
+
+/*
+ * Queue a same-length rewrite of the span [start, start + len) of the chunk.
+ * Bytes of earlier packets are gone: only the part in this skb's new bytes
+ * is rewritten.  If none is, the delimiter that ended the span is masked
+ * instead (delim), so the far end still sees no valid token.
+ */
+static void add_rewrite(struct smtp_pkt *pk, s32 start, s32 len, u8 fill,
+			bool delim)
+{
+	s64 from = (s64)pk->chunk_off + start, to = from + len;
+	struct smtp_rewrite *rw;
+
+	if (from < pk->new_off)
+		from = pk->new_off;
+	if (to <= from) {
+		if (!delim || to < pk->new_off || to >= pk->skb->len)
+			return;
+		from = to;
+		to = from + 1;
+		fill = SMTP_FILL_X;
+	}
+	if (to > pk->skb->len)
+		to = pk->skb->len;
+	if (pk->nrw == SMTP_MAX_REWRITES) {
+		pk->overflow = true;
+		return;
+	}
+	rw = &pk->rw[pk->nrw++];
+	rw->off = from;
+	rw->len = to - from;
+	rw->fill = fill;
+}
+
+/* ---- the event sink ------------------------------------------------------------ */
+
+static int on_verb(struct smtp_pkt *pk, const struct smtp_event *ev)
+{
+	const struct smtp_profile *prof = pk->prof;
+	const char *name = smtp_verb_name(ev->verb);
+	int ret;
+
+	if (ev->verb == SMTP_VERB_STARTTLS &&
+	    prof->starttls == NFSMTP_STARTTLS_STRIP) {
+		smtp_stat_inc(pk->st, NFSMTP_STAT_STARTTLS_SEEN);
+		smtp_stat_inc(pk->st, NFSMTP_STAT_STARTTLS_STRIPPED);
+		add_rewrite(pk, ev->start, ev->len, SMTP_FILL_X, true);
+		smtp_act(pk, NFSMTP_RULE_STARTTLS, NFSMTP_ACTION_MASK, name,
+			 "masked: the server will answer 500 and the session stays in plaintext");
+		return SMTP_MASKED;
+	}
+	if (!(allowed_verbs(prof) & (1U << ev->verb))) {
+		u8 action = prof->act[NFSMTP_RULE_COMMAND];
+
+		if (action == NFSMTP_ACTION_MASK) {
+			smtp_stat_inc(pk->st, NFSMTP_STAT_CMDS_MASKED);
+			add_rewrite(pk, ev->start, ev->len, SMTP_FILL_X, true);
+			smtp_act(pk, NFSMTP_RULE_COMMAND, action, name,
+				 "not allowed: masked, the server will answer 500");
+			return SMTP_MASKED;
+		}
+		return smtp_act(pk, NFSMTP_RULE_COMMAND, action, name, "not allowed");
+	}
+	if (ev->verb == SMTP_VERB_RCPT && prof->rcpt_max && ev->value > prof->rcpt_max) {
+		u8 action = prof->act[NFSMTP_RULE_RCPT];
+
+		smtp_stat_inc(pk->st, NFSMTP_STAT_LIMIT_HITS);
+		if (action == NFSMTP_ACTION_MASK) {
+			add_rewrite(pk, ev->start, ev->len, SMTP_FILL_X, true);
+			smtp_act(pk, NFSMTP_RULE_RCPT, action, name,
+				 "over rcpt-max: masked, the server will answer 500 for this recipient");
+			return SMTP_MASKED;
+		}
+		ret = smtp_act(pk, NFSMTP_RULE_RCPT, action, name, "over rcpt-max");
+		return ret;
+	}
+	return SMTP_CONTINUE;
+}
+
+static int on_anomaly(struct smtp_pkt *pk, const struct smtp_event *ev)
+{
+	const struct smtp_profile *prof = pk->prof;
+	const char *name = smtp_anomaly_name(ev->sub);
+
+	switch (ev->sub) {
+	case SMTP_ANOM_STARTTLS_INJECTION:
+	case SMTP_ANOM_TLS_RESPONSE_INJECTION:
+		smtp_stat_inc(pk->st, NFSMTP_STAT_INJECTION);
+		return smtp_act(pk, NFSMTP_RULE_INJECTION, prof->act[NFSMTP_RULE_INJECTION],
+				name, "plaintext pipelined around STARTTLS (CVE-2011-0411 class)");
+	case SMTP_ANOM_SMUGGLING:
+		smtp_stat_inc(pk->st, NFSMTP_STAT_SMUGGLING);
+		return smtp_act(pk, NFSMTP_RULE_SMUGGLING, prof->act[NFSMTP_RULE_SMUGGLING],
+				name, "non-canonical end of data (SMTP smuggling)");
+	case SMTP_ANOM_BARE_CR:
+	case SMTP_ANOM_BARE_LF:
+		if (ev->dir != SMTP_DIR_CLIENT)
+			return SMTP_CONTINUE;
+		smtp_stat_inc(pk->st, NFSMTP_STAT_BARE_NEWLINES);
+		return smtp_act(pk, NFSMTP_RULE_BARE_NEWLINE,
+				prof->act[NFSMTP_RULE_BARE_NEWLINE], name, NULL);
+	case SMTP_ANOM_CMD_TOO_LONG:
+		if (!prof->cmd_line_max)
+			return SMTP_CONTINUE;
+		smtp_stat_inc(pk->st, NFSMTP_STAT_LIMIT_HITS);
+		return smtp_act(pk, NFSMTP_RULE_CMD_LINE, prof->act[NFSMTP_RULE_CMD_LINE],
+				name, "command line over cmd-line-max");
+	case SMTP_ANOM_HEADER_TOO_LONG:
+		if (!prof->header_line_max)
+			return SMTP_CONTINUE;
+		smtp_stat_inc(pk->st, NFSMTP_STAT_LIMIT_HITS);
+		return smtp_act(pk, NFSMTP_RULE_HEADER_LINE,
+				prof->act[NFSMTP_RULE_HEADER_LINE], name,
+				"header line over header-line-max");
+	case SMTP_ANOM_TEXT_TOO_LONG:
+		if (!prof->body_line_max)
+			return SMTP_CONTINUE;
+		smtp_stat_inc(pk->st, NFSMTP_STAT_LIMIT_HITS);
+		return smtp_act(pk, NFSMTP_RULE_BODY_LINE, prof->act[NFSMTP_RULE_BODY_LINE],
+				name, "body line over body-line-max");
+	case SMTP_ANOM_LOST_SYNC:
+		smtp_stat_inc(pk->st, NFSMTP_STAT_LOST_SYNC);
+		smtp_act(pk, NFSMTP_RULE_LOST_SYNC, NFSMTP_ACTION_LOG, name,
+			 "session no longer followed: passed through untouched");
+		return SMTP_CONTINUE;
+	}
+	return SMTP_CONTINUE;
+}
+
+int smtp_fixup_event(void *ctx, const struct smtp_event *ev)
+{
+	struct smtp_pkt *pk = ctx;
+	const struct smtp_profile *prof = pk->prof;
+
+	switch (ev->type) {
+	case SMTP_EV_VERB:
+		return on_verb(pk, ev);
+	case SMTP_EV_COMMAND:
+		smtp_stat_inc(pk->st, NFSMTP_STAT_COMMANDS);
+		if (ev->verb == SMTP_VERB_STARTTLS) {
+			smtp_stat_inc(pk->st, NFSMTP_STAT_STARTTLS_SEEN);
+			smtp_stat_inc(pk->st, NFSMTP_STAT_STARTTLS_ALLOWED);
+		}
+		break;
+	case SMTP_EV_REPLY:
+		if (ev->flags & SMTP_EVF_LAST)
+			smtp_stat_inc(pk->st, NFSMTP_STAT_REPLIES);
+		break;
+	case SMTP_EV_EHLO_KEYWORD:
+		if (!kw_masked(prof, ev->sub))
+			break;
+		smtp_stat_inc(pk->st, NFSMTP_STAT_EHLO_KW_MASKED);
+		add_rewrite(pk, ev->start, ev->len, SMTP_FILL_XA, true);
+		if (ev->sub == SMTP_KW_STARTTLS) {
+			smtp_stat_inc(pk->st, NFSMTP_STAT_STARTTLS_STRIPPED);
+			smtp_act(pk, NFSMTP_RULE_STARTTLS, NFSMTP_ACTION_MASK,
+				 "STARTTLS", "masked in the EHLO reply: clients will see 250-XXXXXXXA and stay in plaintext");
+		} else {
+			smtp_act(pk, NFSMTP_RULE_EHLO_MASK, NFSMTP_ACTION_MASK,
+				 smtp_kw_name(ev->sub),
+				 "masked in the EHLO reply: clients will not use it");
+		}
+		break;
+	case SMTP_EV_BANNER:
+		if (prof->banner != NFSMTP_BANNER_MASK || ev->len <= 0)
+			break;
+		smtp_stat_inc(pk->st, NFSMTP_STAT_BANNERS_MASKED);
+		add_rewrite(pk, ev->start, ev->len, SMTP_FILL_STAR, false);
+		smtp_act(pk, NFSMTP_RULE_BANNER, NFSMTP_ACTION_MASK, "greeting",
+			 "text masked with '*', the reply code kept");
+		break;
+	case SMTP_EV_HEADER:
+		if (!(ev->flags & SMTP_EVF_DUP) ||
+		    prof->act[NFSMTP_RULE_DUP_HEADER] == NFSMTP_ACTION_OFF)
+			break;
+		smtp_stat_inc(pk->st, NFSMTP_STAT_DUP_HEADERS);
+		if (prof->act[NFSMTP_RULE_DUP_HEADER] == NFSMTP_ACTION_MASK) {
+			add_rewrite(pk, ev->start, ev->len, SMTP_FILL_X, true);
+			smtp_act(pk, NFSMTP_RULE_DUP_HEADER, NFSMTP_ACTION_MASK,
+				 smtp_hdr_name(ev->sub),
+				 "second field renamed to X's: no mail reader shows it");
+			break;
+		}
+		return smtp_act(pk, NFSMTP_RULE_DUP_HEADER,
+				prof->act[NFSMTP_RULE_DUP_HEADER],
+				smtp_hdr_name(ev->sub), "repeated singleton header field");
+	case SMTP_EV_DATA_START:
+	case SMTP_EV_BDAT_START:
+		pk->sc->p.user |= SC_TR_CLIENT;
+		break;
+	case SMTP_EV_DATA_END:
+		pk->sc->p.user |= SC_TR_CLIENT;
+		smtp_stat_inc(pk->st, NFSMTP_STAT_MESSAGES);
+		break;
+	case SMTP_EV_BDAT_END:
+		pk->sc->p.user |= SC_TR_CLIENT;
+		if (ev->flags & SMTP_EVF_LAST)
+			smtp_stat_inc(pk->st, NFSMTP_STAT_MESSAGES);
+		break;
+	case SMTP_EV_TLS_START:
+		smtp_stat_inc(pk->st, NFSMTP_STAT_TLS_HANDOFF);
+		break;
+	case SMTP_EV_RESYNC:
+		smtp_stat_inc(pk->st, NFSMTP_STAT_RESYNCS);
+		break;
+	case SMTP_EV_ANOMALY:
+		return on_anomaly(pk, ev);
+	}
+	return SMTP_CONTINUE;
+}
+
+void smtp_fixup_sink(struct smtp_pkt *pk, struct smtp_sink *sink)
+{
+	sink->fn = smtp_fixup_event;
+	sink->ctx = pk;
+	sink->max_cmd = pk->prof->cmd_line_max;
+	sink->max_reply = 0;
+	sink->max_text = pk->prof->body_line_max;
+	sink->max_header = pk->prof->header_line_max;
+}
+
+/*
+ * The skb ended inside a client verb: if no allowed verb can come of it, mask
+ * its bytes now, before they leave; a telnet user typing one character per
+ * packet then sees the same result as a whole line would give.
+ */
+void smtp_fixup_open_verb(struct smtp_pkt *pk, struct smtp_conn *sc)
+{
+	u32 len;
+
+	if (!smtp_parser_open_verb(&sc->p, allowed_verbs(pk->prof), &len))
+		return;
+	pk->chunk_off = pk->skb->len;
+	add_rewrite(pk, -(s32)len, len, SMTP_FILL_X, false);
+}
+
+/* ---- retransmissions ------------------------------------------------------ */
+
+static unsigned int token_len(const u8 *s, unsigned int len)
+{
+	unsigned int i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] == ' ' || s[i] == '\r' || s[i] == '\n' || s[i] == '=')
+			break;
+	return i;
+}
+
+/* One line of bytes seen before, from the server: mask as the first copy was. */
+static void rescan_reply_line(struct smtp_pkt *pk, u32 off, const u8 *l,
+			      unsigned int len)
+{
+	unsigned int text = len, k;
+
+	if (len < 4 || l[0] < '1' || l[0] > '5' || (l[3] != ' ' && l[3] != '-'))
+		return;
+	while (text > 4 && (l[text - 1] == '\r' || l[text - 1] == '\n'))
+		text--;
+	if (l[0] == '2' && l[1] == '2' && l[2] == '0' &&
+	    pk->prof->banner == NFSMTP_BANNER_MASK && text > 4) {
+		pk->chunk_off = off;
+		add_rewrite(pk, 4, text - 4, SMTP_FILL_STAR, false);
+	} else if (l[0] == '2' && l[1] == '5' && l[2] == '0') {
+		k = token_len(l + 4, text - 4);
+		if (k && kw_masked(pk->prof, smtp_kw_lookup(l + 4, k))) {
+			pk->chunk_off = off;
+			add_rewrite(pk, 4, k, SMTP_FILL_XA, false);
+		}
+	}
+}
+
+/* One command line seen before: mask its verb as the first copy was. */
+static bool rescan_command_line(struct smtp_pkt *pk, u32 off, const u8 *l,
+				unsigned int len)
+{
+	unsigned int k = token_len(l, len), verb;
+
+	if (!k)
+		return true;
+	verb = smtp_verb_lookup(l, k);
+	if (allowed_verbs(pk->prof) & (1U << verb)) {
+		/* an RCPT over the limit depends on what came before */
+		return !(verb == SMTP_VERB_RCPT && pk->prof->rcpt_max);
+	}
+	if (verb == SMTP_VERB_STARTTLS || pk->prof->act[NFSMTP_RULE_COMMAND] ==
+	    NFSMTP_ACTION_MASK) {
+		pk->chunk_off = off;
+		add_rewrite(pk, 0, k, SMTP_FILL_X, false);
+	}
+	return true;
+}
+
+/*
+ * A segment carries oldlen bytes the parser saw before (a retransmission or
+ * an overlap), and this direction had rewrites the peer has not acknowledged:
+ * the far end may be about to use these bytes instead of the rewritten copy.
+ * Replies and command lines are masked again by the same rules, line by line
+ * (the parser's state has moved on, but these rules need only the line).
+ * Rewrites that need more context (a duplicate header, an RCPT over the
+ * limit) cannot be redone: then the connection is reset rather than let the
+ * original bytes through.
+ */
+void smtp_fixup_retransmit(struct smtp_pkt *pk, struct smtp_conn *sc,
+			   unsigned int dataoff, unsigned int oldlen)
+{
+	bool server = pk->dir == SMTP_DIR_SERVER;
+	bool commands = smtp_parser_client_commands(&sc->p) &&
+			!(sc->p.user & SC_TR_CLIENT);
+	u8 line[80];
+	unsigned int pos = 0;
+
+	smtp_stat_inc(pk->st, NFSMTP_STAT_RETRANS);
+	if (!(sc->p.user & (server ? SC_RW_SERVER : SC_RW_CLIENT)))
+		return;
+	if (!server && !commands) {
+		/* header masks depend on the whole header section */
+		pk->verdict = SMTP_RESET_CONN;
+		smtp_act(pk, NFSMTP_RULE_DUP_HEADER, NFSMTP_ACTION_RESET, "retransmission",
+			 "a rewritten segment came again and cannot be rewritten the same way");
+		return;
+	}
+	/* line starts: the segment start (senders write whole lines), after each LF */
+	while (pos < oldlen) {
+		unsigned int n = min_t(unsigned int, sizeof(line), oldlen - pos), k;
+
+		if (skb_copy_bits(pk->skb, dataoff + pos, line, n))
+			return;
+		for (k = 0; k < n && line[k] != '\n'; k++)
+			;
+		if (k < n)
+			k++;
+		if (server) {
+			rescan_reply_line(pk, dataoff + pos, line, k);
+		} else if (!rescan_command_line(pk, dataoff + pos, line, k)) {
+			pk->verdict = SMTP_RESET_CONN;
+			smtp_act(pk, NFSMTP_RULE_RCPT, NFSMTP_ACTION_RESET, "retransmission",
+				 "a rewritten segment came again and cannot be rewritten the same way");
+			return;
+		}
+		/* skip the rest of a line longer than our window */
+		while (k == n && line[n - 1] != '\n' && pos + k < oldlen) {
+			u8 c;
+
+			if (skb_copy_bits(pk->skb, dataoff + pos + k, &c, 1))
+				return;
+			k++;
+			if (c == '\n')
+				break;
+		}
+		pos += k;
+	}
+}
+
+/* ---- applying rewrites ------------------------------------------------------------ */
+
+static void fill_bytes(u8 *p, unsigned int len, u8 fill)
+{
+	memset(p, fill == SMTP_FILL_STAR ? '*' : 'X', len);
+	if (fill == SMTP_FILL_XA)
+		p[len - 1] = 'A';	/* a span always ends where the token does */
+}
+
+/*
+ * Write the queued rewrites and fix the TCP checksum incrementally: the
+ * packet keeps its length, so sequence numbers and NAT state stay valid.
+ * For CHECKSUM_PARTIAL the checksum is computed later over the new bytes.
+ */
+int smtp_fixup_apply(struct smtp_pkt *pk, unsigned int protoff)
+{
+	struct sk_buff *skb = pk->skb;
+	unsigned int i, end = protoff + sizeof(struct tcphdr);
+	__wsum diff = 0;
+	struct tcphdr *th;
+
+	if (!pk->nrw)
+		return 0;
+	for (i = 0; i < pk->nrw; i++)
+		end = max_t(unsigned int, end, pk->rw[i].off + pk->rw[i].len);
+	/* the packet was read in place; writing may need a private copy */
+	if (skb_ensure_writable(skb, end))
+		return -ENOMEM;
+	for (i = 0; i < pk->nrw; i++) {
+		const struct smtp_rewrite *rw = &pk->rw[i];
+		u8 *p = skb->data + rw->off;
+		__wsum old = csum_partial(p, rw->len, 0);
+
+		fill_bytes(p, rw->len, rw->fill);
+		diff = csum_block_add(diff, csum_sub(csum_partial(p, rw->len, 0), old),
+				      rw->off - protoff);
+	}
+	th = (struct tcphdr *)(skb->data + protoff);
+	inet_proto_csum_replace_by_diff(&th->check, skb, diff, false,
+					nf_ct_l3num(pk->ct) == AF_INET6);
+	return 0;
+}
+
+/* ---- reset ---------------------------------------------------------------------------- */
+
+/*
+ * Reset both ends: a RST back to this packet's sender, and this packet,
+ * emptied and turned into a RST, to its receiver (whose next expected
+ * sequence number is exactly this packet's).
+ */
+void smtp_fixup_reset(struct smtp_pkt *pk, unsigned int protoff)
+{
+	struct sk_buff *skb = pk->skb;
+	bool v6 = nf_ct_l3num(pk->ct) == AF_INET6;
+	unsigned int thlen, tcplen;
+	struct tcphdr *th;
+
+	if (v6)
+		nf_send_reset6(pk->net, NULL, skb, NF_INET_FORWARD);
+	else
+		nf_send_reset(pk->net, NULL, skb, NF_INET_FORWARD);
+
+	th = skb_header_pointer(skb, protoff, sizeof(*th), &(struct tcphdr){});
+	if (!th)
+		return;
+	thlen = th->doff * 4;
+	if (skb_is_gso(skb))
+		skb_gso_reset(skb);
+	if (pskb_trim(skb, protoff + thlen) || skb_ensure_writable(skb, protoff + thlen))
+		return;
+	th = (struct tcphdr *)(skb->data + protoff);
+	th->rst = 1;
+	th->ack = 1;
+	th->psh = 0;
+	th->fin = 0;
+	th->syn = 0;
+	th->urg = 0;
+	tcplen = thlen;
+	th->check = 0;
+	if (v6) {
+		struct ipv6hdr *ip6h = ipv6_hdr(skb);
+
+		ip6h->payload_len = htons(skb->len - sizeof(*ip6h));
+		th->check = csum_ipv6_magic(&ip6h->saddr, &ip6h->daddr, tcplen,
+					    IPPROTO_TCP, csum_partial(th, tcplen, 0));
+	} else {
+		struct iphdr *iph = ip_hdr(skb);
+
+		iph->tot_len = htons(skb->len);
+		ip_send_check(iph);
+		th->check = csum_tcpudp_magic(iph->saddr, iph->daddr, tcplen,
+					      IPPROTO_TCP, csum_partial(th, tcplen, 0));
+	}
+	skb->ip_summed = CHECKSUM_NONE;
+}

@@ -1,0 +1,540 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Control plane test: the nfsmtp tool against the module's nf_smtp generic
+# netlink family. Every policy key round-trips on every profile; the kernel's
+# refusals reach the user as its extack text; CAP_NET_ADMIN guards every
+# operation; policy and counters stay in their network namespace; stats,
+# monitor and conns work on a live gateway (conns lists the SMTP sessions and
+# nothing else); and each subcommand runs clean under valgrind.
+
+source "$(dirname "$0")/lib.sh"
+
+NFSMTP=${NFSMTP:-$NFSMTP_TOP/build/nfsmtp}
+TMP=$(mktemp -d)
+chmod 755 "$TMP"
+mkdir -m 1777 "$TMP/w"	# for what runs as nobody
+BG_PIDS=()
+MODPROBE_SAVED=''
+
+cleanup() {
+	local p
+	for p in "${BG_PIDS[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	[ -n "$MODPROBE_SAVED" ] && echo "$MODPROBE_SAVED" >/proc/sys/kernel/modprobe
+	cleanup_all_ns
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+ktap_print_header
+if [ ! -x "$NFSMTP" ]; then
+	ktap_set_plan 1
+	ktap_test_skip "nfsmtp is built ($NFSMTP missing: make userspace)"
+	exit $ksft_skip
+fi
+ktap_set_plan 43
+
+# nobody CMD...: run CMD as an unprivileged user, without capabilities
+nobody() {
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
+}
+
+# fails CODE TEXT CMD...: CMD exits CODE with one line on stderr containing TEXT
+fails() {
+	local code=$1 text=$2 rc
+	shift 2
+	"$@" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	if [ "$rc" -ne "$code" ] || [ "$(wc -l <"$TMP/err")" -ne 1 ] ||
+		! grep -qF -- "$text" "$TMP/err"; then
+		log "${*#"$NFSMTP"}: exit $rc (want $code), stderr: $(head -c 600 "$TMP/err")"
+		return 1
+	fi
+}
+
+# json_ok FILE: FILE holds valid JSON
+json_ok() {
+	$PY -m json.tool "$1" >/dev/null
+}
+
+# vg NAME CODE CMD...: CMD under valgrind exits CODE (not 99) with no
+# memory error and no leak; NAME names the log
+VG=(valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,possible)
+vg() {
+	local name=$1 code=$2 rc
+	shift 2
+	"${VG[@]}" --log-file="$TMP/vg-$name.log" "$@" >"$TMP/vg-$name.out" 2>"$TMP/vg-$name.err"
+	rc=$?
+	if [ "$rc" -ne "$code" ] || ! grep -q 'ERROR SUMMARY: 0 errors' "$TMP/vg-$name.log"; then
+		log "valgrind $name: exit $rc (want $code)"
+		grep -E 'ERROR SUMMARY|definitely|possibly|Invalid|uninitialised' \
+			"$TMP/vg-$name.log" | head -20 | sed 's/^/# /'
+		return 1
+	fi
+}
+
+# netlink socket of PID (portid = PID for a process's first one) in this netns
+nl_sock_of() {
+	awk -v pid="$1" '$2 == 16 && $3 == pid { print $4; found = 1 } END { exit !found }' \
+		/proc/net/netlink
+}
+
+# subscribed PID GROUP: PID's generic netlink socket is in multicast GROUP
+# (/proc shows the first 32 groups; past those, the socket's presence)
+subscribed() {
+	local groups
+	groups=$(nl_sock_of "$1") || return 1
+	[ "$2" -ge 32 ] && return 0
+	[ $((0x$groups & (1 << ($2 - 1)))) -ne 0 ]
+}
+
+events_group_id() {
+	genl ctrl get name nf_smtp 2>/dev/null |
+		sed -n 's/.*ID-0x\([0-9a-f]*\)[[:space:]]*name: events.*/\1/p' | head -1
+}
+
+# ---- the tool alone ----------------------------------------------------------
+
+KEYS="starttls banner ehlo-mask commands cmd-line-max rcpt-max header-line-max body-line-max
+	command-action cmd-line-action rcpt-action header-line-action body-line-action
+	dup-headers smuggling bare-newline starttls-injection profile-mark-mask profile-mark-shift"
+
+help_ok() {
+	local k
+	"$NFSMTP" --version | grep -q "^nfsmtp " || return 1
+	"$NFSMTP" --help | grep -q "policy set" || return 1
+	for sub in "policy show" stats monitor conns; do
+		$NFSMTP $sub --help | grep -q "^Usage: nfsmtp $sub" || { log "no help for $sub"; return 1; }
+	done
+	"$NFSMTP" policy set --help >"$TMP/help" || return 1
+	for k in $KEYS; do
+		grep -q "^  $k " "$TMP/help" || { log "policy set --help lacks $k"; return 1; }
+	done
+}
+check "--version and --help exit 0; each command has help; policy set --help lists every key" help_ok
+
+check "usage errors exit 2 with one line: unknown command, unknown key (lists the keys), bad value (lists the values)" eval '
+	fails 2 "unknown command \"frob\"" "$NFSMTP" frob &&
+	fails 2 "unknown key \"tls\": the keys are profile, starttls, banner, ehlo-mask" \
+		"$NFSMTP" policy set tls strip &&
+	fails 2 "bad value \"maybe\" for starttls: use allow or strip" \
+		"$NFSMTP" policy set starttls maybe &&
+	fails 2 "bad value \"block\" for smuggling: use off, log, mask, drop or reset" \
+		"$NFSMTP" policy set smuggling block &&
+	fails 2 "unknown EHLO keyword \"BDAT\" in ehlo-mask: use none, all, or a comma-separated list of" \
+		"$NFSMTP" policy set ehlo-mask STARTTLS,BDAT &&
+	fails 2 "bad value \"70000\" for cmd-line-max: use a number from 0 to 65535" \
+		"$NFSMTP" policy set cmd-line-max 70000'
+
+# ---- without the module --------------------------------------------------------
+
+# The family lookup would load the module through its alias once it is
+# installed (smtp_helper_basic.sh does): keep modprobe out of it meanwhile.
+if busywait 10000 unload_module; then
+	MODPROBE_SAVED=$(cat /proc/sys/kernel/modprobe)
+	echo /bin/false >/proc/sys/kernel/modprobe
+	missing="nfsmtp: the nf_smtp netlink family is not there: load the module (modprobe nf_conntrack_smtp)"
+	check "without the module: exit 1 and one line saying to load it" \
+		fails 1 "$missing" "$NFSMTP" policy show
+	check "valgrind: the family-missing path is clean" \
+		eval 'vg nofamily 1 "$NFSMTP" stats && grep -qxF "$missing" "$TMP/vg-nofamily.err"'
+	echo "$MODPROBE_SAVED" >/proc/sys/kernel/modprobe
+	MODPROBE_SAVED=''
+else
+	ktap_test_skip "without the module: exit 1 and one line saying to load it (module busy)"
+	ktap_test_skip "valgrind: the family-missing path is clean (module busy)"
+fi
+
+check "module loads" load_module
+if ! grep -q '^nf_conntrack_smtp ' /proc/modules; then
+	log "no module: nothing more to test"
+	ktap_finished
+fi
+
+# ---- policy --------------------------------------------------------------------
+
+# The expected defaults (smtp_profile_default) and the round-trip values
+cat >"$TMP/policy.py" <<'EOF'
+import json, subprocess, sys
+
+KW = ["8BITMIME", "AUTH", "BINARYMIME", "CHUNKING", "DSN", "ENHANCEDSTATUSCODES",
+      "ETRN", "PIPELINING", "SIZE", "SMTPUTF8", "STARTTLS", "unknown"]
+DEFAULT = {"starttls": "allow", "banner": "keep", "ehlo_mask": [], "commands": "all",
+           "cmd_line_max": 0, "rcpt_max": 0, "header_line_max": 0, "body_line_max": 0,
+           "command_action": "mask", "cmd_line_action": "reset", "rcpt_action": "mask",
+           "header_line_action": "reset", "body_line_action": "log",
+           "dup_headers": "off", "smuggling": "off", "bare_newline": "off",
+           "starttls_injection": "reset"}
+REWRITE = ["log", "mask", "drop", "reset"]       # command, cmd-line, rcpt
+LIMIT = ["log", "drop", "reset"]                 # header-line, body-line
+GUARD = ["off", "log", "drop", "reset"]          # smuggling, bare-newline, injection
+DUP = ["off", "log", "mask", "drop", "reset"]    # dup-headers
+
+
+def values(n):
+    """Profile n's values: over 8 profiles every value of every key shows up."""
+    ehlo = [] if n == 7 else KW if n == 0 else [k for i, k in enumerate(KW) if (i + n) % 3 == 0]
+    return {"starttls": ["allow", "strip"][n % 2], "banner": ["keep", "mask"][n // 2 % 2],
+            "ehlo_mask": ehlo, "commands": ["all", "esmtp", "mailguard"][n % 3],
+            "cmd_line_max": 512 + n, "rcpt_max": 100 * n + 1, "header_line_max": 998 + n,
+            "body_line_max": 8000 - n, "command_action": REWRITE[n % 4],
+            "cmd_line_action": REWRITE[(n + 1) % 4], "rcpt_action": REWRITE[(n + 2) % 4],
+            "header_line_action": LIMIT[n % 3], "body_line_action": LIMIT[(n + 1) % 3],
+            "dup_headers": DUP[n % 5], "smuggling": GUARD[n % 4],
+            "bare_newline": GUARD[(n + 1) % 4], "starttls_injection": GUARD[(n + 2) % 4]}
+
+
+def words(vals):
+    out = []
+    for k, v in vals.items():
+        if k == "ehlo_mask":
+            # any case on input; none and all by name
+            v = "none" if not v else "all" if v == KW else ",".join(
+                w.lower() if i % 2 else w for i, w in enumerate(v))
+        out += [k.replace("_", "-"), str(v)]
+    return out
+
+
+def show(tool, *args):
+    return json.loads(subprocess.run([tool, "policy", "show", "-j", *args], check=True,
+                                     capture_output=True, text=True).stdout)
+
+
+def diff(want, got, what):
+    bad = ["%s %s: want %r, got %r" % (what, k, v, got.get(k)) for k, v in want.items()
+           if got.get(k) != v]
+    for line in bad:
+        print("# " + line)
+    return bad
+
+
+def main():
+    tool, cmd = sys.argv[1], sys.argv[2]
+    bad = []
+    if cmd == "defaults":
+        doc = show(tool)
+        bad += diff({"profile_mark_mask": 0, "profile_mark_shift": 0}, doc, "namespace")
+        if [p["profile"] for p in doc["profiles"]] != list(range(8)):
+            bad.append("profiles %r" % [p["profile"] for p in doc["profiles"]])
+        for p in doc["profiles"]:
+            bad += diff(DEFAULT, p, "profile %d" % p["profile"])
+            if set(p) != set(DEFAULT) | {"profile"}:
+                bad.append("profile %d keys %s" % (p["profile"], sorted(p)))
+    elif cmd == "roundtrip":
+        for n in range(8):
+            subprocess.run([tool, "policy", "set", "profile", str(n), *words(values(n))],
+                           check=True)
+        subprocess.run([tool, "policy", "set", "profile-mark-mask", "0xff00",
+                        "profile-mark-shift", "8"], check=True)
+        doc = show(tool)
+        bad += diff({"profile_mark_mask": 0xff00, "profile_mark_shift": 8}, doc, "namespace")
+        for p in doc["profiles"]:
+            bad += diff(values(p["profile"]), p, "profile %d" % p["profile"])
+        for n in (0, 5, 7):
+            one = show(tool, "profile", str(n))
+            if len(one["profiles"]) != 1 or one["profiles"][0] != doc["profiles"][n] or \
+                    one["profile_mark_mask"] != 0xff00:
+                bad.append("show profile %d: %r" % (n, one))
+    elif cmd == "partial":
+        before = show(tool)
+        subprocess.run([tool, "policy", "set", "profile", "3", "rcpt-max", "4321"], check=True)
+        after = show(tool)
+        before["profiles"][3]["rcpt_max"] = 4321
+        if before != after:
+            bad.append("more than rcpt-max of profile 3 changed")
+    elif cmd == "same":    # same A B: profiles A and B hold the same values
+        doc = show(tool)
+        a, b = (dict(doc["profiles"][int(x)]) for x in sys.argv[3:5])
+        a.pop("profile"), b.pop("profile")
+        bad += diff(a, b, "profile %s vs %s" % tuple(sys.argv[3:5]))
+    elif cmd == "get":     # get N KEY: one value
+        print(json.dumps(show(tool, "profile", sys.argv[3])["profiles"][0][sys.argv[4]]))
+    sys.exit(1 if bad else 0)
+
+
+main()
+EOF
+policy() { $PY "$TMP/policy.py" "$NFSMTP" "$@"; }
+
+check "policy show -j: 8 profiles, all at smtp_profile_default(), mark mask/shift 0" policy defaults
+check "policy set then show -j round-trips every key on every profile 0-7 (and profile N alone)" \
+	policy roundtrip
+check "partial update: setting one key of profile 3 changes nothing else" policy partial
+# the text output reads back as arguments of policy set
+check "policy show text: profile 4's lines given to policy set make profile 6 equal" eval '
+	args=$("$NFSMTP" policy show profile 4 | sed -n "s/^\t//p" | tr "\n" " ") &&
+	"$NFSMTP" policy set profile 6 $args && policy same 4 6'
+
+# ---- the kernel's refusals -----------------------------------------------------------
+
+check "kernel refuses mask for smuggling: its extack text, exit 1" \
+	fails 1 "nfsmtp: kernel: action mask does not apply to this rule: nothing to rewrite (smuggling)" \
+	"$NFSMTP" policy set smuggling mask
+check "kernel refuses off for command-action: its extack text, exit 1" \
+	fails 1 "nfsmtp: kernel: action off does not apply to this rule: set its limit or command set instead (command-action)" \
+	"$NFSMTP" policy set command-action off
+check "kernel refuses out-of-range values with its range: line limits > 8000, shift > 31, profile > 7" eval '
+	fails 1 "nfsmtp: kernel: integer out of range (cmd-line-max: 0 to 8000)" \
+		"$NFSMTP" policy set cmd-line-max 8001 &&
+	fails 1 "nfsmtp: kernel: integer out of range (header-line-max: 0 to 8000)" \
+		"$NFSMTP" policy set profile 2 header-line-max 0xffff &&
+	fails 1 "nfsmtp: kernel: integer out of range (body-line-max: 0 to 8000)" \
+		"$NFSMTP" policy set body-line-max 9000 &&
+	fails 1 "nfsmtp: kernel: integer out of range (profile-mark-shift: 0 to 31)" \
+		"$NFSMTP" policy set profile-mark-shift 32 &&
+	fails 1 "nfsmtp: kernel: integer out of range (profile: 0 to 7)" \
+		"$NFSMTP" policy set profile 8 banner mask &&
+	fails 1 "nfsmtp: kernel: integer out of range (profile: 0 to 7)" \
+		"$NFSMTP" policy show profile 9'
+check "a refused request changes nothing: starttls stays when smuggling mask is refused" eval '
+	"$NFSMTP" policy set profile 1 starttls allow &&
+	fails 1 "action mask does not apply" "$NFSMTP" policy set profile 1 starttls strip smuggling mask &&
+	[ "$(policy get 1 starttls)" = "\"allow\"" ]'
+
+# ---- privileges ----------------------------------------------------------------
+
+eperm="needs CAP_NET_ADMIN in this network namespace"
+check "unprivileged user: policy set refused (permission denied ... CAP_NET_ADMIN), policy unchanged" eval '
+	"$NFSMTP" policy set profile 2 banner keep &&
+	fails 1 "nfsmtp: permission denied: changing policy $eperm" \
+		nobody "$NFSMTP" policy set profile 2 banner mask &&
+	[ "$(policy get 2 banner)" = "\"keep\"" ]'
+check "unprivileged user: stats reset refused (permission denied ... CAP_NET_ADMIN)" \
+	fails 1 "nfsmtp: permission denied: resetting counters $eperm" nobody "$NFSMTP" stats reset
+check "unprivileged user: reading policy and counters refused too (every op is admin-only)" eval '
+	fails 1 "nfsmtp: permission denied: reading policy $eperm" nobody "$NFSMTP" policy show &&
+	fails 1 "nfsmtp: permission denied: reading counters $eperm" nobody "$NFSMTP" stats'
+if nobody unshare -Urn true 2>/dev/null; then
+	userns_set() {
+		# shellcheck disable=SC2016 # $1 is the inner shell's
+		nobody unshare -Urn sh -c '"$1" policy set profile 2 banner mask &&
+			"$1" policy show profile 2 | grep -q "banner mask"' sh "$NFSMTP" &&
+			[ "$(policy get 2 banner)" = '"keep"' ]
+	}
+	check "unprivileged user owning a user+net namespace sets policy there; ours stays unchanged" \
+		userns_set
+else
+	ktap_test_skip "unprivileged user owning a user+net namespace sets policy there (no unprivileged user namespaces)"
+fi
+
+# Subscribing to "events": the family's ops all need CAP_NET_ADMIN, the
+# multicast group should too (GENL_MCAST_CAP_NET_ADMIN).
+nobody "$NFSMTP" monitor >"$TMP/mon-nobody.out" 2>"$TMP/mon-nobody.err" &
+mon=$!
+BG_PIDS+=("$mon")
+grp=$(events_group_id)
+if busywait 5000 subscribed "$mon" "${grp:-1}"; then
+	kill -INT "$mon"
+	wait "$mon"
+	ktap_test_skip "unprivileged user cannot subscribe to events: the kernel lets it (the events group has no GENL_MCAST_CAP_NET_ADMIN)"
+else
+	wait "$mon"
+	check "unprivileged user cannot subscribe to events" \
+		grep -qF "permission denied: monitoring events $eperm" "$TMP/mon-nobody.err"
+fi
+
+# ---- namespaces ----------------------------------------------------------------
+
+setup_ns nsa nsb
+check "policy set in one netns changes neither another netns nor the initial one" eval '
+	"$NFSMTP" policy set profile 5 starttls-injection log &&
+	ip netns exec "$nsa" "$NFSMTP" policy set profile 5 starttls-injection off cmd-line-max 77 \
+		profile-mark-mask 0xf &&
+	ip netns exec "$nsa" "$NFSMTP" policy show profile 5 | grep -q "cmd-line-max 77" &&
+	ip netns exec "$nsb" "$NFSMTP" policy show profile 5 >"$TMP/nsb" &&
+	grep -q "starttls-injection reset" "$TMP/nsb" && grep -q "cmd-line-max 0 " "$TMP/nsb" &&
+	grep -q "^profile-mark-mask 0x0 " "$TMP/nsb" &&
+	[ "$(policy get 5 starttls_injection)" = "\"log\"" ] &&
+	"$NFSMTP" policy show | grep -q "^profile-mark-mask 0xff00 "'
+
+# ---- stats ----------------------------------------------------------------------
+
+# same_as_proc NS: stats -j of NS has exactly the counters of its /proc file
+same_as_proc() {
+	ip netns exec "$1" "$NFSMTP" stats -j >"$TMP/stats.json" &&
+		ip netns exec "$1" cat /proc/net/nf_conntrack_smtp >"$TMP/stats.proc" &&
+		$PY - "$TMP/stats.json" "$TMP/stats.proc" <<-'EOF'
+		import json, sys
+		got = json.load(open(sys.argv[1]))
+		want = {l.split()[0]: int(l.split()[1]) for l in open(sys.argv[2])}
+		ok = got == want and all(type(v) is int for v in got.values())
+		if not ok:
+		    print("# stats -j %r\n# /proc   %r" % (got, want))
+		sys.exit(0 if ok else 1)
+		EOF
+}
+
+check "stats -j is valid JSON (python3 -m json.tool)" \
+	eval '"$NFSMTP" stats -j >"$TMP/s.json" && json_ok "$TMP/s.json"'
+check "stats -j: every counter of /proc/net/nf_conntrack_smtp, as a number, same value" \
+	same_as_proc "$nsa"
+
+# ---- monitor --------------------------------------------------------------------
+
+grp=$(events_group_id)
+log "events multicast group id: ${grp:-unknown}"
+"$NFSMTP" monitor >"$TMP/mon.out" 2>"$TMP/mon.err" &
+mon=$!
+BG_PIDS+=("$mon")
+check "monitor subscribes to the events multicast group" busywait 10000 subscribed "$mon" "${grp:-1}"
+kill -INT "$mon"
+wait "$mon"
+rc=$?
+check "monitor exits 0 on SIGINT, nothing on stderr (exit $rc)" \
+	eval '[ $rc -eq 0 ] && [ ! -s "$TMP/mon.err" ]'
+"$NFSMTP" monitor -j >"$TMP/mon.out" 2>"$TMP/mon.err" &
+mon=$!
+BG_PIDS+=("$mon")
+busywait 10000 subscribed "$mon" "${grp:-1}"
+kill -TERM "$mon"
+wait "$mon"
+rc=$?
+check "monitor -j exits 0 on SIGTERM (exit $rc)" eval '[ $rc -eq 0 ] && [ ! -s "$TMP/mon.err" ]'
+
+# ---- a live gateway: conns and counters ---------------------------------------------
+
+if ! topo_setup; then
+	ktap_test_fail "client-gw-server topology comes up"
+	ktap_finished
+fi
+ktap_test_pass "client-gw-server topology comes up"
+# the helper on port 25; IPv4 SMTP is source-NATed to the gateway, IPv6
+# SMTP gets ct mark 0x2a
+gw_nat_mark() {
+	ip netns exec "$gw" nft -f - <<-NFT
+	table ip smtp_nat {
+		chain post {
+			type nat hook postrouting priority srcnat; policy accept;
+			oifname "sveth" tcp dport 25 snat to $GS4
+		}
+	}
+	table ip6 smtp_mark {
+		chain fwd {
+			type filter hook forward priority 0; policy accept;
+			tcp dport 25 ct mark set 0x2a
+		}
+	}
+	NFT
+}
+check "gateway: nft helper, SNAT for IPv4 SMTP, ct mark for IPv6 SMTP" \
+	eval 'gw_nft_helper && gw_nat_mark'
+sink_start "$server" :: "$TMP/mail" || log "sink did not start: $(cat "$TMP/mail.log")"
+$PY "$HERE/mkmsg.py" "$TMP/m1" 5000 1
+
+# two held SMTP sessions and one plain TCP connection through the gateway
+hold() {	# hold SERVER READYFILE
+	ip netns exec "$client" $PY "$HERE/smtp_send.py" --server "$1" --msg "$TMP/m1" \
+		--hold 120 --ready "$2" >>"$TMP/send.log" 2>&1 &
+	BG_PIDS+=($!)
+}
+hold $S4 "$TMP/ready4"
+hold $S6 "$TMP/ready6"
+ip netns exec "$server" $PY -c '
+import socket, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 8080))
+s.listen()
+c, _ = s.accept()
+time.sleep(120)' &
+BG_PIDS+=($!)
+busywait 10000 port_listening "$server" 8080
+ip netns exec "$client" $PY -c '
+import socket, sys, time
+c = socket.create_connection((sys.argv[1], 8080))
+open(sys.argv[2], "w").close()
+time.sleep(120)' $S4 "$TMP/ready_tcp" &
+BG_PIDS+=($!)
+busywait 30000 eval 'test -f "$TMP/ready4" -a -f "$TMP/ready6" -a -f "$TMP/ready_tcp"' ||
+	log "sessions not ready: $(cat "$TMP/send.log")"
+
+ip netns exec "$gw" conntrack -L >"$TMP/ct.txt" 2>/dev/null
+check "conntrack in the gateway tracks the plain TCP connection (port 8080) too" \
+	grep -q 'dport=8080.*ESTABLISHED\|ESTABLISHED.*dport=8080' "$TMP/ct.txt"
+ip netns exec "$gw" "$NFSMTP" conns >"$TMP/conns.txt" 2>"$TMP/conns.err"
+sed 's/^/# conns: /' "$TMP/conns.txt"
+check "conns lists the live IPv4 and IPv6 SMTP sessions, ESTABLISHED, helper smtp" eval '
+	grep -q "^ipv4 tcp ESTABLISHED timeout [0-9]* $C4:[0-9]* > $S4:25 reply $S4:25 > $GS4:[0-9]* mark 0x0 helper smtp$" "$TMP/conns.txt" &&
+	grep -q "^ipv6 tcp ESTABLISHED timeout [0-9]* \[$C6\]:[0-9]* > \[$S6\]:25 mark 0x2a helper smtp$" "$TMP/conns.txt"'
+check "conns lists nothing else: not the plain TCP connection (2 lines, no 8080)" eval '
+	[ "$(wc -l <"$TMP/conns.txt")" -eq 2 ] && ! grep -q 8080 "$TMP/conns.txt" &&
+	[ ! -s "$TMP/conns.err" ]'
+ip netns exec "$gw" "$NFSMTP" conns -j >"$TMP/conns.json"
+check "conns -j: valid JSON, the two sessions with their tuples, NAT reply only for IPv4, marks" \
+	$PY - "$TMP/conns.json" "$C4" "$S4" "$GS4" "$C6" "$S6" <<-'EOF'
+	import json, sys
+	c4, s4, gs4, c6, s6 = sys.argv[2:]
+	conns = json.load(open(sys.argv[1]))
+	by = {c["family"]: c for c in conns}
+	v4, v6 = by.get("ipv4", {}), by.get("ipv6", {})
+	ok = (len(conns) == 2 and
+	      v4.get("src") == c4 and v4.get("dst") == s4 and v4.get("dport") == 25 and
+	      v4.get("reply", {}).get("src") == s4 and v4["reply"].get("dst") == gs4 and
+	      v4["reply"].get("sport") == 25 and v4.get("mark") == 0 and
+	      v6.get("src") == c6 and v6.get("dst") == s6 and v6.get("dport") == 25 and
+	      "reply" not in v6 and v6.get("mark") == 0x2a and
+	      all(c.get("state") == "ESTABLISHED" and c.get("helper") == "smtp" and
+	          c.get("protocol") == "tcp" and isinstance(c.get("timeout"), int) and
+	          isinstance(c.get("sport"), int) for c in conns))
+	if not ok:
+	    print("# %s" % json.dumps(conns))
+	sys.exit(0 if ok else 1)
+	EOF
+check "valgrind: conns -j with live sessions is clean" \
+	eval 'ip netns exec "$gw" "${VG[@]}" --log-file="$TMP/vg-conns.log" "$NFSMTP" conns -j \
+		>"$TMP/vg-conns.out" 2>&1 && grep -q "ERROR SUMMARY: 0 errors" "$TMP/vg-conns.log" &&
+		json_ok "$TMP/vg-conns.out"'
+
+sessions=$(stat "$gw" sessions)
+check "stats in the gateway: the sessions counted (sessions=$sessions), same as /proc" eval '
+	[ "${sessions:-0}" -ge 2 ] && same_as_proc "$gw"'
+reset_scoped() {
+	ip netns exec "$client" "$NFSMTP" stats reset || return 1
+	[ "$(stat "$gw" sessions)" = "$sessions" ] || { log "client reset changed gw"; return 1; }
+	ip netns exec "$gw" "$NFSMTP" stats reset || return 1
+	ip netns exec "$gw" "$NFSMTP" stats -j | $PY -c '
+import json, sys
+s = json.load(sys.stdin)
+sys.exit(0 if s["sessions"] == 0 and s["bytes_client"] == 0 else 1)'
+}
+check "stats reset in another netns leaves the gateway's counters; in the gateway zeroes them" \
+	reset_scoped
+
+for p in "${BG_PIDS[@]}"; do
+	kill "$p" 2>/dev/null
+done
+BG_PIDS=()
+
+# ---- every subcommand under valgrind ----------------------------------------------------
+
+check "valgrind: policy show -j (dump) is clean" vg show-dump 0 "$NFSMTP" policy show -j
+check "valgrind: policy show profile 2 (doit) is clean" vg show-one 0 "$NFSMTP" policy show profile 2
+check "valgrind: policy set of every key is clean" \
+	vg set 0 "$NFSMTP" policy set profile 7 starttls strip banner mask ehlo-mask STARTTLS,unknown \
+	commands esmtp cmd-line-max 1000 rcpt-max 50 header-line-max 1000 body-line-max 2000 \
+	command-action drop cmd-line-action log rcpt-action reset header-line-action drop \
+	body-line-action reset dup-headers mask smuggling log bare-newline drop \
+	starttls-injection off profile-mark-mask 0x7 profile-mark-shift 0
+check "valgrind: policy set refused by the kernel (extack path) is clean" \
+	vg set-refused 1 "$NFSMTP" policy set smuggling mask
+check "valgrind: a usage error is clean" vg usage 2 "$NFSMTP" policy set starttls maybe
+check "valgrind: stats -j is clean" vg stats 0 "$NFSMTP" stats -j
+check "valgrind: stats reset is clean" vg reset 0 "$NFSMTP" stats reset
+check "valgrind: permission denied path is clean" \
+	eval 'nobody "${VG[@]}" --log-file="$TMP/w/vg-eperm.log" "$NFSMTP" policy set banner mask \
+		2>/dev/null; [ $? -eq 1 ] && grep -q "ERROR SUMMARY: 0 errors" "$TMP/w/vg-eperm.log"'
+
+"${VG[@]}" --log-file="$TMP/vg-monitor.log" "$NFSMTP" monitor -j >"$TMP/vg-monitor.out" 2>&1 &
+mon=$!
+BG_PIDS+=("$mon")
+busywait 60000 subscribed "$mon" "${grp:-1}" || log "valgrind monitor did not subscribe"
+kill -INT "$mon"
+wait "$mon"
+rc=$?
+check "valgrind: monitor until SIGINT is clean (exit $rc)" \
+	eval '[ $rc -eq 0 ] && grep -q "ERROR SUMMARY: 0 errors" "$TMP/vg-monitor.log"'
+check "valgrind: conns -j with no session is clean" vg conns-empty 0 "$NFSMTP" conns -j
+
+ktap_finished
