@@ -73,6 +73,18 @@ static u32 allowed_verbs(const struct smtp_profile *prof)
 	return allowed;
 }
 
+/* Verbs that are not masked: with an action other than mask, only STARTTLS is. */
+static u32 unmasked_verbs(const struct smtp_profile *prof)
+{
+	u32 all = KNOWN_VERBS | VERB(UNKNOWN);
+
+	if (prof->act[NFSMTP_RULE_COMMAND] == NFSMTP_ACTION_MASK)
+		return allowed_verbs(prof);
+	if (prof->starttls == NFSMTP_STARTTLS_STRIP)
+		return all & ~VERB(STARTTLS);
+	return all;
+}
+
 static bool kw_masked(const struct smtp_profile *prof, unsigned int kw)
 {
 	/* parser keyword numbers are the UAPI's, OTHER is UNKNOWN */
@@ -359,7 +371,7 @@ void smtp_fixup_open_verb(struct smtp_pkt *pk, struct smtp_conn *sc)
 {
 	u32 len;
 
-	if (!smtp_parser_open_verb(&sc->p, allowed_verbs(pk->prof), &len))
+	if (!smtp_parser_open_verb(&sc->p, unmasked_verbs(pk->prof), &len))
 		return;
 	pk->chunk_off = pk->skb->len;
 	add_rewrite(pk, -(s32)len, len, SMTP_FILL_X, false);
