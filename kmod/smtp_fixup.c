@@ -425,8 +425,7 @@ static bool rescan_command_line(struct smtp_pkt *pk, u32 off, const u8 *l,
 		/* an RCPT over the limit depends on what came before */
 		return !(verb == SMTP_VERB_RCPT && pk->prof->rcpt_max);
 	}
-	if (verb == SMTP_VERB_STARTTLS || pk->prof->act[NFSMTP_RULE_COMMAND] ==
-	    NFSMTP_ACTION_MASK) {
+	if (!(unmasked_verbs(pk->prof) & (1U << verb))) {
 		pk->chunk_off = off;
 		add_rewrite(pk, 0, k, SMTP_FILL_X, false);
 	}

@@ -1015,14 +1015,12 @@ static size_t parse_client(struct run *r, const u8 *buf, size_t n)
 						ret = c_count(r, i, adv, limit, hdr ?
 							      SMTP_ANOM_HEADER_TOO_LONG :
 							      SMTP_ANOM_TEXT_TOO_LONG);
-						if (ret == SMTP_STOP)
-							return i + adv;
 						len = p->c_len;
 					}
 					i += adv;
-					if (i == n) {
+					if (ret == SMTP_STOP || i == n) {
 						p->c_len = len;
-						return n;
+						return i;
 					}
 					c = buf[i];
 				}

@@ -16,6 +16,8 @@ pkgs=(
 	iproute2 iputils-ping nftables iptables conntrack conntrackd ethtool procps util-linux tcpdump
 	# userspace tools
 	libmnl-dev libnetfilter-conntrack-dev pkg-config
+	# nfsmtp: check_spec.py reads the YNL spec
+	python3-yaml
 	# mail software driven by the tests
 	postfix swaks openssl libnet-ssleay-perl libio-socket-ssl-perl python3-dkim
 )

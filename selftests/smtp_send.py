@@ -5,6 +5,11 @@
 Exit 0 when the server accepted the message. --hold N keeps the session
 open N seconds after the message (before QUIT), for tests that act while a
 session is live; --ready FILE is created once the message is accepted.
+--msg may be given several times: each file is sent --count times, in turn.
+--helo-fallback lets smtplib greet as it does by default (EHLO, then HELO
+when EHLO is refused); --vrfy ADDR asks VRFY first and prints its reply;
+--refused-ok accepts a message some recipients refused (printing each with
+its reply code); --debug prints smtplib's transcript on stderr.
 """
 import argparse
 import smtplib
@@ -17,38 +22,57 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--server", required=True)
     ap.add_argument("--port", type=int, default=25)
-    ap.add_argument("--msg", required=True)
+    ap.add_argument("--msg", required=True, action="append")
     ap.add_argument("--mail-from", default="alice@example.com")
     ap.add_argument("--rcpt", action="append", default=[])
     ap.add_argument("--starttls", action="store_true")
     ap.add_argument("--hold", type=float, default=0)
     ap.add_argument("--ready")
     ap.add_argument("--count", type=int, default=1)
+    ap.add_argument("--helo-fallback", action="store_true")
+    ap.add_argument("--vrfy")
+    ap.add_argument("--refused-ok", action="store_true")
+    ap.add_argument("--debug", action="store_true")
     opts = ap.parse_args()
     rcpts = opts.rcpt or ["bob@example.org"]
-    with open(opts.msg, "rb") as f:
-        msg = f.read()
-    s = smtplib.SMTP(opts.server, opts.port, local_hostname="client.example.com",
-                     timeout=60)
-    s.ehlo()
+    msgs = []
+    for name in opts.msg:
+        with open(name, "rb") as f:
+            msgs.append(f.read())
+    s = smtplib.SMTP(local_hostname="client.example.com", timeout=60)
+    if opts.debug:
+        s.set_debuglevel(1)
+    s.connect(opts.server, opts.port)
+    if opts.helo_fallback:
+        s.ehlo_or_helo_if_needed()
+        print("greeted with %s" % ("EHLO" if s.does_esmtp else "HELO"))
+    else:
+        s.ehlo()
     if opts.starttls:
         ctx = ssl.create_default_context()
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
         s.starttls(context=ctx)
         s.ehlo()
-    for _ in range(opts.count):
-        refused = s.sendmail(opts.mail_from, rcpts, msg)
-        if refused:
-            print("refused:", refused)
-            return 1
+    if opts.vrfy:
+        code, text = s.verify(opts.vrfy)
+        print("vrfy %d %s" % (code, text.decode("latin-1")))
+    sent = 0
+    for msg in msgs:
+        for _ in range(opts.count):
+            refused = s.sendmail(opts.mail_from, rcpts, msg)
+            for rcpt, (code, text) in sorted(refused.items()):
+                print("refused %s %d %s" % (rcpt, code, text.decode("latin-1")))
+            if refused and not opts.refused_ok:
+                return 1
+            sent += len(msg)
     if opts.ready:
         open(opts.ready, "w").close()
     if opts.hold:
         time.sleep(opts.hold)
         s.noop()
     s.quit()
-    print("sent %d message(s) of %d bytes" % (opts.count, len(msg)))
+    print("sent %d message(s), %d bytes" % (opts.count * len(msgs), sent))
     return 0
 
 
