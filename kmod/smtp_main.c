@@ -26,6 +26,7 @@
 #include <net/netfilter/nf_conntrack_helper.h>
 #include <linux/nf_conntrack_smtp.h>
 
+#include "nf_smtp_compat.h"
 #include "smtp_conn.h"
 #include "smtp_net.h"
 #include "smtp_fixup.h"
@@ -39,7 +40,7 @@ static_assert(sizeof(struct smtp_conn) <= sizeof_field(struct nf_conn_help, data
 static u16 ports[SMTP_MAX_PORTS] __read_mostly;
 static unsigned int ports_c;
 module_param_array(ports, ushort, &ports_c, 0400);
-MODULE_PARM_DESC(ports, "TCP ports the helper registers for (default 25, at most 8)");
+MODULE_PARM_DESC(ports, "TCP ports the helper registers for (default 25, at most 8; ignored from kernel 7.3 on, where helpers bind to no port)");
 
 const char *const smtp_stat_names[__NFSMTP_STAT_MAX] = {
 	[NFSMTP_STAT_SESSIONS]		= "sessions",
@@ -157,7 +158,7 @@ static int smtp_help(struct sk_buff *skb, unsigned int protoff,
 {
 	struct net *net = nf_ct_net(ct);
 	struct smtp_net *sn = smtp_pernet(net);
-	struct smtp_conn *sc = nfct_help_data(ct);
+	struct smtp_conn *sc = nf_smtp_help_data(ct);
 	int dir = CTINFO2DIR(ctinfo);
 	const struct smtp_config *cfg;
 	struct smtp_pkt pk = {
@@ -173,6 +174,8 @@ static int smtp_help(struct sk_buff *skb, unsigned int protoff,
 	u32 seq;
 	s32 rel;
 
+	if (WARN_ON_ONCE(!sc))
+		return NF_ACCEPT;	/* only entries with a helper area get here */
 	th = skb_header_pointer(skb, protoff, sizeof(_th), &_th);
 	if (!th)
 		return NF_ACCEPT;
@@ -341,6 +344,8 @@ static const struct nf_conntrack_expect_policy smtp_exp_policy = {
 };
 
 static struct nf_conntrack_helper smtp_helpers[SMTP_MAX_PORTS * 2] __read_mostly;
+/* what is registered: smtp_helpers[] themselves, or (7.2+) the core's copies */
+static struct nf_conntrack_helper *smtp_helpers_reg[SMTP_MAX_PORTS * 2];
 static unsigned int smtp_helpers_n __read_mostly;
 
 static int __init nf_conntrack_smtp_init(void)
@@ -350,6 +355,15 @@ static int __init nf_conntrack_smtp_init(void)
 
 	if (ports_c == 0)
 		ports[ports_c++] = SMTP_PORT;
+	if (!NF_SMTP_HELPER_PORTS && (ports_c > 1 || ports[0] != SMTP_PORT)) {
+		/*
+		 * Ignored rather than refused: a refused load would make every
+		 * ruleset naming the helper fail to load.  Rules pick the
+		 * ports: the one helper "smtp" serves them all.
+		 */
+		pr_warn("ports= is ignored: this kernel binds helpers to no port, nft/iptables rules choose the ports\n");
+		ports_c = 1;
+	}
 
 	ret = register_pernet_subsys(&smtp_net_ops);
 	if (ret < 0)
@@ -360,17 +374,19 @@ static int __init nf_conntrack_smtp_init(void)
 		return ret;
 	}
 
+	/* no ->destroy: on 7.3 it could be called after the module is gone */
 	for (i = 0; i < ports_c; i++) {
-		nf_ct_helper_init(&smtp_helpers[2 * i], AF_INET, IPPROTO_TCP,
-				  "smtp", SMTP_PORT, ports[i], i, &smtp_exp_policy,
-				  0, smtp_help, NULL, THIS_MODULE);
-		nf_ct_helper_init(&smtp_helpers[2 * i + 1], AF_INET6, IPPROTO_TCP,
-				  "smtp", SMTP_PORT, ports[i], i, &smtp_exp_policy,
-				  0, smtp_help, NULL, THIS_MODULE);
+		nf_smtp_helper_init(&smtp_helpers[2 * i], AF_INET, "smtp",
+				    SMTP_PORT, ports[i], i, &smtp_exp_policy,
+				    smtp_help);
+		nf_smtp_helper_init(&smtp_helpers[2 * i + 1], AF_INET6, "smtp",
+				    SMTP_PORT, ports[i], i, &smtp_exp_policy,
+				    smtp_help);
 	}
 	smtp_helpers_n = 2 * ports_c;
 
-	ret = nf_conntrack_helpers_register(smtp_helpers, smtp_helpers_n);
+	ret = nf_smtp_helpers_register(smtp_helpers, smtp_helpers_n,
+				       smtp_helpers_reg);
 	if (ret < 0) {
 		pr_err("failed to register helpers: %d\n", ret);
 		smtp_netlink_exit();
@@ -382,8 +398,11 @@ static int __init nf_conntrack_smtp_init(void)
 
 static void __exit nf_conntrack_smtp_fini(void)
 {
-	/* entries using the helper are unhelped and readers drained first */
-	nf_conntrack_helpers_unregister(smtp_helpers, smtp_helpers_n);
+	/*
+	 * Readers are drained first.  Entries using the helper are unhelped;
+	 * from 7.3 they keep the core's copy, with ->help cleared.
+	 */
+	nf_smtp_helpers_unregister(smtp_helpers_reg, smtp_helpers_n);
 	smtp_netlink_exit();
 	unregister_pernet_subsys(&smtp_net_ops);
 }

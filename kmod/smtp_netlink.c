@@ -10,6 +10,7 @@
 #include <linux/slab.h>
 #include <net/genetlink.h>
 #include <net/netfilter/nf_conntrack.h>
+#include <net/sock.h>
 
 #include "smtp_net.h"
 

@@ -33,14 +33,18 @@
 # (shared/notes/vm.md):
 #  - the arch headers' Makefile includes the -common tree (and 7.x sets
 #    KBUILD_OUTPUT) by absolute /usr/src path: pointed at the unpacked trees;
-#  - .kernelvariables names x86_64-linux-gnu-gcc-14: CC = gcc (gcc-12), and
-#    CONFIG_CC_HAS_MIN_FUNCTION_ALIGNMENT is dropped from include/config/
-#    auto.conf (gcc-12 lacks -fmin-function-alignment);
+#  - .kernelvariables names x86_64-linux-gnu-gcc-14 (sid: -16): CC = gcc
+#    (gcc-12), and the toolchain capabilities gcc-12/binutils 2.40 lack
+#    (CONFIG_CC_HAS_MIN_FUNCTION_ALIGNMENT: -fmin-function-alignment; sid's
+#    CONFIG_CC_HAS_COUNTED_BY ...) are dropped from include/config/auto.conf
+#    and autoconf.h, as olddefconfig with the host compiler decides them;
 #  - the shipped host tools (fixdep, modpost, objtool, resolve_btfids, ...)
 #    need glibc 2.38: rebuilt from the matching linux-source (olddefconfig +
 #    modules_prepare with the host gcc) and copied over the shipped ones;
 #  - bookworm's pahole (if any) is too old for the BTF flags of these
-#    kernels: CONFIG_DEBUG_INFO_BTF_MODULES is dropped from auto.conf;
+#    kernels: CONFIG_DEBUG_INFO_BTF_MODULES is dropped from auto.conf, and
+#    CONFIG_PAHOLE_VERSION set to the host's (7.x warns on every build
+#    when they differ);
 #  - the modules have no modules.dep: depmod -b.
 # Environment: NFSMTP_CACHE; NFSMTP_KERNELS_MAX_AGE (hours before the
 # package lists are refreshed, default 24); NFSMTP_DEBIAN_MIRROR (override the
@@ -49,8 +53,10 @@
 set -euo pipefail
 
 # Bump when the preparation steps change: prepared trees are then redone
-# from their kept .debs.
+# from their kept .debs (PREP_VERSION), or only the idempotent edits of the
+# headers tree are applied again (FIX_VERSION).
 PREP_VERSION=2
+FIX_VERSION=3
 
 cache=${NFSMTP_CACHE:-/var/cache/nf-smtp}/kernels
 apt_dir=$cache/apt
@@ -189,24 +195,42 @@ needs_newer_glibc() { # FILE
 	[ -n "$need" ] && [ "$(printf '%s\n%s\n' "$need" "$have" | sort -V | tail -n1)" != "$have" ]
 }
 
+# Unpack linux-source-SERIES from its kept .deb into DIR/src; print the tree.
+unpack_source() { # DIR SERIES
+	local dir=$1 s=$2 deb
+	deb=$(compgen -G "$dir/debs/linux-source-${s}_*.deb" | head -n1) || die "no linux-source-$s .deb in $dir/debs"
+	rm -rf "$dir/src"
+	mkdir -p "$dir/src"
+	dpkg-deb --fsys-tarfile "$deb" | tar -xO "./usr/src/linux-source-$s.tar.xz" | xz -T0 -dc |
+		tar -x -C "$dir/src" || die "could not unpack linux-source-$s"
+	echo "$dir/src/linux-source-$s"
+}
+
+# The kernel's .config as olddefconfig redoes it with the host's compiler:
+# its compiler capabilities (CONFIG_CC_HAS_*, ...) are the host compiler's.
+hostcc_config() { # DIR SRC KVER
+	local dir=$1 src=$2 kver=$3
+	cp "$dir/root/usr/src/linux-headers-$kver/.config" "$src/.config"
+	make -C "$src" CC=gcc olddefconfig >"$dir/olddefconfig.log" 2>&1 ||
+		{ tail -n 20 "$dir/olddefconfig.log" >&2; die "olddefconfig failed (log: $dir/olddefconfig.log)"; }
+	cp "$src/.config" "$dir/hostcc.config"
+}
+
 # Rebuild the kbuild host programs from linux-source and put them in place.
 rebuild_tools() { # DIR KVER SERIES
 	local dir=$1 kver=$2 s=$3 root=$1/root src kb f rel cand t0
 	local hdr=$root/usr/src/linux-headers-$kver
 	kb=$(cd "$hdr" && realpath scripts/..)
 	t0=$(date +%s)
-	rm -rf "$dir/src"
-	mkdir -p "$dir/src"
 	log "unpacking linux-source-$s"
-	tar -C "$dir/src" -I 'xz -T0' -xf "$root/usr/src/linux-source-$s.tar.xz"
-	src=$dir/src/linux-source-$s
-	cp "$hdr/.config" "$src/.config"
+	src=$(unpack_source "$dir" "$s")
+	log "unpacked in $(($(date +%s) - t0)) s"
+	hostcc_config "$dir" "$src" "$kver"
 	log "building host tools from linux-source-$s (olddefconfig + modules_prepare)"
 	# Without pahole olddefconfig turns BTF off, so resolve_btfids is asked for
 	# by name; it is not needed while module BTF is off, so it may fail.
 	{
-		make -C "$src" CC=gcc olddefconfig &&
-			make -C "$src" CC=gcc -j"$(nproc)" modules_prepare &&
+		make -C "$src" CC=gcc -j"$(nproc)" modules_prepare &&
 			{ make -C "$src" CC=gcc -j"$(nproc)" tools/bpf/resolve_btfids ||
 				echo "kernels: resolve_btfids did not build (unused: module BTF is off)"; }
 	} >"$dir/tools-build.log" 2>&1 || { tail -n 30 "$dir/tools-build.log" >&2; die "host tools build failed (log: $dir/tools-build.log)"; }
@@ -228,22 +252,55 @@ rebuild_tools() { # DIR KVER SERIES
 			echo "$rel: not rebuilt, needs a newer glibc (not used to build modules)" >>"$dir/tools-replaced"
 		fi
 	done < <(find "$kb" -type f -perm -u+x -exec sh -c 'readelf -h "$1" >/dev/null 2>&1 && echo "$1"' _ {} \;)
-	rm -rf "$dir/src" "$root/usr/src/linux-source-$s.tar.xz"
+	rm -rf "$dir/src"
 	log "host tools rebuilt in $(($(date +%s) - t0)) s"
 }
 
 # Turn the unpacked packages into a tree the host can build modules with.
-fix_headers() { # DIR KVER
-	local root=$1/root kver=$2 hdr common auto
+# Idempotent: run again when FIX_VERSION changes.
+fix_headers() { # DIR KVER SERIES
+	local dir=$1 root=$1/root kver=$2 s=$3 hdr common auto pv sym drop=()
 	hdr=$root/usr/src/linux-headers-$kver
 	common=$root/usr/src/linux-headers-${kver%-amd64}-common
 	[ -d "$common" ] || die "no $common"
-	sed -i -e "s|/usr/src/linux-headers-|$root/usr/src/linux-headers-|g" "$hdr/Makefile"
-	# gcc-14 is not on bookworm: the host gcc (>= 8.1 is enough for these kernels)
+	# include /usr/src/...-common/Makefile, KBUILD_OUTPUT=/usr/src/... (7.x)
+	sed -i -E "s#(^|[ =])[^ =]*/usr/src/linux-headers-#\1$root/usr/src/linux-headers-#g" "$hdr/Makefile"
+	# gcc-14/16 is not on bookworm: the host gcc (>= 8.1 is enough for these kernels)
 	sed -i -E 's/^CC = .*/CC = gcc/' "$hdr/.kernelvariables"
 	grep -q '^CC = gcc$' "$hdr/.kernelvariables" || echo 'CC = gcc' >>"$hdr/.kernelvariables"
+	# Toolchain capabilities the kernel's compiler, assembler or linker had
+	# and the host's lack (gcc-12: -fmin-function-alignment, counted_by,
+	# -finline-stringops, ...): unset, as Kconfig sets them for the host.
+	if [ ! -s "$dir/hostcc.config" ]; then
+		log "redoing the kernel config with the host compiler (linux-source-$s)"
+		hostcc_config "$dir" "$(unpack_source "$dir" "$s")" "$kver"
+		rm -rf "$dir/src"
+	fi
+	while read -r sym; do
+		grep -q "^CONFIG_$sym=" "$dir/hostcc.config" || drop+=("$sym")
+	done < <(sed -n -E 's/^CONFIG_((CC|AS|LD|TOOLCHAIN)_[A-Z0-9_]+)=.*/\1/p' "$hdr/.config")
+	# no module BTF: bookworm's pahole (if any) is too old for these kernels
+	drop+=(DEBUG_INFO_BTF_MODULES)
 	auto=$hdr/include/config/auto.conf
-	sed -i -E '/^CONFIG_(CC_HAS_MIN_FUNCTION_ALIGNMENT|DEBUG_INFO_BTF_MODULES)=/d' "$auto"
+	printf '%s\n' "${drop[@]}" >"$dir/config-dropped"
+	sed -i -E "/^CONFIG_($(IFS='|'; echo "${drop[*]}"))=/d" "$auto"
+	sed -i -E "/^#define CONFIG_($(IFS='|'; echo "${drop[*]}")) /d" "$hdr/include/generated/autoconf.h"
+	pv=$("$hdr/scripts/pahole-version.sh" pahole 2>/dev/null | head -n1)
+	sed -i -E "s/^CONFIG_PAHOLE_VERSION=.*/CONFIG_PAHOLE_VERSION=${pv:-0}/" "$auto"
+}
+
+write_env() { # DIR KVER PKGVER SUITE IMAGE
+	{
+		echo "KVER=$2"
+		echo "PKGVER=$3"
+		echo "SUITE=$4"
+		echo "KDIR=$1/root/usr/src/linux-headers-$2"
+		echo "VMLINUZ=$5"
+		echo "MODDIR=$1/root/usr/lib/modules/$2"
+		echo "PREP_VERSION=$PREP_VERSION"
+		echo "FIX_VERSION=$FIX_VERSION"
+	} >"$1/env.tmp"
+	mv "$1/env.tmp" "$1/env"
 }
 
 prepare_kernel() { # KVER PKGVER SERIES SUITE
@@ -251,6 +308,10 @@ prepare_kernel() { # KVER PKGVER SERIES SUITE
 	root=$dir/root
 	debs=$dir/debs
 	if [ -f "$dir/env" ] && grep -qx "PREP_VERSION=$PREP_VERSION" "$dir/env"; then
+		if ! grep -qx "FIX_VERSION=$FIX_VERSION" "$dir/env"; then
+			fix_headers "$dir" "$kver" "$s"
+			write_env "$dir" "$kver" "$pkgver" "$suite" "$(sed -n 's/^VMLINUZ=//p' "$dir/env")"
+		fi
 		return 0
 	fi
 	t0=$(date +%s)
@@ -291,25 +352,17 @@ prepare_kernel() { # KVER PKGVER SERIES SUITE
 	rm -rf "$root" "$dir/env"
 	mkdir -p "$root"
 	for p in "${pkgs[@]}"; do
+		[ "$p" != "linux-source-$s" ] || continue # unpacked when needed, from debs/
 		dpkg -x "$(compgen -G "$debs/${p}_*.deb" | head -n1)" "$root"
 	done
-	fix_headers "$dir" "$kver"
 	rebuild_tools "$dir" "$kver" "$s"
+	fix_headers "$dir" "$kver" "$s"
 	depmod -b "$root/usr" "$kver"
 	local img=$root/boot/vmlinuz-$kver
 	[ -r "$img" ] || img=$root/usr/lib/modules/$kver/vmlinuz.unsigned
 	[ -r "$img" ] || img=$root/usr/lib/modules/$kver/vmlinuz
 	[ -r "$img" ] || die "no kernel image in ${pkgs[0]}"
-	{
-		echo "KVER=$kver"
-		echo "PKGVER=$pkgver"
-		echo "SUITE=$suite"
-		echo "KDIR=$root/usr/src/linux-headers-$kver"
-		echo "VMLINUZ=$img"
-		echo "MODDIR=$root/usr/lib/modules/$kver"
-		echo "PREP_VERSION=$PREP_VERSION"
-	} >"$dir/env.tmp"
-	mv "$dir/env.tmp" "$dir/env"
+	write_env "$dir" "$kver" "$pkgver" "$suite" "$img"
 	log "prepared $kver ($pkgver) in $(($(date +%s) - t0)) s"
 }
 
@@ -327,7 +380,8 @@ cached_env() { # REQUEST [current: only if prepared by this version of the steps
 	*) kver=$(cat "$cache/series-$r" 2>/dev/null || true) ;;
 	esac
 	[ -n "$kver" ] && [ -f "$cache/$kver/env" ] || return 1
-	[ "${2:-}" != current ] || grep -qx "PREP_VERSION=$PREP_VERSION" "$cache/$kver/env" || return 1
+	[ "${2:-}" != current ] || { grep -qx "PREP_VERSION=$PREP_VERSION" "$cache/$kver/env" &&
+		grep -qx "FIX_VERSION=$FIX_VERSION" "$cache/$kver/env"; } || return 1
 	print_env "$cache/$kver/env"
 }
 

@@ -6,9 +6,10 @@
 # it accepts is delivered by a pipe transport into DIR/mail/*.eml.
 # Source after lib.sh.
 
-# postfix_start NS DIR [banner]: STARTTLS with a certificate made now
+# postfix_start NS DIR [banner] [main.cf lines]: STARTTLS with a certificate
+# made now; the optional main.cf lines come last and override the defaults
 postfix_start() {
-	local ns=$1 dir=$2 banner=${3:-}
+	local ns=$1 dir=$2 banner=${3:-} extra=${4:-}
 	local q=$dir/queue d
 	mkdir -p "$dir/etc" "$dir/data" "$dir/mail" "$q"
 	# postfix's unprivileged processes must reach their directories
@@ -67,6 +68,7 @@ postfix_start() {
 	queue_run_delay = 1s
 	minimal_backoff_time = 1s
 	EOF
+	[ -z "$extra" ] || printf '%s\n' "$extra" >>"$dir/etc/main.cf"
 	cat >"$dir/etc/master.cf" <<-EOF
 	smtp      inet  n       -       n       -       -       smtpd
 	pickup    unix  n       -       n       60      1       pickup
@@ -100,9 +102,15 @@ postfix_stop() {
 	ip netns exec "$ns" /usr/sbin/postfix -c "$dir/etc" stop >/dev/null 2>&1
 }
 
-# postfix_wait_mail DIR N: until N messages were delivered
+# postfix_mail_count_ge DIR N: N messages or more were delivered
+postfix_mail_count_ge() {
+	[ "$(ls "$1/mail" | grep -c '\.eml$')" -ge "$2" ]
+}
+
+# postfix_wait_mail DIR N [TIMEOUT_MS]: until N messages were delivered (the
+# count is taken at every try, not once when busywait is called)
 postfix_wait_mail() {
-	busywait "${3:-30000}" test "$(ls "$1/mail" | grep -c '\.eml$')" -ge "$2"
+	busywait "${3:-30000}" postfix_mail_count_ge "$1" "$2"
 }
 
 # delivered_body FILE: a delivered message as the client sent it: without the

@@ -10,8 +10,8 @@ Steps, in order:
                a short TEXT leaves as one segment
   sleep:SEC    wait
 
-Prints what it sent ("C: ...") and what it read ("S: ..."), one line each,
-then one "result:" line; exits 0 when every step ran, 3 on a connection
+Prints its local port ("local port N"), what it sent ("C: ...") and what
+it read ("S: ..."), one line each, then one "result:" line; exits 0 when every step ran, 3 on a connection
 reset, 4 when the server closed, 5 on a timeout, 1 on any other error.
 Only the socket module: python starts fast under emulation.
 """
@@ -63,6 +63,7 @@ def main():
     try:
         sock = socket.create_connection((opts.server, opts.port), timeout=opts.timeout)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        print("local port %d" % sock.getsockname()[1], flush=True)
         conn = Conn(sock)
         for step in opts.steps:
             if step == "reply":

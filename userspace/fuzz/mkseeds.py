@@ -184,6 +184,10 @@ seed("data_small_limits", session(HDRS + "\r\n" + "x" * 100 + "\r\n.\r\n",
                                   pre=[C("NOOP " + "a" * 40 + "\r\n"),
                                        S("250 " + "b" * 40 + "\r\n")]),
      limits=(20, 20, 30, 30))
+seed("data_fast_path", session(
+    "Subject: x\r\n\r\n" + ("t\tab\x0b\x0c\x01 line of text, long enough to scan by words\r\n"
+                            "\r\n\r\n" + "w" * 40 + "\r\n\r\n..stuffed\r\n\r\n\r") * 3 +
+    "\n\r\n\x00x\r\n\r\n\r\n.\r\n"), sizes=(17, 3, 64, 1))
 seed("data_nul_8bit", session("Subject: \xe9t\xe9\r\n\r\nb\x00dy \xff\xfe\r\n\x00.\r\n.\r\n"))
 seed("data_bare_lf_body", session("Subject: x\n\nline\nline2\r\n.\r\n"))
 # smuggling sequences

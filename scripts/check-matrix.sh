@@ -1,0 +1,97 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# check-matrix.sh [KERNEL...]: the kernel matrix (make check-matrix). For each
+# kernel (default: host 6.12 latest, i.e. Debian bookworm's 6.1 installed
+# here, trixie's 6.12 and the newest 7.x of trixie-backports or sid):
+#   1. scripts/kernels.sh prepare KERNEL (downloads and tool rebuild once,
+#      cached in ${NFSMTP_CACHE:-/var/cache/nf-smtp}/kernels/);
+#   2. builds the module against it with W=1 -Werror in build/matrix/KVER/
+#      (a copy of Kbuild, kmod/ and include/: the checkout's own build is
+#      left alone);
+#   3. boots it under qemu with scripts/vm-run.sh and runs the whole
+#      installed selftest suite (build/kselftest) on that module (NFSMTP_KO).
+# Prints per kernel the guest's uname -r, the Debian package version, the
+# build warnings and the selftest results; exits 1 if any kernel fails.
+# Environment: KBUILD_W (1), KCFLAGS_EXTRA (-Werror), as the top Makefile.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+out=$top/build/matrix
+mkdir -p "$out"
+kernels=("$@")
+[ ${#kernels[@]} -gt 0 ] || kernels=(host 6.12 latest)
+summary=$out/summary.txt
+: >"$summary"
+
+now() { date +%s.%N; }
+secs() { printf '%.1f' "$(echo "$(now) - $1" | bc)"; }
+say() { echo "$*" | tee -a "$summary"; }
+
+# The selftests are the same for every kernel: install them once.
+make -s selftests-install || { echo "check-matrix: selftests-install failed"; exit 1; }
+
+failed=0
+t_all=$(now)
+for k in "${kernels[@]}"; do
+	echo "# ---- kernel $k ----"
+	t0=$(now)
+	if ! env=$("$top/scripts/kernels.sh" prepare "$k"); then
+		say "kernel $k: FAIL (could not prepare it)"
+		failed=1
+		continue
+	fi
+	t_prep=$(secs "$t0")
+	KVER='' PKGVER='' SUITE='' KDIR='' VMLINUZ='' MODDIR=''
+	eval "$env"
+	dir=$out/$KVER
+	mkdir -p "$dir"
+
+	# build: a copy of the module sources, so objects of different kernels
+	# never mix (nor with the checkout's default build)
+	t0=$(now)
+	echo "# building the module against $KVER in $dir/src"
+	rsync -a --delete --exclude='*.o' --exclude='.*.cmd' --include='/Kbuild' \
+		--include='/kmod/***' --include='/include/***' --exclude='*' "$top/" "$dir/src/"
+	make -C "$KDIR" M="$dir/src" W="${KBUILD_W:-1}" KCFLAGS="${KCFLAGS_EXTRA:--Werror}" \
+		modules >"$dir/build.log" 2>&1
+	build_rc=$?
+	t_build=$(secs "$t0")
+	warnings=$(grep -cE 'warning:|error:' "$dir/build.log")
+	if [ $build_rc != 0 ] || [ ! -f "$dir/src/nf_conntrack_smtp.ko" ]; then
+		say "kernel $KVER ($PKGVER, $SUITE): FAIL (module build, $warnings warnings/errors; $dir/build.log)"
+		grep -E 'warning:|error:' "$dir/build.log" | head -20 | sed 's/^/#   /'
+		failed=1
+		continue
+	fi
+
+	# boot and run every selftest on this module
+	echo "# booting $KVER under qemu, selftests running (log: $dir/vm.log)"
+	t0=$(now)
+	# shellcheck disable=SC2016 # expanded in the guest
+	NFSMTP_KO=$dir/src/nf_conntrack_smtp.ko NFSMTP_VMLINUZ=$VMLINUZ NFSMTP_MODDIR=$MODDIR \
+		NFSMTP_VM_LOGDIR=$dir NFSMTP_VM_DMESG=$dir/dmesg.txt NFSMTP_VM_VERBOSE=1 \
+		"$top/scripts/vm-run.sh" --kernel "$KVER" -- /bin/bash -c \
+		'echo "# guest uname -r: $(uname -r)"; echo "# guest /proc/version: $(cat /proc/version)"; exec "$0" "$@"' \
+		"$top/scripts/guest-selftests.sh" "$top" >"$dir/vm.log" 2>&1
+	vm_rc=$?
+	t_vm=$(secs "$t0")
+
+	guest=$(sed -n 's/^# guest uname -r: //p' "$dir/vm.log" | head -n1)
+	counts=$("$top/scripts/ktap-summary.sh" "$dir/vm.log")
+	if [ $vm_rc = 0 ] && [ "$guest" = "$KVER" ]; then
+		verdict=PASS
+	else
+		verdict=FAIL
+		failed=1
+	fi
+	say "kernel $KVER: $verdict"
+	say "  guest uname -r: ${guest:-?}; Debian package $PKGVER ($SUITE)"
+	say "  $(sed -n 's/^# guest \/proc\/version: //p' "$dir/vm.log" | head -n1)"
+	say "  module build: $warnings warnings (W=${KBUILD_W:-1} ${KCFLAGS_EXTRA:--Werror})"
+	grep -E '^(not )?ok [0-9]+ selftests: ' "$dir/vm.log" | sed 's/^/  /' | tee -a "$summary"
+	say "  subtests: $counts; VM exit $vm_rc"
+	say "  time: prepare $t_prep s, build $t_build s, boot + selftests $t_vm s"
+	[ $vm_rc = 0 ] || grep -E '^# vm-run' "$dir/vm.log" | head -5 | sed 's/^/  /'
+done
+say "check-matrix: ${#kernels[@]} kernels in $(secs "$t_all") s: $([ $failed = 0 ] && echo all passed || echo FAILED)"
+exit $failed

@@ -1,0 +1,194 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Shared bits of the smtp_fixup*.sh tests: policy and counters in the
+# gateway through nfsmtp, the event monitor, packet captures, the clients
+# (swaks, smtplib, the raw client) and the postfix server's deliveries and
+# log.  Source after lib.sh and postfix.sh.
+
+NFSMTP=${NFSMTP:-$NFSMTP_TOP/build/nfsmtp}
+BG_PIDS=()
+
+# fixup_cleanup: background helpers, namespaces, the work directory
+fixup_cleanup() {
+	local p
+	for p in "${BG_PIDS[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	[ -n "${PF:-}" ] && postfix_stop "$server" "$PF"
+	cleanup_all_ns
+	[ -n "${TMP:-}" ] && rm -rf "$TMP"
+}
+
+# ---- policy and counters in the gateway ---------------------------------------
+
+gw_nfsmtp() { ip netns exec "$gw" "$NFSMTP" "$@"; }
+
+# gw_policy [profile N] KEY VALUE...: profile N (default 0) at the defaults
+# of smtp_profile_default() for the keys these tests change, but for the
+# ones given
+gw_policy() {
+	local prof=0 k
+	local -A kv=([starttls]=allow [banner]=keep [commands]=all [command-action]=mask
+		     [rcpt-max]=0 [rcpt-action]=mask [starttls-injection]=reset)
+	local args=()
+
+	if [ "$1" = profile ]; then
+		prof=$2
+		shift 2
+	fi
+	while [ $# -ge 2 ]; do
+		kv[$1]=$2
+		shift 2
+	done
+	for k in "${!kv[@]}"; do
+		args+=("$k" "${kv[$k]}")
+	done
+	gw_nfsmtp policy set profile "$prof" "${args[@]}"
+}
+
+gw_stats_reset() { gw_nfsmtp stats reset; }
+
+# gw_stats FILE: the gateway's counters as JSON (nfsmtp stats -j)
+gw_stats() { gw_nfsmtp stats -j >"$1"; }
+
+# json_num KEY FILE: a number of a flat JSON object as nfsmtp writes it
+json_num() {
+	grep -o "\"$1\":[0-9]*" "$2" | head -1 | cut -d: -f2
+}
+
+# counters_are FILE KEY=VALUE...: each counter of the stats -j FILE has the
+# value (VALUE may be +N for "at least N"); logs what differs
+counters_are() {
+	local file=$1 kv k v got ok=0
+	shift
+	for kv in "$@"; do
+		k=${kv%%=*}
+		v=${kv#*=}
+		got=$(json_num "$k" "$file")
+		if [ -z "$got" ]; then
+			log "counter $k missing"
+			ok=1
+		elif [ "${v:0:1}" = + ]; then
+			[ "$got" -ge "${v:1}" ] || { log "counter $k = $got, want >= ${v:1}"; ok=1; }
+		elif [ "$got" != "$v" ]; then
+			log "counter $k = $got, want $v"
+			ok=1
+		fi
+	done
+	return $ok
+}
+
+# ---- events -----------------------------------------------------------------------
+
+# the portid of PID's generic netlink socket in the gateway subscribed to the
+# events group (/proc shows the first 32 groups; past those, the socket)
+monitor_subscribed() {
+	local pid=$1 grp=$2 groups
+	groups=$(ip netns exec "$gw" awk -v pid="$pid" '$2 == 16 && $3 == pid { print $4 }' \
+		/proc/net/netlink | head -1)
+	[ -n "$groups" ] || return 1
+	[ "${grp:-0}" -ge 32 ] && return 0
+	[ $((0x$groups & (1 << (${grp:-1} - 1)))) -ne 0 ]
+}
+
+# monitor_start FILE: nfsmtp monitor -j in the gateway, once it is subscribed
+monitor_start() {
+	local grp
+	grp=$(ip netns exec "$gw" genl ctrl get name nf_smtp 2>/dev/null |
+		sed -n 's/.*ID-0x\([0-9a-f]*\)[[:space:]]*name: events.*/\1/p' | head -1)
+	ip netns exec "$gw" "$NFSMTP" monitor -j >"$1" 2>"$1.err" &
+	MON_PID=$!
+	BG_PIDS+=("$MON_PID")
+	busywait 10000 monitor_subscribed "$MON_PID" "$((16#${grp:-1}))"
+}
+
+# monitor_stop: SIGINT; the monitor's exit status
+monitor_stop() {
+	kill -INT "$MON_PID"
+	wait "$MON_PID"
+}
+
+# ---- captures -----------------------------------------------------------------------
+
+# capture_start NS FILE FILTER...: tcpdump on NS's veth0 into FILE, every
+# packet written at once, once it listens
+capture_start() {
+	local ns=$1 file=$2
+	shift 2
+	ip netns exec "$ns" tcpdump -i veth0 -n -s 0 -U -w "$file" "$@" 2>"$file.err" &
+	CAP_PID=$!
+	BG_PIDS+=("$CAP_PID")
+	busywait 10000 grep -q "listening on" "$file.err"
+}
+
+capture_stop() {
+	sleep 0.2
+	kill -INT "$CAP_PID"
+	wait "$CAP_PID" 2>/dev/null
+}
+
+# occurrences STRING FILE: how often STRING is in FILE (a capture, a log)
+occurrences() {
+	grep -aoF -- "$1" "$2" | wc -l
+}
+
+# ---- clients ---------------------------------------------------------------------------
+
+# swaks_in NS SERVER OUT ARGS...: swaks in NS, transcript in OUT; its status
+swaks_in() {
+	local ns=$1 srv=$2 out=$3
+	shift 3
+	ip netns exec "$ns" swaks --server "$srv" --helo client.example.com \
+		--from alice@example.com --to bob@example.org --timeout 60 "$@" >"$out" 2>&1
+}
+
+# send_in NS SERVER OUT ARGS...: smtp_send.py (smtplib) in NS
+send_in() {
+	local ns=$1 srv=$2 out=$3
+	shift 3
+	ip netns exec "$ns" $PY "$HERE/smtp_send.py" --server "$srv" "$@" >"$out" 2>&1
+}
+
+# raw_in NS SERVER OUT STEP...: smtp_raw.py in NS
+raw_in() {
+	local ns=$1 srv=$2 out=$3
+	shift 3
+	ip netns exec "$ns" $PY "$HERE/smtp_raw.py" --server "$srv" "$@" >"$out" 2>&1
+}
+
+# ---- the server: deliveries and log ---------------------------------------------------
+
+mail_count() { ls "$1/mail" | grep -c '\.eml$'; }
+
+# mail_done DIR N: N messages delivered completely: the pipe transport's tee
+# creates the file before it writes it; postfix logs "removed" after
+mail_done() {
+	[ "$(mail_count "$1")" -ge "$2" ] &&
+		[ "$(grep -c ': removed$' "$1/maillog")" -ge "$2" ]
+}
+
+# mail_wait DIR N [TIMEOUT_MS]: until mail_done
+mail_wait() { busywait "${3:-30000}" mail_done "$1" "$2"; }
+
+# mail_newest DIR: the last delivery
+mail_newest() { ls -t "$1"/mail/*.eml 2>/dev/null | head -1; }
+
+# delivered_as DIR N FILE: delivery number N arrived, and the newest one is
+# FILE as sent
+delivered_as() {
+	mail_wait "$1" "$2" || { log "no delivery number $2"; return 1; }
+	delivered_body "$(mail_newest "$1")" | cmp -s - "$3" ||
+		{ log "delivered message differs from $(basename "$3")"; return 1; }
+}
+
+# maillog_mark DIR: the log's length now, for maillog_since
+maillog_mark() { wc -l <"$1/maillog"; }
+
+# maillog_since DIR MARK: the log lines written since MARK
+maillog_since() { tail -n +$(($2 + 1)) "$1/maillog"; }
+
+# maillog_has DIR MARK REGEX: a line since MARK matches
+maillog_has() { maillog_since "$1" "$2" | grep -qE -- "$3"; }
+
+# maillog_wait DIR MARK REGEX: until a line since MARK matches
+maillog_wait() { busywait 15000 maillog_has "$@"; }

@@ -1,0 +1,145 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""Test messages in bulk, in one python process (python starts slowly under
+emulation; mkmsg.py makes one message byte by byte).
+
+msgtool.py gen DIR NAME:SIZE:SEED[:8bit][:long]...
+    writes DIR/NAME, a message of about SIZE bytes with CRLF line ends (the
+    bytes a server must store), and DIR/NAME.swaks, the same dot-stuffed and
+    ending in CRLF "." without the last CRLF, as `swaks --no-data-fixup
+    --data @DIR/NAME.swaks` must send it (swaks adds that CRLF).  8bit adds
+    octets 0xa0-0xff, long adds lines of 990 to 998 octets; about 3% of the
+    lines start with a dot.  Bodies are slices of one random pool of lines.
+
+msgtool.py check MAILDIR FILE[=COUNT]...
+    every postfix delivery MAILDIR/mail/*.eml, as the client sent it (without
+    postfix's Received: field, CRLF line ends), must be one of the FILEs,
+    each FILE delivered exactly COUNT times (default 1): prints what differs.
+"""
+import bisect
+import collections
+import glob
+import hashlib
+import os
+import random
+import sys
+
+POOL_SIZE = 1 << 20
+
+
+def pool_lines(rnd, eight, long_lines):
+    alphabet = bytes(range(0x20, 0x7f)) + (bytes(range(0xa0, 0x100)) if eight else b"")
+    table = bytes(alphabet[i % len(alphabet)] for i in range(256))
+    raw = rnd.randbytes(POOL_SIZE + 1000).translate(table)
+    out, offs, pos = bytearray(), [0], 0
+    while len(out) < POOL_SIZE:
+        kind = rnd.random()
+        n = rnd.randint(990, 998) if long_lines and kind < 0.05 else rnd.randint(0, 78)
+        line = raw[pos:pos + n]
+        pos = (pos + n) % POOL_SIZE
+        if kind > 0.97:
+            line = b"." + line[:997]       # needs dot-stuffing
+        out += line + b"\r\n"
+        offs.append(len(out))
+    return bytes(out), offs
+
+
+def body_of(pool, size, rnd):
+    data, offs = pool
+    body = bytearray()
+    while len(body) < size:
+        i = rnd.randrange(len(offs) - 1)
+        want = offs[i] + size - len(body)
+        j = min(bisect.bisect_left(offs, want), len(offs) - 1)
+        body += data[offs[i]:offs[j]]
+    return bytes(body)
+
+
+def header(seed, name):
+    return (b"From: Alice <alice@example.com>\r\n"
+            b"To: Bob <bob@example.org>\r\n"
+            b"Subject: selftest message %s\r\n"
+            b"Date: Sat, 28 Nov 2026 07:00:00 +0000\r\n"
+            b"Message-ID: <%s.%d.selftest@example.com>\r\n"
+            b"MIME-Version: 1.0\r\n"
+            b"Content-Type: text/plain; charset=iso-8859-1\r\n"
+            b"Content-Transfer-Encoding: 8bit\r\n"
+            b"\r\n") % (name.encode(), name.encode(), seed)
+
+
+def swaks_form(msg):
+    stuffed = msg.replace(b"\r\n.", b"\r\n..")
+    if stuffed.startswith(b"."):
+        stuffed = b"." + stuffed
+    return stuffed + b"."
+
+
+def gen(outdir, specs):
+    pools = {}
+    for spec in specs:
+        name, size, seed, *flags = spec.split(":")
+        size, seed = int(size), int(seed)
+        key = ("8bit" in flags, "long" in flags)
+        if key not in pools:
+            pools[key] = pool_lines(random.Random(1000 + len(pools)), *key)
+        msg = header(seed, name) + body_of(pools[key], size, random.Random(seed))
+        with open(os.path.join(outdir, name), "wb") as f:
+            f.write(msg)
+        with open(os.path.join(outdir, name + ".swaks"), "wb") as f:
+            f.write(swaks_form(msg))
+    return 0
+
+
+def as_sent(path):
+    with open(path, "rb") as f:
+        lines = f.read().split(b"\n")
+    if lines and lines[0].startswith(b"Received:"):
+        i = 1
+        while i < len(lines) and lines[i][:1] in (b" ", b"\t"):
+            i += 1
+        lines = lines[i:]
+    if lines and lines[-1] == b"":
+        lines = lines[:-1]
+    return b"".join(l + b"\r\n" for l in lines)
+
+
+def check(maildir, wants):
+    want = collections.Counter()
+    names = {}
+    for w in wants:
+        path, _, count = w.partition("=")
+        with open(path, "rb") as f:
+            h = hashlib.sha256(f.read()).hexdigest()
+        want[h] += int(count or 1)
+        names[h] = os.path.basename(path)
+    got = collections.Counter()
+    unknown = []
+    for path in sorted(glob.glob(os.path.join(maildir, "mail", "*.eml"))):
+        h = hashlib.sha256(as_sent(path)).hexdigest()
+        got[h] += 1
+        if h not in want:
+            unknown.append(os.path.basename(path))
+    bad = 0
+    for h, n in sorted(want.items(), key=lambda kv: names[kv[0]]):
+        if got[h] != n:
+            print("# %s: delivered %d times, sent %d times" % (names[h], got[h], n))
+            bad += 1
+    if unknown:
+        print("# %d deliveries match no sent message: %s" % (len(unknown), " ".join(unknown[:5])))
+        bad += 1
+    print("# %d deliveries checked against %d sent files: %s" %
+          (sum(got.values()), len(want), "all byte-identical" if not bad else "MISMATCH"))
+    return 1 if bad else 0
+
+
+def main():
+    if len(sys.argv) >= 3 and sys.argv[1] == "gen":
+        return gen(sys.argv[2], sys.argv[3:])
+    if len(sys.argv) >= 4 and sys.argv[1] == "check":
+        return check(sys.argv[2], sys.argv[3:])
+    sys.stderr.write(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
