@@ -297,7 +297,8 @@ int smtp_fixup_event(void *ctx, const struct smtp_event *ev)
 		if (ev->sub == SMTP_KW_STARTTLS) {
 			smtp_stat_inc(pk->st, NFSMTP_STAT_STARTTLS_STRIPPED);
 			smtp_act(pk, NFSMTP_RULE_STARTTLS, NFSMTP_ACTION_MASK,
-				 "STARTTLS", "masked in the EHLO reply: clients will see 250-XXXXXXXA and stay in plaintext");
+				 "STARTTLS",
+				 "masked in the EHLO reply: clients will see 250-XXXXXXXA and stay in plaintext");
 		} else {
 			smtp_act(pk, NFSMTP_RULE_EHLO_MASK, NFSMTP_ACTION_MASK,
 				 smtp_kw_name(ev->sub),

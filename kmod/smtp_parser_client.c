@@ -1,0 +1,902 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Streaming SMTP parser, client direction: command lines, BDAT commands and
+ * chunks, message text (dot-stuffing, end of data, smuggling sequences) and
+ * header fields.  Message text is skipped a word at a time.
+ */
+#include "smtp_parser_int.h"
+
+/* ---- scanning ----------------------------------------------------------- */
+
+#define ONES	0x0101010101010101ULL
+#define HIGHS	0x8080808080808080ULL
+
+static inline u64 zero_bytes(u64 v)
+{
+	return (v - ONES) & ~v & HIGHS;
+}
+
+/* Bytes below 14, CR, LF and NUL among them: a cheap filter. */
+static inline u64 low_bytes(u64 v)
+{
+	return (v - ONES * 14) & ~v & HIGHS;
+}
+
+/* CR, LF and NUL bytes; the lowest flagged byte is exact: borrows only run upwards */
+static inline u64 ctl_bytes(u64 v)
+{
+	return zero_bytes(v) | zero_bytes(v ^ (ONES * '\r')) |
+	       zero_bytes(v ^ (ONES * '\n'));
+}
+
+static inline bool is_ctl(u8 c)
+{
+	return c == '\r' || c == '\n' || c == '\0';
+}
+
+/*
+ * First CR, LF or NUL in [p, end), or end: a word at a time, as the kernel
+ * has no SIMD here.  Unaligned loads, 16 bytes a round through a cheap
+ * filter; in a flagged word, the first byte below 14 is nearly always the
+ * CR sought, else (a TAB, say) the exact test decides.
+ */
+static const u8 *scan_ctl(const u8 *p, const u8 *end)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	while (end - p >= 16) {
+		u64 a, b, t;
+		const u8 *q;
+
+		__builtin_memcpy(&a, p, 8);
+		__builtin_memcpy(&b, p + 8, 8);
+		if (likely(!((((a - ONES * 14) & ~a) | ((b - ONES * 14) & ~b)) & HIGHS))) {
+			p += 16;
+			continue;
+		}
+		t = low_bytes(a);
+		if (t) {
+			q = p + (__builtin_ctzll(t) >> 3);
+			if (is_ctl(*q))
+				return q;
+			t = ctl_bytes(a);
+			if (t)
+				return p + (__builtin_ctzll(t) >> 3);
+		}
+		t = low_bytes(b);
+		if (t) {
+			q = p + 8 + (__builtin_ctzll(t) >> 3);
+			if (is_ctl(*q))
+				return q;
+			t = ctl_bytes(b);
+			if (t)
+				return p + 8 + (__builtin_ctzll(t) >> 3);
+		}
+		p += 16;
+	}
+	if (end - p >= 8) {
+		u64 a, t;
+
+		__builtin_memcpy(&a, p, 8);
+		t = ctl_bytes(a);
+		if (t)
+			return p + (__builtin_ctzll(t) >> 3);
+		p += 8;
+	}
+#endif
+	while (p < end && !is_ctl(*p))
+		p++;
+	return p;
+}
+
+/* A byte that has a meaning at the start of a message text line */
+static inline bool line_start_special(u8 c)
+{
+	return c <= '.' && ((1ULL << c) & ((1ULL << '.') | (1ULL << '\r') |
+					  (1ULL << '\n') | 1ULL));
+}
+
+/* ---- message headers (DATA and BDAT) ------------------------------------ */
+
+/* A header name ended with ':' at offset i. */
+static int header_done(struct run *r, s32 i)
+{
+	struct smtp_parser *p = r->p;
+	int w = sp_tok_word(sp_hdr_words, p->c_tok);
+	unsigned int hdr = w < 0 ? SMTP_HDR_OTHER : (unsigned int)w;
+	u16 flags = 0;
+
+	if (hdr_prefix_done(p->c_tok))
+		hdr = SMTP_HDR_RESENT;
+	if (hdr != SMTP_HDR_RESENT && hdr != SMTP_HDR_OTHER) {
+		if (p->c_txn & (1U << hdr))
+			flags |= SMTP_EVF_DUP;
+		p->c_txn |= 1U << hdr;
+	}
+	if (p->c_len >= SMTP_LINE_COUNTER_MAX)
+		flags |= SMTP_EVF_NOSPAN;
+	if (p->c_mode == CM_BDAT && (p->c_flags & CF_SPLIT))
+		flags |= SMTP_EVF_PARTIAL;
+	return sp_emit(r, SMTP_EV_HEADER, SMTP_DIR_CLIENT, 0, hdr, 0, flags,
+		    i - (s32)p->c_len, p->c_len, 0);
+}
+
+/* ---- client: commands ----------------------------------------------------- */
+
+/* count one more content byte of a client line; report crossing the limit */
+static int c_count(struct run *r, s32 i, u32 add, u16 limit, u8 anom)
+{
+	struct smtp_parser *p = r->p;
+	u32 old = p->c_len, len = old + add;
+	u32 max = count_max(limit);
+
+	p->c_len = len > SMTP_LINE_COUNTER_MAX ? SMTP_LINE_COUNTER_MAX : len;
+	/* span: the line up to its first byte over the limit, however fed */
+	if (old <= max && len > max)
+		return sp_anomaly(r, SMTP_DIR_CLIENT, anom, i + (s32)add - (s32)len,
+			       max + 1);
+	return SMTP_CONTINUE;
+}
+
+/* The verb of a command line is complete (delimiter at offset i). */
+static int verb_done(struct run *r, s32 i)
+{
+	struct smtp_parser *p = r->p;
+	unsigned int verb = sp_tok_verb(p->c_tok);
+	u16 flags = p->c_len >= SMTP_LINE_COUNTER_MAX ? SMTP_EVF_NOSPAN : 0;
+	int ret;
+
+	if (p->flags & F_PROBE) {
+		if (verb == SMTP_VERB_UNKNOWN) {
+			/* not a command after all: wait for another reply */
+			p->c_mode = CM_RESYNC;
+			p->c_ls = RL_MID;
+			p->flags |= F_CHECK_CLIENT;
+			return SMTP_CONTINUE;
+		}
+		p->flags &= ~F_PROBE;
+	}
+	if ((p->c_flags & CF_AUTH_CONT) || !p->c_len)
+		return SMTP_CONTINUE;	/* a SASL response or an empty line */
+	/* for RCPT: which recipient of the transaction this would be */
+	ret = sp_emit(r, SMTP_EV_VERB, SMTP_DIR_CLIENT, verb, 0, 0, flags,
+		      i - (s32)p->c_len, p->c_len,
+		   verb == SMTP_VERB_RCPT ? p->c_txn + 1 : 0);
+	if (ret == SMTP_MASKED) {
+		p->c_tok = TOK_DEAD;	/* the server sees an unknown verb */
+		return SMTP_CONTINUE;
+	}
+	if (verb == SMTP_VERB_BDAT) {
+		p->c_mode = CM_BDAT_NEXT;
+		p->c_ls = CL_BDAT_FIRST;
+		p->c_flags = (p->c_flags & ~CF_SUB_MASK & ~(CF_LAST | CF_BAD)) | BN_VERBEND;
+		p->bdat_left = 0;
+	}
+	return ret;
+}
+
+/* A command line ended at offset i (the LF, after a CR when crlf). */
+static int command_done(struct run *r, s32 i, bool crlf)
+{
+	struct smtp_parser *p = r->p;
+	unsigned int verb = sp_tok_verb(p->c_tok);
+	u16 flags = p->c_len >= SMTP_LINE_COUNTER_MAX ? SMTP_EVF_NOSPAN : 0;
+	u32 value = 0;
+	int ret;
+
+	if (p->c_flags & CF_AUTH_CONT) {
+		verb = SMTP_VERB_AUTH_DATA;
+		p->c_flags &= ~CF_AUTH_CONT;
+	}
+	switch (verb) {
+	case SMTP_VERB_RCPT:
+		if (p->c_txn < TX_HDR - 1)
+			p->c_txn++;
+		value = p->c_txn;
+		break;
+	case SMTP_VERB_MAIL:
+	case SMTP_VERB_RSET:
+	case SMTP_VERB_HELO:
+	case SMTP_VERB_EHLO:
+		p->c_txn = 0;
+		break;
+	case SMTP_VERB_STARTTLS:
+		p->c_flags |= CF_STLS_PEND;
+		break;
+	case SMTP_VERB_DATA:
+		p->c_flags |= CF_DATA_PEND;
+		break;
+	}
+	{
+		s32 end = i - crlf;	/* end of content */
+		s32 start = end - (s32)p->c_len;
+		struct smtp_event ev = {
+			.type = SMTP_EV_COMMAND, .dir = SMTP_DIR_CLIENT,
+			.verb = verb, .flags = flags, .start = start,
+			.len = i + 1 - start, .value = value, .arg_len = -1,
+		};
+
+		if (verb >= SMTP_VERB_AUTH && verb <= SMTP_VERB_VRFY) {
+			s32 vlen = (s32)(p->c_tok >> TOK_POS_SHIFT) + 1;
+
+			ev.arg_start = start + vlen;
+			ev.arg_len = end > ev.arg_start ? end - ev.arg_start : 0;
+			if (ev.arg_len == 0)
+				ev.arg_start = end;
+		}
+		ret = SMTP_CONTINUE;
+		if (r->sink && r->sink->fn)
+			ret = r->sink->fn(r->sink->ctx, &ev);
+	}
+	p->c_ls = CL_START;
+	p->c_len = 0;
+	p->c_tok = 0;
+	if (!sp_q_push(p, verb)) {
+		if (ret == SMTP_STOP)
+			return ret;
+		ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_QUEUE_FULL, i, 1);
+		if (ret == SMTP_STOP)
+			return ret;
+		return sp_lost_sync(r, SMTP_DIR_CLIENT, i);
+	}
+	return ret;
+}
+
+/* ---- client: BDAT command lines ------------------------------------------ */
+
+/*
+ * Leave a BDAT_NEXT parse that turned out not to be BDAT: the message is
+ * abandoned and the line is an ordinary command whose first n bytes were
+ * "BDAT"[0..n).
+ */
+static void bdat_fallback(struct smtp_parser *p, unsigned int n)
+{
+	unsigned int k;
+	u16 tok = 0;
+
+	for (k = 0; k < n; k++)
+		tok = sp_tok_step(sp_verb_words, SP_NVERBS, tok, "BDAT"[k]);
+	sp_to_command_mode(p);
+	p->c_len = n;
+	p->c_tok = tok;
+	p->c_ls = n ? CL_VERB : CL_START;
+}
+
+/* The BDAT command line ended at offset i. */
+static int bdat_line_done(struct run *r, s32 i)
+{
+	struct smtp_parser *p = r->p;
+	bool first = p->c_ls == CL_BDAT_FIRST;
+	bool last = p->c_flags & CF_LAST;
+	int ret;
+
+	ret = sp_emit(r, SMTP_EV_COMMAND, SMTP_DIR_CLIENT, SMTP_VERB_BDAT, 0, 0,
+		      SMTP_EVF_NOSPAN, i, 1, p->bdat_left);
+	if (ret == SMTP_STOP)
+		return ret;
+	if (!sp_q_push(p, SMTP_VERB_BDAT)) {
+		ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_QUEUE_FULL, i, 1);
+		return ret == SMTP_STOP ? ret : sp_lost_sync(r, SMTP_DIR_CLIENT, i);
+	}
+	if (p->c_flags & CF_BAD) {
+		/* all ones marks an overflow: sizes stop at 0xfffffffe */
+		if (p->bdat_left == 0xffffffff) {
+			ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_BDAT_TOO_BIG, i, 1);
+			return ret == SMTP_STOP ? ret : sp_lost_sync(r, SMTP_DIR_CLIENT, i);
+		}
+		/* the server answers 5xx and reads on as commands */
+		sp_to_command_mode(p);
+		return sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_BDAT_SYNTAX, i, 1);
+	}
+	if (first) {
+		sp_start_message(p);
+		p->c_ls = BL_START;
+	}
+	p->c_mode = CM_BDAT;
+	p->c_flags = last ? CF_LAST : 0;
+	if (p->c_ls == HL_NAME || p->c_ls == HL_WSP || p->c_ls == BL_CR)
+		p->c_flags |= CF_SPLIT;
+	if (p->c_txn & TX_HDR)
+		p->c_len = 0;	/* a header line's length restarts after a chunk break */
+	return sp_emit(r, SMTP_EV_BDAT_START, SMTP_DIR_CLIENT, SMTP_VERB_BDAT, 0, 0,
+		    last ? SMTP_EVF_LAST : 0, i + 1, 0, p->bdat_left);
+}
+
+/* One byte of a BDAT command in CM_BDAT_NEXT. Returns 1 to re-handle c as a command. */
+static int bdat_cmd_byte(struct run *r, s32 i, u8 c, int *ret)
+{
+	struct smtp_parser *p = r->p;
+	unsigned int sub = p->c_flags & CF_SUB_MASK;
+	u8 f = p->c_flags & ~CF_SUB_MASK;
+	bool sp = c == ' ' || c == '\t';
+
+	*ret = SMTP_CONTINUE;
+	switch (sub) {
+	case BN_B: case BN_D: case BN_A: case BN_T:
+		if (upper(c) == (u8)"BDAT"[sub]) {
+			sub++;
+			break;
+		}
+		bdat_fallback(p, sub);
+		return 1;
+	case BN_VERBEND:
+		if (!sp && c != '\r' && c != '\n') {
+			bdat_fallback(p, 4);
+			return 1;
+		}
+		if (p->c_ls != CL_BDAT_FIRST) {
+			*ret = sp_emit(r, SMTP_EV_VERB, SMTP_DIR_CLIENT, SMTP_VERB_BDAT,
+				       0, 0, 0, i - 4, 4, 0);
+			if (*ret == SMTP_MASKED) {
+				bdat_fallback(p, 4);
+				p->c_tok = TOK_DEAD;
+				return 1;
+			}
+		}
+		sub = BN_SP;
+		if (sp)
+			break;
+		f |= CF_BAD;	/* no size */
+		fallthrough;
+	case BN_SP: case BN_NUM: case BN_POST: case BN_LA: case BN_LS:
+	case BN_LT: case BN_END: case BN_JUNK:
+		if (c == '\n') {
+			if (sub != BN_NUM && sub != BN_POST && sub != BN_END)
+				f |= CF_BAD;
+			p->c_flags = f | sub;
+			*ret = bdat_line_done(r, i);
+			return 0;
+		}
+		if (c == '\r') {
+			if (sub != BN_NUM && sub != BN_POST && sub != BN_END)
+				f |= CF_BAD;
+			sub = BN_CR;
+			break;
+		}
+		switch (sub) {
+		case BN_SP:
+			if (sp)
+				break;
+			if (c >= '0' && c <= '9') {
+				p->bdat_left = c - '0';
+				sub = BN_NUM;
+				break;
+			}
+			f |= CF_BAD;
+			sub = BN_JUNK;
+			break;
+		case BN_NUM:
+			if (c >= '0' && c <= '9') {
+				u32 d = c - '0';
+
+				if (p->bdat_left > (0xfffffffeU - d) / 10) {
+					f |= CF_BAD;
+					sub = BN_JUNK;
+					p->bdat_left = 0xffffffff;
+					break;
+				}
+				p->bdat_left = p->bdat_left * 10 + d;
+				break;
+			}
+			if (sp) {
+				sub = BN_POST;
+				break;
+			}
+			f |= CF_BAD;
+			sub = BN_JUNK;
+			break;
+		case BN_POST:
+			if (sp)
+				break;
+			if (upper(c) == 'L') {
+				sub = BN_LA;
+				break;
+			}
+			f |= CF_BAD;
+			sub = BN_JUNK;
+			break;
+		case BN_LA: case BN_LS: case BN_LT:
+			if (upper(c) == (u8)"AST"[sub - BN_LA]) {
+				sub++;
+				if (sub == BN_END)
+					f |= CF_LAST;
+				break;
+			}
+			f |= CF_BAD;
+			sub = BN_JUNK;
+			break;
+		case BN_END:
+			if (sp)
+				break;
+			f |= CF_BAD;
+			sub = BN_JUNK;
+			break;
+		default:	/* BN_JUNK */
+			break;
+		}
+		break;
+	case BN_CR:
+		if (c == '\n') {
+			p->c_flags = f | BN_END;
+			*ret = bdat_line_done(r, i);
+			return 0;
+		}
+		f |= CF_BAD;
+		sub = BN_JUNK;
+		break;
+	}
+	p->c_flags = f | sub;
+	return 0;
+}
+
+/* ---- client: resynchronisation -------------------------------------------- */
+
+/* A final server reply was seen while the client waits to resync. */
+int  sp_client_confirm(struct run *r, u16 code)
+{
+	struct smtp_parser *p = r->p;
+
+	if (p->c_mode != CM_RESYNC || p->c_ls != RL_START)
+		return SMTP_CONTINUE;
+	p->flags &= ~F_CHECK_CLIENT;
+	if (code == 354) {
+		p->c_mode = CM_DATA;
+		p->c_ls = DL_START_CRLF;
+		sp_start_message(p);
+		/* headers may be long gone: judge no duplicates in this message */
+		p->c_txn = 0;
+	} else {
+		sp_to_command_mode(p);
+		p->flags |= F_PROBE;
+	}
+	return sp_emit(r, SMTP_EV_RESYNC, SMTP_DIR_CLIENT, 0, 0, 0, 0, 0, 0, 0);
+}
+
+/* ---- client: the byte loop ---------------------------------------------- */
+
+/* What a byte handler wants next: the next byte, or this byte again in a new state. */
+enum { NEXT, AGAIN };
+
+/* One byte of a command line (CM_CMD). */
+static int cmd_byte(struct run *r, s32 i, u8 c, int *ret)
+{
+	struct smtp_parser *p = r->p;
+
+	switch (p->c_ls) {
+	case CL_START:
+	case CL_VERB:
+		if (c == ' ' || c == '\r' || c == '\n') {
+			*ret = verb_done(r, i);
+			if (*ret != SMTP_STOP && p->c_mode == CM_CMD)
+				p->c_ls = CL_ARGS;
+			/* the delimiter belongs to the arguments, BDAT or resync */
+			return AGAIN;
+		}
+		if (c == '\0')
+			*ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_NUL, i, 1);
+		p->c_ls = CL_VERB;
+		p->c_tok = sp_tok_step(sp_verb_words, SP_NVERBS, p->c_tok, c);
+		if (*ret != SMTP_STOP)
+			*ret = c_count(r, i, 1, r->max_cmd, SMTP_ANOM_CMD_TOO_LONG);
+		return NEXT;
+	case CL_ARGS:
+		if (c == '\r') {
+			p->c_ls = CL_CR;
+		} else if (c == '\n') {
+			*ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_BARE_LF, i, 1);
+			if (*ret != SMTP_STOP)
+				*ret = command_done(r, i, false);
+		} else {
+			if (c == '\0')
+				*ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_NUL, i, 1);
+			if (*ret != SMTP_STOP)
+				*ret = c_count(r, i, 1, r->max_cmd, SMTP_ANOM_CMD_TOO_LONG);
+		}
+		return NEXT;
+	default:	/* CL_CR */
+		if (c == '\n') {
+			*ret = command_done(r, i, true);
+			return NEXT;
+		}
+		/* the CR was content */
+		p->c_ls = CL_ARGS;
+		*ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_BARE_CR, i - 1, 1);
+		if (*ret != SMTP_STOP)
+			*ret = c_count(r, i - 1, 1, r->max_cmd, SMTP_ANOM_CMD_TOO_LONG);
+		return AGAIN;
+	}
+}
+
+/* A BDAT chunk's content ended at offset i. */
+static int chunk_end(struct run *r, s32 i)
+{
+	struct smtp_parser *p = r->p;
+	bool last = p->c_flags & CF_LAST;
+	int ret;
+
+	ret = sp_emit(r, SMTP_EV_BDAT_END, 0, SMTP_VERB_BDAT, 0, 0,
+		      last ? SMTP_EVF_LAST : 0, i, 0, 0);
+	if (last) {
+		sp_to_command_mode(p);
+	} else {
+		p->c_mode = CM_BDAT_NEXT;
+		p->c_flags = BN_B;
+	}
+	return ret;
+}
+
+/* One byte of a header section line inside BDAT content. */
+static void bdat_header_byte(struct run *r, s32 i, u8 c, int *ret)
+{
+	struct smtp_parser *p = r->p;
+
+	switch (p->c_ls) {
+	case BL_START:
+		p->c_flags &= ~CF_SPLIT;
+		if (c == '\r') {
+			p->c_ls = BL_CR;
+		} else if (c == '\n') {
+			p->c_txn &= ~TX_HDR;
+			*ret = sp_emit(r, SMTP_EV_HEADERS_END, 0, 0, 0, 0, 0, i, 1, 0);
+		} else if (c == ' ' || c == '\t') {
+			p->c_ls = BL_TEXT;
+			p->c_len = 1;
+		} else {
+			p->c_ls = HL_NAME;
+			p->c_len = 1;
+			p->c_tok = sp_tok_step(sp_hdr_words, SP_NHDRS, 0, c);
+		}
+		return;
+	case BL_CR:
+		if (c == '\n') {
+			/* a CR before the BDAT command is not at i - 1 */
+			bool split = p->c_flags & CF_SPLIT;
+
+			p->c_txn &= ~TX_HDR;
+			*ret = sp_emit(r, SMTP_EV_HEADERS_END, 0, 0, 0, 0, 0,
+				       split ? i : i - 1, split ? 1 : 2, 0);
+		} else {
+			p->c_ls = BL_TEXT;
+			p->c_len = 2;
+		}
+		return;
+	default:	/* HL_NAME, HL_WSP */
+		if (c == ':') {
+			p->c_ls = BL_TEXT;
+			*ret = header_done(r, i);
+			p->c_len++;
+		} else if (c == ' ' || c == '\t') {
+			p->c_ls = HL_WSP;
+			p->c_len++;
+		} else if (p->c_ls == HL_NAME && c > 32 && c < 127) {
+			if (!hdr_prefix_done(p->c_tok))
+				p->c_tok = sp_tok_step(sp_hdr_words, SP_NHDRS, p->c_tok, c);
+			p->c_len++;
+		} else if (c == '\n') {
+			p->c_ls = BL_START;
+			p->c_len = 0;
+		} else {
+			p->c_ls = BL_TEXT;
+			p->c_len++;
+		}
+	}
+}
+
+/* BDAT content from offset i: binary, only the header section is looked at. */
+static size_t bdat_content(struct run *r, const u8 *buf, size_t i, size_t n,
+			   int *ret)
+{
+	struct smtp_parser *p = r->p;
+	size_t avail = n - i, take = 1;
+
+	if (avail > p->bdat_left)
+		avail = p->bdat_left;
+	if (!(p->c_txn & TX_HDR)) {
+		take = avail;	/* body: nothing to look at */
+	} else if (p->c_ls == BL_TEXT) {
+		const u8 *q = scan_lf(buf + i, buf + i + avail);
+
+		take = q - (buf + i);
+		if (q < buf + i + avail) {
+			take++;
+			p->c_ls = BL_START;
+			p->c_len = 0;
+		} else {
+			u32 len = p->c_len + take;
+
+			p->c_len = len > SMTP_LINE_COUNTER_MAX ? SMTP_LINE_COUNTER_MAX : len;
+		}
+	} else {
+		bdat_header_byte(r, i, buf[i], ret);
+	}
+	p->bdat_left -= take;
+	return take;
+}
+
+/*
+ * Message text from offset i in DL_TEXT: scan a word at a time to the next
+ * CR, LF or NUL, counting the line.  Returns the offset of that byte (or n).
+ */
+static size_t data_text(struct run *r, const u8 *buf, size_t i, size_t n, int *ret)
+{
+	struct smtp_parser *p = r->p;
+	bool hdr = p->c_txn & TX_HDR;
+	u16 limit = hdr ? r->max_hdr : r->max_text;
+	u8 anom = hdr ? SMTP_ANOM_HEADER_TOO_LONG : SMTP_ANOM_TEXT_TOO_LONG;
+	u32 max = count_max(limit), len = p->c_len;
+	size_t j;
+
+	for (;;) {
+		const u8 *q = scan_ctl(buf + i, buf + n);
+		size_t adv = q - (buf + i);
+
+		if (adv) {
+			if (len + adv <= max) {
+				len += adv;	/* what c_count would do */
+			} else {
+				p->c_len = len;
+				*ret = c_count(r, i, adv, limit, anom);
+				len = p->c_len;
+			}
+			i += adv;
+			if (*ret == SMTP_STOP || i == n)
+				break;
+		}
+		/*
+		 * Body fast path: CRLF, maybe empty lines, and a byte that means
+		 * nothing at a line start is the next text line, as DL_CR and
+		 * DL_START_CRLF would find: scan on.
+		 */
+		if (buf[i] != '\r' || hdr)
+			break;
+		j = i;
+		while (n - j >= 4 && buf[j + 1] == '\n' && buf[j + 2] == '\r')
+			j += 2;
+		if (n - j < 3 || buf[j + 1] != '\n' || line_start_special(buf[j + 2]))
+			break;
+		len = 0;
+		i = j + 2;
+	}
+	p->c_len = len;
+	return i;
+}
+
+/* The control byte after DL_TEXT's scan: CR, LF or NUL. */
+static void data_ctl(struct run *r, s32 i, u8 c, int *ret)
+{
+	struct smtp_parser *p = r->p;
+	bool hdr = p->c_txn & TX_HDR;
+
+	if (c == '\r') {
+		p->c_ls = DL_CR;
+	} else if (c == '\n') {
+		*ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_BARE_LF, i, 1);
+		p->c_ls = DL_START_LF;
+		p->c_len = 0;
+	} else {
+		*ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_NUL, i, 1);
+		if (*ret != SMTP_STOP)
+			*ret = c_count(r, i, 1, hdr ? r->max_hdr : r->max_text,
+				       hdr ? SMTP_ANOM_HEADER_TOO_LONG :
+				       SMTP_ANOM_TEXT_TOO_LONG);
+	}
+}
+
+/* A byte at the start of a message text line (after CRLF, a bare LF or a bare CR). */
+static int data_line_start(struct run *r, s32 i, u8 c, int *ret)
+{
+	struct smtp_parser *p = r->p;
+
+	if (c == '.') {
+		p->c_ls = p->c_ls == DL_START_CRLF ? DL_DOT_CRLF : DL_DOT_BARE;
+		return NEXT;
+	}
+	if (c == '\0') {
+		*ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_NUL, i, 1);
+		p->c_ls = DL_START_CR;	/* "\r\n\0." is not a clean line start */
+		return NEXT;
+	}
+	if (p->c_ls == DL_START_CR) {
+		/* a bare CR does not start a line for the server */
+		p->c_ls = DL_TEXT;
+		return AGAIN;
+	}
+	if (c == '\r') {
+		p->c_ls = DL_CR;
+		return NEXT;
+	}
+	if (c == '\n') {
+		*ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_BARE_LF, i, 1);
+		if (*ret != SMTP_STOP && p->c_len == 0 && (p->c_txn & TX_HDR)) {
+			p->c_txn &= ~TX_HDR;
+			*ret = sp_emit(r, SMTP_EV_HEADERS_END, 0, 0, 0, 0, 0, i, 1, 0);
+		}
+		p->c_ls = DL_START_LF;
+		return NEXT;
+	}
+	if (!(p->c_txn & TX_HDR) || c == ' ' || c == '\t') {
+		p->c_ls = DL_TEXT;	/* body text, or a folded header line */
+		return AGAIN;
+	}
+	p->c_ls = HL_NAME;
+	p->c_tok = sp_tok_step(sp_hdr_words, SP_NHDRS, 0, c);
+	p->c_len = 1;
+	return NEXT;
+}
+
+/* A byte after "." at a line start, or after ".\r". */
+static int data_dot(struct run *r, s32 i, u8 c, int *ret)
+{
+	struct smtp_parser *p = r->p;
+
+	if (p->c_ls == DL_DOT_CRLF || p->c_ls == DL_DOT_BARE) {
+		if (c == '\r') {
+			p->c_ls = p->c_ls == DL_DOT_CRLF ? DL_DOTCR_CRLF : DL_DOTCR_BARE;
+			return NEXT;
+		}
+		if (c == '\n') {
+			*ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_SMUGGLING, i - 1, 2);
+			p->c_ls = DL_START_LF;
+			p->c_len = 0;
+			return NEXT;
+		}
+		if (c == '\0') {
+			*ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_NUL, i, 1);
+			p->c_ls = DL_DOT_BARE;
+			return NEXT;
+		}
+		/* a dot-stuffed line: the dot is transparent */
+		p->c_ls = DL_TEXT;
+		return AGAIN;
+	}
+	if (c == '\n' && p->c_ls == DL_DOTCR_CRLF) {
+		/* CRLF.CRLF: end of data, the "." answered like a command */
+		sp_to_command_mode(p);
+		*ret = sp_emit(r, SMTP_EV_DATA_END, 0, SMTP_VERB_EOD, 0, 0, 0, i - 2, 3, 0);
+		if (!sp_q_push(p, SMTP_VERB_EOD) && *ret != SMTP_STOP)
+			*ret = sp_lost_sync(r, SMTP_DIR_CLIENT, i);
+		return NEXT;
+	}
+	/* span: the ".\r", and the LF when one ends the line */
+	*ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_SMUGGLING, i - 2, c == '\n' ? 3 : 2);
+	p->c_len = 0;
+	if (c == '\n') {
+		p->c_ls = DL_START_CRLF;
+		return NEXT;
+	}
+	/* the CR after the dot was bare */
+	p->c_ls = DL_START_CR;
+	return AGAIN;
+}
+
+/* One byte of message text outside DL_TEXT (CM_DATA). */
+static int data_byte(struct run *r, s32 i, u8 c, int *ret)
+{
+	struct smtp_parser *p = r->p;
+
+	switch (p->c_ls) {
+	case DL_CR:
+		if (c == '\n') {
+			if (p->c_len == 0 && (p->c_txn & TX_HDR)) {
+				p->c_txn &= ~TX_HDR;
+				*ret = sp_emit(r, SMTP_EV_HEADERS_END, 0, 0, 0, 0, 0, i - 1, 2, 0);
+			}
+			p->c_ls = DL_START_CRLF;
+			p->c_len = 0;
+			return NEXT;
+		}
+		/* a bare CR: a dot right after it would be a smuggling try */
+		*ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_BARE_CR, i - 1, 1);
+		p->c_ls = DL_START_CR;
+		return AGAIN;
+	case DL_START_CRLF:
+	case DL_START_LF:
+	case DL_START_CR:
+		return data_line_start(r, i, c, ret);
+	case HL_NAME:
+	case HL_WSP:
+		if (c == ':') {
+			p->c_ls = DL_TEXT;
+			*ret = header_done(r, i);
+		} else if (c == ' ' || c == '\t') {
+			p->c_ls = HL_WSP;
+		} else if (p->c_ls == HL_NAME && c > 32 && c < 127) {
+			if (!hdr_prefix_done(p->c_tok))
+				p->c_tok = sp_tok_step(sp_hdr_words, SP_NHDRS, p->c_tok, c);
+		} else {
+			/* not a header field after all: plain text */
+			p->c_ls = DL_TEXT;
+			return AGAIN;
+		}
+		if (*ret != SMTP_STOP)
+			*ret = c_count(r, i, 1, r->max_hdr, SMTP_ANOM_HEADER_TOO_LONG);
+		return NEXT;
+	default:	/* DL_DOT_*, DL_DOTCR_* */
+		return data_dot(r, i, c, ret);
+	}
+}
+
+/* Client bytes while one STARTTLS or DATA awaits its reply: flag them once. */
+static int pipelined_check(struct run *r, s32 i)
+{
+	struct smtp_parser *p = r->p;
+
+	if (!(p->c_flags & (CF_STLS_PEND | CF_DATA_PEND)) ||
+	    (p->c_flags & CF_PIPED) || p->c_mode != CM_CMD)
+		return SMTP_CONTINUE;
+	p->c_flags |= CF_PIPED;
+	return sp_anomaly(r, SMTP_DIR_CLIENT, (p->c_flags & CF_STLS_PEND) ?
+			  SMTP_ANOM_STARTTLS_INJECTION : SMTP_ANOM_DATA_PIPELINED,
+			  i, 1);
+}
+
+/* Resynchronising: skip to each line start and wait there for a server reply. */
+static size_t resync_bytes(struct smtp_parser *p, const u8 *buf, size_t i, size_t n)
+{
+	const u8 *q;
+
+	if (p->c_ls == RL_START && buf[i] != '\n')
+		p->c_ls = RL_MID;	/* no confirmation came at this line start */
+	q = scan_lf(buf + i, buf + n);
+	if (q == buf + n)
+		return n;
+	p->c_ls = RL_START;
+	return q - buf + 1;
+}
+
+size_t sp_parse_client(struct run *r, const u8 *buf, size_t n)
+{
+	struct smtp_parser *p = r->p;
+	size_t i = 0;
+	int ret = SMTP_CONTINUE;
+
+	while (i < n) {
+		u8 c = buf[i];
+		int next = NEXT;
+
+		ret = pipelined_check(r, i);
+		if (ret == SMTP_STOP)
+			return i;
+		switch (p->c_mode) {
+		case CM_TLS:
+			p->s_flags &= ~SF_TLS_QUIET;
+			return n;
+		case CM_RESYNC:
+			i = resync_bytes(p, buf, i, n);
+			continue;
+		case CM_BDAT:
+			i += bdat_content(r, buf, i, n, &ret);
+			if (ret != SMTP_STOP && !p->bdat_left)
+				ret = chunk_end(r, i);
+			if (ret == SMTP_STOP)
+				return i;
+			continue;
+		case CM_BDAT_NEXT:
+			if (bdat_cmd_byte(r, i, c, &ret))
+				continue;	/* re-handle c as an ordinary command */
+			i++;
+			/* a zero-size chunk ends at once */
+			if (ret != SMTP_STOP && p->c_mode == CM_BDAT && !p->bdat_left)
+				ret = chunk_end(r, i);
+			if (ret == SMTP_STOP)
+				return i;
+			continue;
+		case CM_CMD:
+			next = cmd_byte(r, i, c, &ret);
+			break;
+		default:	/* CM_DATA */
+			if (p->c_ls == DL_TEXT) {
+				i = data_text(r, buf, i, n, &ret);
+				if (ret == SMTP_STOP || i == n)
+					return i;
+				data_ctl(r, i, buf[i], &ret);
+			} else {
+				next = data_byte(r, i, c, &ret);
+			}
+		}
+		if (next == NEXT)
+			i++;
+		if (ret == SMTP_STOP)
+			return i;
+	}
+	return n;
+}

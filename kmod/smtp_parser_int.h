@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Internals of the streaming SMTP parser, shared by its three source files:
+ * smtp_parser.c (matcher, events, command queue, entry points),
+ * smtp_parser_client.c (commands, message text, BDAT) and
+ * smtp_parser_server.c (replies).
+ */
+#ifndef _SMTP_PARSER_INT_H
+#define _SMTP_PARSER_INT_H
+
+#include "smtp_parser.h"
+
+/* client modes */
+enum { CM_CMD, CM_DATA, CM_BDAT, CM_BDAT_NEXT, CM_TLS, CM_RESYNC };
+/* server modes */
+enum { SM_REPLY, SM_RESYNC, SM_TLS };
+
+/* client line sub-states */
+enum {
+	CL_START, CL_VERB, CL_ARGS, CL_CR,
+	CL_BDAT_FIRST,		/* BDAT_NEXT entered from a first chunk's command */
+	/* message text after 354 */
+	DL_START_CRLF,		/* line start after CRLF */
+	DL_START_LF,		/* line start after a bare LF */
+	DL_START_CR,		/* after a bare CR: only a dot matters here */
+	DL_DOT_CRLF, DL_DOT_BARE,	/* "." at a line start */
+	DL_DOTCR_CRLF, DL_DOTCR_BARE,	/* ".\r" */
+	DL_TEXT, DL_CR,
+	/* header names, in DATA and BDAT content */
+	HL_NAME, HL_WSP,
+	/* BDAT content in the header section */
+	BL_START, BL_CR, BL_TEXT,
+	/* resynchronising */
+	RL_MID, RL_START,
+};
+
+/* c_flags */
+#define CF_STLS_PEND	0x01	/* STARTTLS sent, reply not yet seen */
+#define CF_DATA_PEND	0x02	/* DATA sent, reply not yet seen */
+#define CF_PIPED	0x04	/* client bytes arrived while one of those was pending */
+#define CF_SPLIT	0x04	/* BDAT content: a header name or CR began before a BDAT command */
+#define CF_AUTH_CONT	0x08	/* the next line answers a 334 */
+#define CF_LAST		0x10	/* BDAT: LAST given */
+#define CF_BAD		0x20	/* BDAT: syntax error in the command */
+#define CF_SUB_MASK	0x0f	/* CM_BDAT_NEXT: position in the BDAT command */
+
+/* positions in a BDAT command parsed in CM_BDAT_NEXT */
+enum {
+	BN_B, BN_D, BN_A, BN_T, BN_VERBEND, BN_SP, BN_NUM, BN_POST,
+	BN_LA, BN_LS, BN_LT, BN_END, BN_JUNK, BN_CR,
+};
+
+/* c_txn inside a message */
+#define TX_HDR		0x1000	/* in the header section */
+#define TX_SEEN_MASK	0x0fff
+
+/* session flags */
+#define F_GREETING	0x01	/* the banner is still to come */
+#define F_QAPPROX	0x02	/* queue may miss commands sent before a resync */
+#define F_PROBE		0x04	/* first client line after a resync must be a known verb */
+#define F_CHECK_CLIENT	0x08	/* client waits for a server reply to resync */
+#define F_BAD_SEEN	0x10	/* reserved */
+
+/* server line sub-states */
+enum { SL_START, SL_D1, SL_D2, SL_SEP, SL_KW, SL_TEXT, SL_CR, SL_SKIP };
+
+/* s_flags */
+#define SF_CONT		0x01	/* a '-' line of this reply was seen */
+#define SF_LAST		0x02	/* the current line is the last of its reply */
+#define SF_KWLINE	0x04	/* the current line is an EHLO keyword line */
+#define SF_TENT		0x08	/* resynchronising: no events, bad lines are skipped */
+#define SF_TLS_QUIET	0x10	/* TLS started and the client has not spoken yet */
+
+#define SMTP_REPLY_COUNTER_MAX	1023	/* s_len saturates here */
+
+#define Q_COUNT_MASK	0x07ff
+#define Q_VERB_SHIFT	11
+
+#define TOK_POS_SHIFT	6
+#define TOK_IDX_MASK	0x3f
+#define TOK_DEAD	0x3f	/* index 63: no word matches */
+#define TOK_POS_MAX	31
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+#define SP_NVERBS	15
+#define SP_NKWS		11
+#define SP_NHDRS	12
+extern const char *const sp_verb_words[SP_NVERBS];
+extern const char *const sp_kw_words[SP_NKWS];
+extern const char *const sp_hdr_words[SP_NHDRS];
+
+struct run {
+	struct smtp_parser *p;
+	const struct smtp_sink *sink;
+	int ret;		/* last sink answer */
+	u16 max_cmd;		/* line limits in force: octets with CRLF */
+	u16 max_reply;
+	u16 max_text;
+	u16 max_hdr;
+};
+
+static inline u8 upper(u8 c)
+{
+	return (c >= 'a' && c <= 'z') ? c - 32 : c;
+}
+
+static inline bool hdr_prefix_done(u16 st)
+{
+	/* "RESENT-" matches every Resent-* field: stop matching once seen */
+	return (st & TOK_IDX_MASK) == SMTP_HDR_RESENT &&
+	       (st >> TOK_POS_SHIFT) == 7;
+}
+
+static inline const u8 *scan_lf(const u8 *p, const u8 *end)
+{
+	while (p < end && *p != '\n')
+		p++;
+	return p;
+}
+
+static inline u16 line_limit(u16 configured, u16 rfc)
+{
+	return configured ? configured : rfc;
+}
+
+/* the longest line content within limit; the counter saturates: longer limits act as its maximum */
+static inline u32 count_max(u16 limit)
+{
+	u32 max = limit > 2 ? limit - 2u : 0;	/* limits count the CRLF */
+
+	return max < SMTP_LINE_COUNTER_MAX ? max : SMTP_LINE_COUNTER_MAX - 1;
+}
+
+u16 sp_tok_step(const char *const *w, unsigned int n, u16 st, u8 c);
+int sp_tok_word(const char *const *w, u16 st);
+unsigned int sp_tok_verb(u16 st);
+int sp_emit(struct run *r, u8 type, u8 dir, u8 verb, u8 sub, u16 code,
+	    u16 flags, s32 start, s32 len, u32 value);
+int sp_anomaly(struct run *r, u8 dir, u8 anom, s32 start, s32 len);
+unsigned int sp_q_head(const struct smtp_parser *p);
+bool sp_q_push(struct smtp_parser *p, unsigned int verb);
+void sp_q_pop(struct smtp_parser *p);
+bool sp_q_contains(const struct smtp_parser *p, unsigned int verb);
+void sp_enter_resync(struct smtp_parser *p);
+int sp_lost_sync(struct run *r, u8 dir, s32 at);
+void sp_start_message(struct smtp_parser *p);
+void sp_to_command_mode(struct smtp_parser *p);
+int sp_client_confirm(struct run *r, u16 code);
+size_t sp_parse_client(struct run *r, const u8 *buf, size_t n);
+size_t sp_parse_server(struct run *r, const u8 *buf, size_t n);
+
+#endif /* _SMTP_PARSER_INT_H */

@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Streaming SMTP parser, server direction: reply lines matched to the
+ * commands they answer, EHLO keywords, the greeting, and the mode changes
+ * replies cause (354: message text, 220 to STARTTLS: TLS).
+ */
+#include "smtp_parser_int.h"
+
+/* ---- server ------------------------------------------------------------- */
+
+/* A final reply (last line) completed: command queue and mode changes. */
+static int reply_done(struct run *r, s32 i, unsigned int verb, u16 code)
+{
+	struct smtp_parser *p = r->p;
+	int ret = SMTP_CONTINUE;
+
+	if (verb == SMTP_VERB_GREETING) {
+		p->flags &= ~F_GREETING;
+	} else if (p->flags & F_QAPPROX) {
+		/* commands sent before a resync may still be answered */
+		if (code == 354 && sp_q_contains(p, SMTP_VERB_DATA))
+			while (sp_q_head(p) != SMTP_VERB_DATA)
+				sp_q_pop(p);
+		else if (code == 220 && sp_q_contains(p, SMTP_VERB_STARTTLS))
+			while (sp_q_head(p) != SMTP_VERB_STARTTLS)
+				sp_q_pop(p);
+		verb = sp_q_head(p);
+		sp_q_pop(p);
+	} else {
+		sp_q_pop(p);
+	}
+	/* outside command mode c_flags holds BDAT framing: leave it alone */
+	if (p->c_mode == CM_CMD) {
+		p->c_flags &= ~CF_AUTH_CONT;
+		if (code == 334 && (verb == SMTP_VERB_AUTH || verb == SMTP_VERB_AUTH_DATA))
+			p->c_flags |= CF_AUTH_CONT;
+	}
+
+	if (verb == SMTP_VERB_DATA) {
+		bool piped = p->c_flags & CF_PIPED;
+
+		if (p->c_mode == CM_CMD)
+			p->c_flags &= ~(CF_DATA_PEND | CF_PIPED);
+		if (code == 354 && p->c_mode == CM_CMD) {
+			if (piped || p->c_ls != CL_START)
+				/* text already went by as commands: where does it start? */
+				return sp_lost_sync(r, SMTP_DIR_SERVER, i);
+			p->c_mode = CM_DATA;
+			p->c_ls = DL_START_CRLF;
+			sp_start_message(p);
+			ret = sp_emit(r, SMTP_EV_DATA_START, SMTP_DIR_SERVER, verb, 0,
+				      code, 0, i, 1, 0);
+		}
+	} else if (verb == SMTP_VERB_STARTTLS) {
+		if (p->c_mode == CM_CMD)
+			p->c_flags &= ~(CF_STLS_PEND | CF_PIPED);
+		if (code >= 200 && code < 300) {
+			p->c_mode = CM_TLS;
+			p->s_mode = SM_TLS;
+			p->s_flags |= SF_TLS_QUIET;
+			ret = sp_emit(r, SMTP_EV_TLS_START, SMTP_DIR_SERVER, verb, 0,
+				      code, 0, i, 1, 0);
+		}
+	}
+	if (ret != SMTP_STOP && (p->flags & F_CHECK_CLIENT))
+		ret = sp_client_confirm(r, code);
+	return ret;
+}
+
+/* The reply line ended at offset i (the LF, after a CR when crlf). */
+static int reply_line_done(struct run *r, s32 i, bool crlf)
+{
+	struct smtp_parser *p = r->p;
+	bool tent = p->s_flags & SF_TENT;
+	bool last = p->s_flags & SF_LAST;
+	bool first = !(p->s_flags & SF_CONT);
+	u16 code = p->s_tok;
+	unsigned int verb = sp_q_head(p);
+	u16 flags = (first ? SMTP_EVF_FIRST : 0) | (last ? SMTP_EVF_LAST : 0);
+	s32 start = i - (s32)p->s_len;
+	u16 nospan = p->s_len >= SMTP_REPLY_COUNTER_MAX ? SMTP_EVF_NOSPAN : 0;
+	int ret = SMTP_CONTINUE;
+
+	p->s_ls = SL_START;
+	p->s_flags &= ~(SF_KWLINE | SF_LAST | SF_CONT);
+	if (!last)
+		p->s_flags |= SF_CONT;
+	if (tent) {
+		if (!last)
+			goto out;
+		/* a whole final reply line: follow the server again */
+		p->s_flags &= ~SF_TENT;
+		p->s_mode = SM_REPLY;
+		ret = sp_emit(r, SMTP_EV_RESYNC, SMTP_DIR_SERVER, 0, 0, 0, 0, 0, 0, 0);
+		if (ret != SMTP_STOP && (p->flags & F_CHECK_CLIENT))
+			ret = sp_client_confirm(r, code);
+		goto out;
+	}
+	if (verb == SMTP_VERB_MAX) {
+		if (!(p->flags & F_QAPPROX) && first) {
+			ret = sp_anomaly(r, SMTP_DIR_SERVER, SMTP_ANOM_REPLY_UNEXPECTED,
+					 start, p->s_len + 1);
+			if (ret == SMTP_STOP)
+				goto out;
+		}
+		verb = SMTP_VERB_UNKNOWN;
+	}
+	ret = sp_emit(r, SMTP_EV_REPLY, SMTP_DIR_SERVER, verb, 0, code,
+		      flags | nospan, start, p->s_len + 1, 0);
+	if (ret == SMTP_STOP)
+		goto out;
+	if (verb == SMTP_VERB_GREETING) {
+		s32 text = (s32)p->s_len - 4 - crlf;
+
+		ret = sp_emit(r, SMTP_EV_BANNER, SMTP_DIR_SERVER, verb, 0, code,
+			      nospan, start + 4, text > 0 ? text : 0, 0);
+		if (ret == SMTP_STOP)
+			goto out;
+	}
+	if (last)
+		ret = reply_done(r, i, verb, code);
+out:
+	p->s_len = 0;
+	p->s_tok = 0;
+	return ret;
+}
+
+static int bad_reply(struct run *r, s32 i)
+{
+	struct smtp_parser *p = r->p;
+	int ret;
+
+	if (p->s_flags & SF_TENT) {
+		p->s_ls = SL_SKIP;
+		return SMTP_CONTINUE;
+	}
+	ret = sp_anomaly(r, SMTP_DIR_SERVER, SMTP_ANOM_BAD_REPLY, i, 1);
+	if (ret == SMTP_STOP)
+		return ret;
+	return sp_lost_sync(r, SMTP_DIR_SERVER, i);
+}
+
+/* One byte of a reply line that does not end it. */
+static int reply_byte(struct run *r, s32 i, u8 c)
+{
+	struct smtp_parser *p = r->p;
+	bool tent = p->s_flags & SF_TENT;
+
+	switch (p->s_ls) {
+	case SL_START:
+		if (c < '1' || c > '5')
+			return bad_reply(r, i);
+		p->s_tok = (c - '0') * 100;
+		p->s_ls = SL_D1;
+		return SMTP_CONTINUE;
+	case SL_D1:
+	case SL_D2:
+		if (c < '0' || c > '9')
+			return bad_reply(r, i);
+		p->s_tok += (c - '0') * (p->s_ls == SL_D1 ? 10 : 1);
+		p->s_ls = p->s_ls == SL_D1 ? SL_D2 : SL_SEP;
+		return SMTP_CONTINUE;
+	case SL_SEP:
+		if (c != '-' && c != ' ' && c != '\r')
+			return bad_reply(r, i);
+		if (c != '-')
+			p->s_flags |= SF_LAST;
+		if (c == '\r') {
+			p->s_ls = SL_CR;
+		} else if (!tent && (p->s_flags & SF_CONT) && p->s_tok == 250 &&
+			   sp_q_head(p) == SMTP_VERB_EHLO) {
+			/* EHLO replies list one keyword per line after the first */
+			p->s_flags |= SF_KWLINE;
+			p->s_ls = SL_KW;
+			p->s_tok = 0;
+		} else {
+			p->s_ls = SL_TEXT;
+		}
+		return SMTP_CONTINUE;
+	case SL_CR:
+		p->s_ls = SL_TEXT;
+		if (!tent)
+			return sp_anomaly(r, SMTP_DIR_SERVER, SMTP_ANOM_BARE_CR, i - 1, 1);
+		return SMTP_CONTINUE;
+	default:	/* SL_TEXT */
+		if (c == '\r')
+			p->s_ls = SL_CR;
+		else if (c == '\0' && !tent)
+			return sp_anomaly(r, SMTP_DIR_SERVER, SMTP_ANOM_NUL, i, 1);
+		return SMTP_CONTINUE;
+	}
+}
+
+/* The keyword of an EHLO keyword line ended at offset i. */
+static int keyword_done(struct run *r, s32 i)
+{
+	struct smtp_parser *p = r->p;
+	int w = sp_tok_word(sp_kw_words, p->s_tok);
+	s32 klen = (s32)p->s_len - 4;
+
+	p->s_ls = SL_TEXT;
+	p->s_tok = 250;
+	return sp_emit(r, SMTP_EV_EHLO_KEYWORD, SMTP_DIR_SERVER, SMTP_VERB_EHLO,
+		    w < 0 ? SMTP_KW_OTHER : w, 250,
+		    p->s_len >= SMTP_REPLY_COUNTER_MAX ? SMTP_EVF_NOSPAN : 0,
+		    i - klen, klen, 0);
+}
+
+size_t  sp_parse_server(struct run *r, const u8 *buf, size_t n)
+{
+	struct smtp_parser *p = r->p;
+	u16 max_reply = r->max_reply;
+
+	/* s_len saturates: past it, a longer limit would be hit at every byte */
+	if (max_reply >= SMTP_REPLY_COUNTER_MAX)
+		max_reply = SMTP_REPLY_COUNTER_MAX - 1;
+	size_t i = 0;
+	int ret = SMTP_CONTINUE;
+
+	while (i < n) {
+		u8 c = buf[i];
+
+		if (p->s_mode == SM_TLS) {
+			/* server bytes before the client's first TLS record: injected */
+			if (!(p->s_flags & SF_TLS_QUIET))
+				return n;
+			p->s_flags &= ~SF_TLS_QUIET;
+			ret = sp_anomaly(r, SMTP_DIR_SERVER,
+					 SMTP_ANOM_TLS_RESPONSE_INJECTION, i, 1);
+			return ret == SMTP_STOP ? i : n;
+		}
+		if (p->s_ls == SL_SKIP) {
+			const u8 *q = scan_lf(buf + i, buf + n);
+
+			if (q == buf + n)
+				return n;
+			i = q - buf + 1;
+			p->s_ls = SL_START;
+			p->s_len = 0;
+			p->s_flags &= ~(SF_CONT | SF_LAST | SF_KWLINE);
+			continue;
+		}
+		if (p->s_len == max_reply && !(p->s_flags & SF_TENT)) {
+			/* this byte makes the line longer than allowed */
+			ret = sp_anomaly(r, SMTP_DIR_SERVER, SMTP_ANOM_REPLY_TOO_LONG,
+					 i - (s32)p->s_len, p->s_len + 1);
+			if (ret == SMTP_STOP)
+				return i;
+		}
+		if (c == '\n') {
+			bool crlf = p->s_ls == SL_CR;
+
+			if (p->s_ls == SL_KW)
+				ret = keyword_done(r, i);
+			if (ret != SMTP_STOP && !crlf && !(p->s_flags & SF_TENT))
+				ret = sp_anomaly(r, SMTP_DIR_SERVER, SMTP_ANOM_BARE_LF, i, 1);
+			if (ret == SMTP_STOP)
+				return i;
+			if (p->s_ls == SL_START || p->s_ls == SL_D1 || p->s_ls == SL_D2) {
+				ret = bad_reply(r, i);
+				i++;
+				if (ret == SMTP_STOP)
+					return i;
+				/* a skipped line ends here */
+				if (p->s_ls == SL_SKIP) {
+					p->s_ls = SL_START;
+					p->s_len = 0;
+				}
+				continue;
+			}
+			if (p->s_ls == SL_SEP)
+				p->s_flags |= SF_LAST;
+			ret = reply_line_done(r, i, crlf);
+			i++;
+			if (ret == SMTP_STOP)
+				return i;
+			continue;
+		}
+		if (p->s_ls == SL_KW) {
+			if (c == ' ' || c == '=' || c == '\r') {
+				ret = keyword_done(r, i);
+				if (ret == SMTP_STOP)
+					return i;
+				/* the delimiter is text; its length was checked above */
+				ret = reply_byte(r, i, c);
+			} else {
+				p->s_tok = sp_tok_step(sp_kw_words, SP_NKWS, p->s_tok, c);
+				if (c == '\0')	/* as in any other reply text */
+					ret = sp_anomaly(r, SMTP_DIR_SERVER, SMTP_ANOM_NUL, i, 1);
+			}
+		} else {
+			ret = reply_byte(r, i, c);
+		}
+		if (p->s_len < SMTP_REPLY_COUNTER_MAX)
+			p->s_len++;
+		i++;
+		if (ret == SMTP_STOP)
+			return i;
+	}
+	return n;
+}
+

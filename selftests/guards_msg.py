@@ -1,0 +1,174 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""Messages for the header, smuggling, BDAT and limit guard tests, in one
+python process (python starts slowly under emulation).
+
+guards_msg.py gen DIR KEY.pem
+    writes into DIR the messages the tests send, CRLF line ends throughout
+    (the bytes a server must store), DKIM-signed with KEY.pem (selectors
+    sel, sel2, sel3 of example.com) where the name says so:
+      dkim1         signed, h= oversigns From (from:from:subject:to:date)
+      dkim3         three DKIM-Signature fields and ten Received fields
+      plain         an ordinary message
+      dup_from      a second From field, on one line
+      dup_from_fold a second From field folded over two lines
+      dup_subject   a second Subject field (written in another case)
+      seg1, seg2    a message with two From fields cut between them: the
+                    two TCP segments a raw client sends apart
+      hdr990        a header line of 990 octets (with its CRLF)
+      hdr1200       a header line of 1200 octets
+      body1500      a body line of 1500 octets
+      bdat_dup      two From fields; bdat_dup.cut holds the offset inside
+                    the second "From" where a BDAT chunk must end
+      hdrs30        long header section for a 30-chunk BDAT transfer;
+                    hdrs30.cuts: 29 chunk ends, all inside header lines
+      exim_dup      two From fields, for the MTA client (no Received yet)
+      big           about 150 kB, for an MTA client that may chunk it
+
+guards_msg.py verify PUBKEY_B64 FILE [N]
+    FILE's first N (default 1) DKIM signatures verify against PUBKEY_B64
+    (the p= of every selector); prints each result, exits 1 on a failure.
+
+guards_msg.py as-sent FILE [N]
+    FILE as delivered by postfix, without its first N (default 1) Received
+    fields (the ones the servers prepended) and with CRLF line ends again.
+"""
+import os
+import sys
+
+HDR = (b"From: Alice <alice@example.com>\r\n"
+       b"To: Bob <bob@example.org>\r\n"
+       b"Subject: %s\r\n"
+       b"Date: Sat, 28 Nov 2026 07:00:00 +0000\r\n"
+       b"Message-ID: <%s.guards@example.com>\r\n"
+       b"MIME-Version: 1.0\r\n"
+       b"Content-Type: text/plain; charset=us-ascii\r\n")
+
+BODY = (b"Hello Bob,\r\n"
+        b"\r\n"
+        b".a line that needs dot-stuffing\r\n"
+        b"From the body: this From is no header field.\r\n"
+        b"Subject: nor is this one\r\n"
+        b"\r\n"
+        b"-- \r\nAlice\r\n")
+
+
+def msg(name, extra=b"", body=BODY):
+    return HDR % (name.encode(), name.encode()) + extra + b"\r\n" + body
+
+
+def sign(data, key, sel=b"sel"):
+    import dkim
+    sig = dkim.sign(data, sel, b"example.com", key,
+                    include_headers=[b"from", b"from", b"subject", b"to", b"date"])
+    return sig + data
+
+
+def received(i):
+    return (b"Received: from hop%d.example.net (hop%d.example.net [192.0.2.%d])\r\n"
+            b"\tby hop%d.example.org (Postfix) with ESMTP id 4F%04dA\r\n"
+            b"\tfor <bob@example.org>; Sat, 28 Nov 2026 06:%02d:00 +0000\r\n"
+            % (i + 1, i + 1, 100 + i, i + 2, i, 50 + i))
+
+
+def gen(out, keyfile):
+    key = open(keyfile, "rb").read()
+    files = {}
+    files["plain"] = msg("plain")
+    files["dkim1"] = sign(msg("dkim1"), key)
+    m = msg("dkim3")
+    for sel in (b"sel3", b"sel2", b"sel"):
+        m = sign(m, key, sel)
+    files["dkim3"] = b"".join(received(i) for i in range(10)) + m
+    files["dup_from"] = msg("dup_from", b"From: Mallory <mallory@evil.example>\r\n")
+    files["dup_from_fold"] = msg("dup_from_fold",
+                                 b"From: \"Mallory, the CEO\"\r\n <mallory@evil.example>\r\n")
+    files["dup_subject"] = msg("dup_subject", b"SUBJECT: pay this invoice now\r\n")
+    seg = msg("dup_from_segments", b"From: Mallory <mallory@evil.example>\r\n")
+    cut = seg.index(b"To: ")            # first From in segment 1, second in 2
+    files["seg1"], files["seg2"] = seg[:cut], seg[cut:]
+    pad = b"X-Long: " + b"a" * (990 - 10) + b"\r\n"
+    assert len(pad) == 990
+    files["hdr990"] = msg("hdr990", pad)
+    pad = b"X-Long: " + b"b" * (1200 - 10) + b"\r\n"
+    files["hdr1200"] = msg("hdr1200", pad)
+    files["body1500"] = msg("body1500", body=BODY + b"c" * 1498 + b"\r\n" + b"end\r\n")
+    m = msg("bdat_dup", b"From: Mallory <mallory@evil.example>\r\n")
+    files["bdat_dup"] = m
+    files["bdat_dup.cut"] = b"%d\n" % (m.index(b"From: Mallory") + 2)
+    # 30 chunks, every chunk boundary inside a header line or a header name
+    extra = b"".join(b"X-Filler-%02d: %s\r\n" % (i, b"f" * (20 + i)) for i in range(24))
+    extra += b"References: <a@example.com>\r\n <b@example.com>\r\n <c@example.com>\r\n"
+    extra += b"DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=sel;\r\n h=from:from:to;\r\n b=abc\r\n"
+    m = msg("hdrs30", extra)
+    files["hdrs30"] = m
+    hend = m.index(b"\r\n\r\n")
+    cuts = {m.index(b"From:") + 2,           # inside "From"
+            m.index(b"\nTo:") + 2,          # inside "To"
+            m.index(b"\nReferences:") + 12,  # between the name and its colon
+            m.index(b"\r\n <b@") + 1,       # between CR and LF before a fold
+            hend + 1,                        # CR | LF of the last header line
+            hend + 3}                        # CR | LF of the empty line
+    k = 1
+    while len(cuts) < 29:
+        c = hend * k // 29
+        if m[c - 1:c] != b"\n":             # no cut on a line start
+            cuts.add(c)
+        k += 1
+    files["hdrs30.cuts"] = (",".join(str(c) for c in sorted(cuts)) + "\n").encode()
+    files["exim_dup"] = msg("exim_dup", b"From: Mallory <mallory@evil.example>\r\n")
+    files["exim_plain"] = msg("exim_plain")
+    lines = b"".join(b"line %06d abcdefghijklmnopqrstuvwxyz 0123456789\r\n" % i for i in range(3000))
+    files["big"] = msg("big", body=BODY + lines)
+    for name, data in files.items():
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(data)
+    return 0
+
+
+def verify(p, path, n):
+    import dkim
+
+    def dnsfunc(name, timeout=5):
+        return b"v=DKIM1; k=rsa; p=" + p.encode()
+
+    data = open(path, "rb").read()
+    d = dkim.DKIM(data, minkey=1024)
+    ok = True
+    for i in range(n):
+        res = d.verify(idx=i, dnsfunc=dnsfunc)
+        print("# dkim signature %d of %s: %s" % (i, os.path.basename(path),
+                                                 "pass" if res else "FAIL"))
+        ok = ok and res
+    return 0 if ok else 1
+
+
+def as_sent(path, n):
+    lines = open(path, "rb").read().split(b"\n")
+    for _ in range(n):
+        if not lines or not lines[0].startswith(b"Received:"):
+            break
+        i = 1
+        while i < len(lines) and lines[i][:1] in (b" ", b"\t"):
+            i += 1
+        lines = lines[i:]
+    if lines and lines[-1] == b"":
+        lines = lines[:-1]
+    sys.stdout.buffer.write(b"".join(l + b"\r\n" for l in lines))
+    return 0
+
+
+def main():
+    a = sys.argv[1:]
+    if len(a) == 3 and a[0] == "gen":
+        return gen(a[1], a[2])
+    if len(a) in (3, 4) and a[0] == "verify":
+        return verify(a[1], a[2], int(a[3]) if len(a) > 3 else 1)
+    if len(a) in (2, 3) and a[0] == "as-sent":
+        return as_sent(a[1], int(a[2]) if len(a) > 2 else 1)
+    sys.stderr.write(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
