@@ -385,7 +385,8 @@ static unsigned int token_len(const u8 *s, unsigned int len)
 	unsigned int i;
 
 	for (i = 0; i < len; i++)
-		if (s[i] == ' ' || s[i] == '\r' || s[i] == '\n' || s[i] == '=')
+		if (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n' ||
+		    s[i] == '=')
 			break;
 	return i;
 }
@@ -417,18 +418,21 @@ static void rescan_reply_line(struct smtp_pkt *pk, u32 off, const u8 *l,
 static bool rescan_command_line(struct smtp_pkt *pk, u32 off, const u8 *l,
 				unsigned int len)
 {
-	unsigned int k = token_len(l, len), verb;
+	unsigned int lead = 0, k, verb;
 
+	while (lead < len && (l[lead] == ' ' || l[lead] == '\t'))
+		lead++;	/* as the server skips them */
+	k = token_len(l + lead, len - lead);
 	if (!k)
 		return true;
-	verb = smtp_verb_lookup(l, k);
+	verb = smtp_verb_lookup(l + lead, k);
 	if (allowed_verbs(pk->prof) & (1U << verb)) {
 		/* an RCPT over the limit depends on what came before */
 		return !(verb == SMTP_VERB_RCPT && pk->prof->rcpt_max);
 	}
 	if (!(unmasked_verbs(pk->prof) & (1U << verb))) {
 		pk->chunk_off = off;
-		add_rewrite(pk, 0, k, SMTP_FILL_X, false);
+		add_rewrite(pk, 0, lead + k, SMTP_FILL_X, false);
 	}
 	return true;
 }

@@ -463,8 +463,19 @@ static int cmd_byte(struct run *r, s32 i, u8 c, int *ret)
 
 	switch (p->c_ls) {
 	case CL_START:
+		/*
+		 * Servers split commands on any white space and skip it in
+		 * front (postfix does): so must we, or " STARTTLS" and
+		 * "STARTTLS<TAB>" would slip past a mask.  The verb's span then
+		 * includes the leading blanks.
+		 */
+		if (c == ' ' || c == '\t') {
+			*ret = c_count(r, i, 1, r->max_cmd, SMTP_ANOM_CMD_TOO_LONG);
+			return NEXT;
+		}
+		fallthrough;
 	case CL_VERB:
-		if (c == ' ' || c == '\r' || c == '\n') {
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
 			*ret = verb_done(r, i);
 			if (*ret != SMTP_STOP && p->c_mode == CM_CMD)
 				p->c_ls = CL_ARGS;

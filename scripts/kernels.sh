@@ -285,7 +285,7 @@ fix_headers() { # DIR KVER SERIES
 	printf '%s\n' "${drop[@]}" >"$dir/config-dropped"
 	sed -i -E "/^CONFIG_($(IFS='|'; echo "${drop[*]}"))=/d" "$auto"
 	sed -i -E "/^#define CONFIG_($(IFS='|'; echo "${drop[*]}")) /d" "$hdr/include/generated/autoconf.h"
-	pv=$("$hdr/scripts/pahole-version.sh" pahole 2>/dev/null | head -n1)
+	pv=$("$hdr/scripts/pahole-version.sh" pahole 2>/dev/null | head -n1 || true)
 	sed -i -E "s/^CONFIG_PAHOLE_VERSION=.*/CONFIG_PAHOLE_VERSION=${pv:-0}/" "$auto"
 }
 

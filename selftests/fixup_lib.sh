@@ -19,6 +19,38 @@ fixup_cleanup() {
 	[ -n "${TMP:-}" ] && rm -rf "$TMP"
 }
 
+# fixup_begin PLAN [GW_SETUP]: KTAP header and plan; the module, the
+# topology, the helper in the gateway (GW_SETUP, default gw_nft_helper) and
+# postfix with STARTTLS in the server namespace, as one test point; the test
+# ends there when any of it fails.  Sets TMP, PF (postfix's directory) and
+# NMAIL (deliveries so far).
+fixup_begin() {
+	local plan=$1 gw_setup=${2:-gw_nft_helper}
+
+	TMP=$(mktemp -d)
+	chmod 755 "$TMP"
+	PF=$TMP/pf
+	NMAIL=0
+	trap fixup_cleanup EXIT
+	ktap_print_header
+	if [ ! -x "$NFSMTP" ]; then
+		ktap_set_plan 1
+		ktap_test_skip "nfsmtp is built ($NFSMTP missing: make userspace)"
+		exit "$ksft_skip"
+	fi
+	ktap_set_plan "$plan"
+	if ! load_module || ! topo_setup || ! $gw_setup; then
+		ktap_test_fail "module, client-gw-server topology and the helper in the gateway come up"
+		ktap_finished
+	fi
+	if ! postfix_start "$server" "$PF"; then
+		ktap_test_fail "postfix starts in the server namespace"
+		ktap_finished
+	fi
+	ktap_test_pass "topology, helper in the gateway and postfix with STARTTLS up"
+	log "[${SECONDS}s] setup done"
+}
+
 # ---- policy and counters in the gateway ---------------------------------------
 
 gw_nfsmtp() { ip netns exec "$gw" "$NFSMTP" "$@"; }
@@ -47,6 +79,20 @@ gw_policy() {
 }
 
 gw_stats_reset() { gw_nfsmtp stats reset; }
+
+# gw_snat / gw_snat_del: masquerade what leaves the gateway to the server
+gw_snat() {
+	ip netns exec "$gw" nft -f - <<-EOF
+	table ip smtp_nat {
+		chain post {
+			type nat hook postrouting priority srcnat; policy accept;
+			oifname "sveth" masquerade
+		}
+	}
+	EOF
+}
+
+gw_snat_del() { ip netns exec "$gw" nft delete table ip smtp_nat; }
 
 # gw_stats FILE: the gateway's counters as JSON (nfsmtp stats -j)
 gw_stats() { gw_nfsmtp stats -j >"$1"; }

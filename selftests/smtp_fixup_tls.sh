@@ -10,45 +10,17 @@
 #  - starttls strip: the client sees 250-XXXXXXXA and never STARTTLS, mail
 #    goes in plaintext, a STARTTLS sent anyway reaches postfix as X's
 #    (500), counters and monitor events say so;
-#  - a rewritten EHLO reply lost after the gateway is retransmitted by the
-#    server and masked again (IPv4, IPv4 with SNAT, IPv6);
 #  - STARTTLS with a command pipelined in the same segment resets both ends
-#    (IPv4, IPv6, IPv4 with SNAT);
-#  - all of it with the end hosts' tx checksum offload off, so the gateway
-#    rewrites fully checksummed segments (CHECKSUM_NONE, not _PARTIAL).
+#    (IPv4, IPv6, IPv4 with SNAT).
+# Retransmissions and checksum modes: smtp_fixup_retrans.sh.
 
 source "$(dirname "$0")/lib.sh"
 source "$HERE/postfix.sh"
 source "$HERE/fixup_lib.sh"
 
-TMP=$(mktemp -d)
-chmod 755 "$TMP"
-PF=$TMP/pf
-trap fixup_cleanup EXIT
+fixup_begin 22
 
-ktap_print_header
-if [ ! -x "$NFSMTP" ]; then
-	ktap_set_plan 1
-	ktap_test_skip "nfsmtp is built ($NFSMTP missing: make userspace)"
-	exit $ksft_skip
-fi
-ktap_set_plan 36
-
-if ! load_module || ! topo_setup || ! gw_nft_helper; then
-	ktap_test_fail "module, client-gw-server topology and nft helper come up"
-	ktap_finished
-fi
-if ! postfix_start "$server" "$PF"; then
-	ktap_test_fail "postfix starts in the server namespace"
-	ktap_finished
-fi
-ktap_test_pass "topology, helper and postfix with STARTTLS up"
-log "[${SECONDS}s] setup done"
-NMAIL=0
-
-$PY "$HERE/msgtool.py" gen "$TMP" m1:3000:1:8bit m2:20000:2:8bit:long m3:8000:3 \
-	m4:6000:4:8bit m5:30000:5:8bit:long m6:9000:6:long m7:40000:7:8bit:long \
-	m8:15000:8:8bit
+$PY "$HERE/msgtool.py" gen "$TMP" m1:3000:1:8bit m2:20000:2:8bit:long
 
 # ---- 1. starttls allow ----------------------------------------------------------------
 log "[${SECONDS}s] starttls allow"
@@ -125,64 +97,6 @@ check "starttls strip: nfsmtp monitor -j (SIGINT, exit $rc): rule starttls actio
 	grep -q "^{\"family\":\"ipv6\",\"src\":\"$C6\",\"sport\":[0-9]*,\"dst\":\"$S6\",\"dport\":25," "$TMP/mon" &&
 	[ "$(wc -l <"$TMP/mon")" -eq 5 ]'
 
-# ---- 3. retransmission of a rewritten segment ------------------------------------------------
-log "[${SECONDS}s] retransmission of a rewritten segment"
-
-# retrans_case NAME IPT SERVER MSG CLIENT...: strip test with the first
-# copy of the rewritten EHLO reply dropped at the client (after the
-# gateway rewrote it): only a masked copy is accepted later
-retrans_case() {
-	local name=$1 ipt=$2 srv=$3 msg=$4 list=seen$KTAP_TESTNO rc drops accepts nstls nxa
-	shift 4
-	ip netns exec "$client" $ipt -A INPUT -p tcp --sport 25 -m string --string XXXXXXXA \
-		--algo bm -m recent --name $list --rcheck -j ACCEPT
-	ip netns exec "$client" $ipt -A INPUT -p tcp --sport 25 -m string --string XXXXXXXA \
-		--algo bm -m recent --name $list --set -j DROP
-	gw_stats_reset
-	capture_start "$client" "$TMP/rt.pcap" tcp src port 25
-	"$@"
-	rc=$?
-	capture_stop
-	NMAIL=$((NMAIL + 1))
-	ip netns exec "$client" $ipt -L INPUT -v -n -x >"$TMP/rt.ipt"
-	ip netns exec "$client" $ipt -F INPUT
-	drops=$(awk '$3 == "DROP" { print $1 }' "$TMP/rt.ipt")
-	accepts=$(awk '$3 == "ACCEPT" { print $1 }' "$TMP/rt.ipt")
-	check "retransmission ($name): first rewritten EHLO reply dropped once at the client (DROP $drops), a retransmission accepted (ACCEPT $accepts)" \
-		eval '[ "$drops" = 1 ] && [ "${accepts:-0}" -ge 1 ]'
-	nstls=$(occurrences STARTTLS "$TMP/rt.pcap")
-	nxa=$(occurrences XXXXXXXA "$TMP/rt.pcap")
-	check "retransmission ($name): STARTTLS never reached the client ($nstls), XXXXXXXA came twice ($nxa, client capture)" \
-		eval '[ "$nstls" -eq 0 ] && [ "$nxa" -ge 2 ]'
-	if [ "$nstls" -ne 0 ] || [ "$nxa" -lt 2 ]; then
-		ip netns exec "$client" tcpdump -r "$TMP/rt.pcap" -n -A 2>&1 | sed 's/^/# /' | head -150
-		cat "$TMP/rt.pcap.err" | sed 's/^/# /'
-	fi
-	gw_stats "$TMP/rt.st"
-	check "retransmission ($name): gateway counted it (retransmissions >= 1), mail in plaintext byte-identical" \
-		eval '[ $rc -eq 0 ] && counters_are "$TMP/rt.st" retransmissions=+1 starttls_stripped=1 \
-			tls_handoff=0 resets=0 && delivered_as "$PF" $NMAIL "$msg"'
-}
-
-retrans_case "ipv4, swaks" iptables $S4 "$TMP/m3" \
-	swaks_in "$client" $S4 "$TMP/sw3" --tls-optional --no-data-fixup --data @"$TMP/m3.swaks"
-retrans_case "ipv6, smtplib" ip6tables $S6 "$TMP/m4" \
-	send_in "$client" $S6 "$TMP/sm3" --msg "$TMP/m4"
-
-ip netns exec "$gw" nft -f - <<-EOF
-table ip smtp_nat {
-	chain post {
-		type nat hook postrouting priority srcnat; policy accept;
-		oifname "sveth" masquerade
-	}
-}
-EOF
-mark=$(maillog_mark "$PF")
-retrans_case "ipv4 with SNAT, swaks" iptables $S4 "$TMP/m5" \
-	swaks_in "$client" $S4 "$TMP/sw3n" --tls-optional --no-data-fixup --data @"$TMP/m5.swaks"
-check "retransmission (ipv4 with SNAT): the server saw the gateway's address $GS4" \
-	maillog_has "$PF" "$mark" "connect from unknown\[$GS4\]"
-
 # ---- 4. STARTTLS injection guard ---------------------------------------------------------
 log "[${SECONDS}s] STARTTLS injection guard"
 
@@ -194,15 +108,11 @@ inject_case() {
 	gw_stats_reset
 	mark=$(maillog_mark "$PF")
 	capture_start "$server" "$TMP/inj.pcap" tcp port 25
-	log "[${SECONDS}s] capture up"
 	raw_in "$client" "$srv" "$TMP/inj" reply 'send:EHLO client.example.com\r\n' reply \
 		'send:STARTTLS\r\nMAIL FROM:<a@example.com>\r\n' reply
 	rc=$?
-	log "[${SECONDS}s] raw done"
 	maillog_wait "$PF" "$mark" "disconnect from unknown\[$peer\]"
-	log "[${SECONDS}s] postfix logged"
 	capture_stop
-	log "[${SECONDS}s] capture down"
 	check "starttls injection ($name): STARTTLS + MAIL FROM in one segment: the client's connection is reset" \
 		eval '[ $rc -eq 3 ] && grep -q "^result: reset" "$TMP/inj"'
 	ip netns exec "$server" tcpdump -r "$TMP/inj.pcap" -n 2>/dev/null >"$TMP/inj.txt"
@@ -217,57 +127,11 @@ inject_case() {
 		[ -n "$port" ] && ! gw_nfsmtp conns | grep -q ":$port > "'
 }
 
+gw_snat
 inject_case "ipv4 with SNAT" $S4 $GS4
-ip netns exec "$gw" nft delete table ip smtp_nat
+gw_snat_del
 inject_case ipv4 $S4 $C4
 inject_case ipv6 $S6 $C6
-
-# ---- 8. checksums with tx offload off at both ends -----------------------------------------
-log "[${SECONDS}s] checksums with tx offload off at both ends"
-
-for ns in "$client" "$server"; do
-	ip netns exec "$ns" ethtool -K veth0 tx off >/dev/null 2>&1
-done
-gw_policy starttls strip
-gw_stats_reset
-csum_before() { ip netns exec "$1" awk '/^Tcp: [0-9]/ { print $NF }' /proc/net/snmp; }
-cerr_c=$(csum_before "$client")
-cerr_s=$(csum_before "$server")
-capture_start "$client" "$TMP/cs.pcap" tcp src port 25
-swaks_in "$client" $S4 "$TMP/sw8" --tls-optional --no-data-fixup --data @"$TMP/m6.swaks"
-rc4=$?
-NMAIL=$((NMAIL + 1))
-delivered_as "$PF" $NMAIL "$TMP/m6"
-ok4=$?
-send_in "$client" $S6 "$TMP/sm8" --msg "$TMP/m7"
-rc6=$?
-NMAIL=$((NMAIL + 1))
-delivered_as "$PF" $NMAIL "$TMP/m7"
-ok6=$?
-raw_in "$client" $S4 "$TMP/raw8" reply 'send:EHLO client.example.com\r\n' reply \
-	'send:STARTTLS\r\n' reply 'send:QUIT\r\n' reply
-rcr=$?
-capture_stop
-check "tx csum off: strip over ipv4 (swaks): XXXXXXXA, no STARTTLS, mail byte-identical" eval '
-	[ $rc4 -eq 0 ] && [ $ok4 -eq 0 ] && grep -q "^<-  250-XXXXXXXA$" "$TMP/sw8" &&
-	! grep -q "^<-.*STARTTLS" "$TMP/sw8"'
-check "tx csum off: strip over ipv6 (smtplib): mail byte-identical" \
-	eval '[ $rc6 -eq 0 ] && [ $ok6 -eq 0 ]'
-check "tx csum off: STARTTLS sent anyway reaches postfix masked and is answered 500/502" eval '
-	[ $rcr -eq 0 ] && grep -A1 "^C: STARTTLS" "$TMP/raw8" | grep -q "^S: 50[02] "'
-ip netns exec "$client" tcpdump -r "$TMP/cs.pcap" -n -vv 2>/dev/null >"$TMP/cs.txt"
-ncorrect=$(grep -c "cksum 0x[0-9a-f]* (correct)" "$TMP/cs.txt")
-nincorrect=$(grep -c "incorrect" "$TMP/cs.txt")
-nxa=$(occurrences XXXXXXXA "$TMP/cs.pcap")
-nstls=$(occurrences STARTTLS "$TMP/cs.pcap")
-check "tx csum off: all $ncorrect server segments at the client have a correct TCP checksum ($nincorrect bad), rewritten ones ($nxa) too, no STARTTLS ($nstls)" eval '
-	[ "$ncorrect" -ge 20 ] && [ "$nincorrect" -eq 0 ] && [ "$nxa" -ge 3 ] && [ "$nstls" -eq 0 ]'
-[ "$nincorrect" -eq 0 ] || grep -B1 -A1 incorrect "$TMP/cs.txt" | head -20 | sed 's/^/# /'
-check "tx csum off: no TCP checksum error counted in the client or the server (InCsumErrors)" eval '
-	[ "$(csum_before "$client")" = "$cerr_c" ] && [ "$(csum_before "$server")" = "$cerr_s" ]'
-gw_stats "$TMP/st8"
-check "tx csum off: counters: 3 keywords and 1 command stripped, no reset" \
-	counters_are "$TMP/st8" sessions=3 starttls_stripped=4 ehlo_keywords_masked=3 resets=0
 
 log "[${SECONDS}s] done"
 ktap_finished
