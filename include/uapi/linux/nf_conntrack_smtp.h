@@ -37,6 +37,7 @@ enum nfsmtp_stat {
 	NFSMTP_STAT_RETRANS,		/* segments carrying bytes already seen */
 	__NFSMTP_STAT_MAX
 };
+
 #define NFSMTP_STAT_MAX (__NFSMTP_STAT_MAX - 1)
 
 /*
@@ -59,6 +60,7 @@ enum nfsmtp_cmd {
 	NFSMTP_CMD_EVENT,	/* multicast on "events": an action the helper took */
 	__NFSMTP_CMD_MAX
 };
+
 #define NFSMTP_CMD_MAX (__NFSMTP_CMD_MAX - 1)
 
 enum nfsmtp_starttls {
@@ -121,6 +123,7 @@ enum nfsmtp_kw {
 	NFSMTP_KW_UNKNOWN,	/* any keyword not listed above */
 	__NFSMTP_KW_MAX
 };
+
 #define NFSMTP_KW_ALL ((1U << __NFSMTP_KW_MAX) - 1)
 
 enum nfsmtp_attr {
@@ -162,6 +165,7 @@ enum nfsmtp_attr {
 	NFSMTP_A_EV_DIR,		/* u8: 0 client to server, 1 server to client */
 	__NFSMTP_A_MAX
 };
+
 #define NFSMTP_A_MAX (__NFSMTP_A_MAX - 1)
 
 #endif /* _UAPI_LINUX_NF_CONNTRACK_SMTP_H */
