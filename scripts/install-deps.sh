@@ -20,6 +20,8 @@ pkgs=(
 	python3-yaml
 	# mail software driven by the tests
 	postfix swaks openssl libnet-ssleay-perl libio-socket-ssl-perl python3-dkim
+	# exim4-daemon-light's libraries (its binary is unpacked below)
+	libdb5.3 libgnutls-dane0 libgnutls30 libidn12 libidn2-0 libnsl2 libpcre2-8-0
 )
 
 # One dpkg-query for all: unknown packages just do not show up as installed.
@@ -29,7 +31,25 @@ missing=()
 for p in "${pkgs[@]}"; do
 	grep -qxF "$p" <<<"$installed" || missing+=("$p")
 done
+# exim4's binary, unpacked and not installed (as a package it would replace
+# postfix): the MTA client of selftests/smtp_bdat.sh, since postfix's SMTP
+# client never sends BDAT and exim's does.  Its libraries are in pkgs.
+exim_unpack() {
+	local dir=${NFSMTP_CACHE:-/var/cache/nf-smtp}/exim4 tmp rc
+	[ -x "$dir/usr/sbin/exim4" ] && return 0
+	[ "$(id -u)" = 0 ] || { echo "install-deps: run as root to unpack exim4" >&2; return 1; }
+	tmp=$(mktemp -d)
+	chmod 755 "$tmp"	# apt's download sandbox user writes there
+	(cd "$tmp" && apt-get download -q exim4-daemon-light) &&
+		mkdir -p "$dir" && dpkg -x "$tmp"/exim4-daemon-light_*.deb "$dir"
+	rc=$?
+	rm -rf "$tmp"
+	[ $rc = 0 ] && echo "install-deps: exim4 unpacked in $dir"
+	return $rc
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
+	exim_unpack || { apt-get update -q && exim_unpack; }
 	echo "install-deps: all ${#pkgs[@]} packages installed"
 	exit 0
 fi
@@ -55,3 +75,4 @@ chmod 755 "$policy"
 
 apt-get update -q
 apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}"
+exim_unpack

@@ -167,8 +167,26 @@ capture_start() {
 	busywait 10000 grep -q "listening on" "$file.err"
 }
 
+# capture_settled FILE: FILE kept its size for three looks 0.2 s apart
+capture_settled() {
+	local size n=0
+	size=$(wc -c <"$1")
+	while [ $n -lt 3 ]; do
+		sleep 0.2
+		[ "$(wc -c <"$1")" = "$size" ] || return 1
+		n=$((n + 1))
+	done
+}
+
+# occurs_ge STRING N FILE: STRING is in FILE at least N times
+occurs_ge() { [ "$(occurrences "$1" "$3")" -ge "$2" ]; }
+
+# capture_stop FILE [STRING [N]]: once tcpdump has written what it got
+# (SIGINT drops what it has not read yet, and it lags behind under
+# emulation): the last packets expected hold STRING N times (default 1)
 capture_stop() {
-	sleep 0.2
+	[ $# -ge 2 ] && busywait 10000 occurs_ge "$2" "${3:-1}" "$1"
+	busywait 10000 capture_settled "$1"
 	kill -INT "$CAP_PID"
 	wait "$CAP_PID" 2>/dev/null
 }
@@ -225,6 +243,15 @@ delivered_as() {
 	mail_wait "$1" "$2" || { log "no delivery number $2"; return 1; }
 	delivered_body "$(mail_newest "$1")" | cmp -s - "$3" ||
 		{ log "delivered message differs from $(basename "$3")"; return 1; }
+}
+
+# delivered_is DIR NAME FILE: the delivery of msgtool.py's message NAME (by
+# its Message-ID) is FILE as sent
+delivered_is() {
+	local eml
+	eml=$(grep -l "^Message-ID: <$2\." "$1"/mail/*.eml 2>/dev/null | head -1)
+	[ -n "$eml" ] || { log "no delivery of $2"; return 1; }
+	delivered_body "$eml" | cmp -s - "$3" || { log "delivery of $2 differs"; return 1; }
 }
 
 # maillog_mark DIR: the log's length now, for maillog_since

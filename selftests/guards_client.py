@@ -3,7 +3,9 @@
 """Raw SMTP client for the guard tests: exact bytes, exact segments.
 
 guards_client.py session --server ADDR [--timeout S] STEP...
-    one session: greeting, EHLO, the steps, QUIT. Steps:
+    sessions: greeting, EHLO, the steps, QUIT. A step "next" ends one
+    session and starts the next; "@ADDR" first in a session picks its
+    server. Steps:
       data:FILE            MAIL, RCPT, DATA, FILE dot-stuffed, "."
       segs:F1,F2,...       the same, each file in its own send() with a
                            pause between (TCP_NODELAY: one segment each)
@@ -17,14 +19,18 @@ guards_client.py session --server ADDR [--timeout S] STEP...
                            and its reply
       send:TEXT            bytes (escapes), no reply read
       reply                read one reply
-    Prints "C:"/"S:" lines, "codes: ..." (every reply code in order) and
-    "result: ok|reset|closed|timeout"; exits 0, 3, 4 or 5 accordingly.
+    Prints "C:"/"S:" lines, then per session "codes: ..." (every reply
+    code in order) and "result: ok|reset|closed|timeout"; with several
+    sessions also "session N result=R codes=C1,C2,...". One session exits
+    0, 3, 4 or 5 for ok, reset, closed, timeout; several exit 0.
 
-guards_client.py smuggle --server ADDR --tag TAG SEQ...
+guards_client.py smuggle --server ADDR --tag TAG [--split|--pipe-data] SEQ...
     one session per SEQ (escaped, e.g. '\\n.\\n'): a DATA message whose text
     holds SEQ followed by a complete forged transaction (MAIL FROM
     <forged@evil.example>, Subject "forged TAG-N") and the real end of data,
-    all in one send(), then QUIT. Prints per sequence
+    then QUIT, all in one send(). --split sends the text up to SEQ and the
+    forged transaction as two segments; --pipe-data sends DATA and the text
+    together, without waiting for the 354. Prints per sequence
     "smuggle N result=R codes=C1,C2,..."; exits 0.
 """
 import argparse
@@ -157,11 +163,11 @@ def step(s, st):
         raise ValueError("bad step %r" % st)
 
 
-def run(opts, steps):
+def run(opts, server, steps):
     s = None
     result, rc = "ok", 0
     try:
-        s = Session(opts.server, opts.port, opts.timeout)
+        s = Session(server, opts.port, opts.timeout)
         s.reply()
         s.cmd(b"EHLO client.example.com")
         for st in steps:
@@ -174,9 +180,31 @@ def run(opts, steps):
     except socket.timeout:
         result, rc = "timeout", 5
     codes = s.codes if s else []
-    print("codes: " + " ".join(codes), flush=True)
-    print("result: " + result, flush=True)
-    return rc, codes
+    if s:
+        s.sock.close()
+    return result, rc, codes
+
+
+def sessions(opts):
+    groups, cur = [], []
+    for tok in opts.rest + ["next"]:
+        if tok == "next":
+            groups.append(cur)
+            cur = []
+        else:
+            cur.append(tok)
+    rc = 0
+    for n, steps in enumerate(groups, 1):
+        server = opts.server
+        if steps and steps[0].startswith("@"):
+            server = steps.pop(0)[1:]
+        print("# session %d to %s" % (n, server), flush=True)
+        result, rc, codes = run(opts, server, steps)
+        print("codes: " + " ".join(codes), flush=True)
+        print("result: " + result, flush=True)
+        if len(groups) > 1:
+            print("session %d result=%s codes=%s" % (n, result, ",".join(codes)), flush=True)
+    return rc if len(groups) == 1 else 0
 
 
 def smuggle(opts):
@@ -207,8 +235,18 @@ def smuggle(opts):
             s.reply()
             s.cmd(b"EHLO client.example.com")
             s.envelope()
-            s.cmd(b"DATA")
-            s.send(text)
+            if opts.pipe_data:
+                # DATA and the text in one send(): no wait for the 354
+                s.send(b"DATA\r\n" + text)
+            else:
+                s.cmd(b"DATA")
+                if opts.split:
+                    cut = text.index(b"MAIL FROM:<forged")
+                    s.send(text[:cut])
+                    time.sleep(0.5)
+                    s.send(text[cut:])
+                else:
+                    s.send(text)
             while True:
                 s.reply()
         except (ConnectionResetError, BrokenPipeError):
@@ -231,13 +269,14 @@ def main():
     ap.add_argument("--port", type=int, default=25)
     ap.add_argument("--timeout", type=float, default=30)
     ap.add_argument("--tag", default="t")
+    ap.add_argument("--split", action="store_true")
+    ap.add_argument("--pipe-data", action="store_true")
     ap.add_argument("rest", nargs="*")
     opts = ap.parse_intermixed_args()
     if opts.mode == "smuggle":
         opts.seqs = opts.rest
         return smuggle(opts)
-    rc, _ = run(opts, opts.rest)
-    return rc
+    return sessions(opts)
 
 
 if __name__ == "__main__":

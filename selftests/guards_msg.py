@@ -14,20 +14,29 @@ guards_msg.py gen DIR KEY.pem
       dup_from_fold a second From field folded over two lines
       dup_subject   a second Subject field (written in another case)
       seg1, seg2    a message with two From fields cut between them: the
-                    two TCP segments a raw client sends apart
-      hdr990        a header line of 990 octets (with its CRLF)
-      hdr1200       a header line of 1200 octets
+                    two TCP segments a raw client sends apart (seg.masked)
+      hdrN          a header line of N octets with its CRLF, N = 990, 998,
+                    999, 1200
       body1500      a body line of 1500 octets
-      bdat_dup      two From fields; bdat_dup.cut holds the offset inside
-                    the second "From" where a BDAT chunk must end
+      bdat_dup_pipe, bdat_dup_apart, bdat_dup_colon
+                    two From fields; NAME.cut is where a BDAT chunk must
+                    end: 2, 2 and 4 octets into the second "From"
+      NAME.masked   NAME as dup-headers mask delivers it: the second From
+                    renamed XXXX (for the bdat_dup ones only the part
+                    after the chunk boundary: FrXX, FromX)
+      bdat_plain, bdat_plain2, bdat_zero, bdat_after_bad   ordinary ones
+      data_dup      two From fields, sent with DATA after a BDAT message
+      data_smuggle  a text with "\\n.\\n" and a forged transaction after it
       hdrs30        long header section for a 30-chunk BDAT transfer;
                     hdrs30.cuts: 29 chunk ends, all inside header lines
-      exim_dup      two From fields, for the MTA client (no Received yet)
-      big           about 150 kB, for an MTA client that may chunk it
+      exim_plain, exim_dup  for the MTA client: plain, two From fields
+      big, big_dup  about 40 kB (the second with two From fields): sent in
+                    large segments; an MTA client sends them in chunks
 
-guards_msg.py verify PUBKEY_B64 FILE [N]
-    FILE's first N (default 1) DKIM signatures verify against PUBKEY_B64
-    (the p= of every selector); prints each result, exits 1 on a failure.
+guards_msg.py verify PUBKEY_B64 FILE[:N]...
+    each FILE's first N (default 1) DKIM signatures verify against
+    PUBKEY_B64 (the p= of every selector, given by a fake DNS); prints each
+    result, exits 1 on a failure.
 
 guards_msg.py as-sent FILE [N]
     FILE as delivered by postfix, without its first N (default 1) Received
@@ -71,6 +80,16 @@ def received(i):
             % (i + 1, i + 1, 100 + i, i + 2, i, 50 + i))
 
 
+def mask_second(m, name, keep=0):
+    """m with the second header field called name (any case) renamed to X's,
+    but for its first keep octets: what dup-headers mask must deliver"""
+    hend = m.index(b"\r\n\r\n") + 2
+    starts = [i for i in range(hend) if (i == 0 or m[i - 1:i] == b"\n") and
+              m[i:i + len(name) + 1].lower() == name.lower() + b":"]
+    i = starts[1]
+    return m[:i + keep] + b"X" * (len(name) - keep) + m[i + len(name):]
+
+
 def gen(out, keyfile):
     key = open(keyfile, "rb").read()
     files = {}
@@ -87,15 +106,39 @@ def gen(out, keyfile):
     seg = msg("dup_from_segments", b"From: Mallory <mallory@evil.example>\r\n")
     cut = seg.index(b"To: ")            # first From in segment 1, second in 2
     files["seg1"], files["seg2"] = seg[:cut], seg[cut:]
-    pad = b"X-Long: " + b"a" * (990 - 10) + b"\r\n"
-    assert len(pad) == 990
-    files["hdr990"] = msg("hdr990", pad)
-    pad = b"X-Long: " + b"b" * (1200 - 10) + b"\r\n"
-    files["hdr1200"] = msg("hdr1200", pad)
+    files["seg.masked"] = mask_second(seg, b"From")
+    for name in ("dup_from", "dup_from_fold"):
+        files[name + ".masked"] = mask_second(files[name], b"From")
+    for n in (990, 998, 999, 1200):
+        pad = b"X-Long: " + b"%d" % n + b"a" * (n - 10 - len(b"%d" % n)) + b"\r\n"
+        assert len(pad) == n
+        files["hdr%d" % n] = msg("hdr%d" % n, pad)
     files["body1500"] = msg("body1500", body=BODY + b"c" * 1498 + b"\r\n" + b"end\r\n")
-    m = msg("bdat_dup", b"From: Mallory <mallory@evil.example>\r\n")
-    files["bdat_dup"] = m
-    files["bdat_dup.cut"] = b"%d\n" % (m.index(b"From: Mallory") + 2)
+    # the second From split by a BDAT chunk boundary 2 octets into its name
+    # (pipelined, and apart), and 4 octets in (right before the colon)
+    for name, k in (("bdat_dup_pipe", 2), ("bdat_dup_apart", 2), ("bdat_dup_colon", 4)):
+        m = msg(name, b"From: Mallory <mallory@evil.example>\r\n")
+        files[name] = m
+        files[name + ".cut"] = b"%d\n" % (m.index(b"From: Mallory") + k)
+        # the name's head went before the BDAT command line: only its tail
+        # after the boundary can be masked
+        i = m.index(b"From: Mallory")
+        if k < 4:
+            files[name + ".masked"] = mask_second(m, b"From", k)
+        else:   # no octet of the name is left: the colon after it is masked
+            files[name + ".masked"] = m[:i + 4] + b"X" + m[i + 5:]
+    for name in ("bdat_plain", "bdat_plain2", "bdat_zero", "bdat_after_bad"):
+        files[name] = msg(name)
+    files["data_dup"] = msg("data_dup", b"From: Mallory <mallory@evil.example>\r\n")
+    files["data_smuggle"] = msg("data_smuggle", body=(
+        b"smuggled end follows\n.\n"
+        b"MAIL FROM:<forged@evil.example>\r\n"
+        b"RCPT TO:<bob@example.org>\r\n"
+        b"DATA\r\n"
+        b"From: CEO <ceo@example.com>\r\n"
+        b"Subject: forged data_smuggle\r\n"
+        b"\r\n"
+        b"forged text\r\n"))
     # 30 chunks, every chunk boundary inside a header line or a header name
     extra = b"".join(b"X-Filler-%02d: %s\r\n" % (i, b"f" * (20 + i)) for i in range(24))
     extra += b"References: <a@example.com>\r\n <b@example.com>\r\n <c@example.com>\r\n"
@@ -117,29 +160,33 @@ def gen(out, keyfile):
         k += 1
     files["hdrs30.cuts"] = (",".join(str(c) for c in sorted(cuts)) + "\n").encode()
     files["exim_dup"] = msg("exim_dup", b"From: Mallory <mallory@evil.example>\r\n")
+    files["exim_dup.masked"] = mask_second(files["exim_dup"], b"From")
     files["exim_plain"] = msg("exim_plain")
-    lines = b"".join(b"line %06d abcdefghijklmnopqrstuvwxyz 0123456789\r\n" % i for i in range(3000))
+    lines = b"".join(b"line %06d abcdefghijklmnopqrstuvwxyz 0123456789\r\n" % i for i in range(800))
     files["big"] = msg("big", body=BODY + lines)
+    files["big_dup"] = msg("big_dup", b"From: Mallory <mallory@evil.example>\r\n", BODY + lines)
+    files["big_dup.masked"] = mask_second(files["big_dup"], b"From")
     for name, data in files.items():
         with open(os.path.join(out, name), "wb") as f:
             f.write(data)
     return 0
 
 
-def verify(p, path, n):
+def verify(p, specs):
     import dkim
 
     def dnsfunc(name, timeout=5):
         return b"v=DKIM1; k=rsa; p=" + p.encode()
 
-    data = open(path, "rb").read()
-    d = dkim.DKIM(data, minkey=1024)
     ok = True
-    for i in range(n):
-        res = d.verify(idx=i, dnsfunc=dnsfunc)
-        print("# dkim signature %d of %s: %s" % (i, os.path.basename(path),
-                                                 "pass" if res else "FAIL"))
-        ok = ok and res
+    for spec in specs:
+        path, _, n = spec.partition(":")
+        d = dkim.DKIM(open(path, "rb").read(), minkey=1024)
+        for i in range(int(n or 1)):
+            res = d.verify(idx=i, dnsfunc=dnsfunc)
+            print("# dkim signature %d of %s: %s" % (i + 1, os.path.basename(path),
+                                                     "pass" if res else "FAIL"))
+            ok = ok and res
     return 0 if ok else 1
 
 
@@ -162,8 +209,8 @@ def main():
     a = sys.argv[1:]
     if len(a) == 3 and a[0] == "gen":
         return gen(a[1], a[2])
-    if len(a) in (3, 4) and a[0] == "verify":
-        return verify(a[1], a[2], int(a[3]) if len(a) > 3 else 1)
+    if len(a) >= 3 and a[0] == "verify":
+        return verify(a[1], a[2:])
     if len(a) in (2, 3) and a[0] == "as-sent":
         return as_sent(a[1], int(a[2]) if len(a) > 2 else 1)
     sys.stderr.write(__doc__)

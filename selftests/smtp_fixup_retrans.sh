@@ -39,7 +39,7 @@ retrans_case() {
 	capture_start "$client" "$TMP/rt.pcap" tcp src port 25
 	"$@"
 	rc=$?
-	capture_stop
+	capture_stop "$TMP/rt.pcap" "221 2.0.0 Bye"
 	NMAIL=$((NMAIL + 1))
 	ip netns exec "$client" $ipt -L INPUT -v -n -x >"$TMP/rt.ipt"
 	ip netns exec "$client" $ipt -F INPUT
@@ -99,7 +99,7 @@ ok6=$?
 raw_in "$client" $S4 "$TMP/raw8" reply 'send:EHLO client.example.com\r\n' reply \
 	'send:STARTTLS\r\n' reply 'send:QUIT\r\n' reply
 rcr=$?
-capture_stop
+capture_stop "$TMP/cs.pcap" "221 2.0.0 Bye" 3
 check "tx csum off: strip over ipv4 (swaks): XXXXXXXA, no STARTTLS, mail byte-identical" eval '
 	[ $rc4 -eq 0 ] && [ $ok4 -eq 0 ] && grep -q "^<-  250-XXXXXXXA$" "$TMP/sw8" &&
 	! grep -q "^<-.*STARTTLS" "$TMP/sw8"'

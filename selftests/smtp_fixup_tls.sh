@@ -112,7 +112,7 @@ inject_case() {
 		'send:STARTTLS\r\nMAIL FROM:<a@example.com>\r\n' reply
 	rc=$?
 	maillog_wait "$PF" "$mark" "disconnect from unknown\[$peer\]"
-	capture_stop
+	capture_stop "$TMP/inj.pcap"
 	check "starttls injection ($name): STARTTLS + MAIL FROM in one segment: the client's connection is reset" \
 		eval '[ $rc -eq 3 ] && grep -q "^result: reset" "$TMP/inj"'
 	ip netns exec "$server" tcpdump -r "$TMP/inj.pcap" -n 2>/dev/null >"$TMP/inj.txt"

@@ -4,14 +4,17 @@
 
 Exit 0 when the server accepted the message. --hold N keeps the session
 open N seconds after the message (before QUIT), for tests that act while a
-session is live; --ready FILE is created once the message is accepted.
+session is live; --ready FILE is created once the message is accepted;
+--release FILE ends the hold early once FILE exists.
 --msg may be given several times: each file is sent --count times, in turn.
 --helo-fallback lets smtplib greet as it does by default (EHLO, then HELO
 when EHLO is refused); --vrfy ADDR asks VRFY first and prints its reply;
 --refused-ok accepts a message some recipients refused (printing each with
 its reply code); --debug prints smtplib's transcript on stderr.
+An SMTP or socket error ends it with one "error:" line and exit status 3.
 """
 import argparse
+import os
 import smtplib
 import ssl
 import sys
@@ -28,6 +31,7 @@ def main():
     ap.add_argument("--starttls", action="store_true")
     ap.add_argument("--hold", type=float, default=0)
     ap.add_argument("--ready")
+    ap.add_argument("--release")
     ap.add_argument("--count", type=int, default=1)
     ap.add_argument("--helo-fallback", action="store_true")
     ap.add_argument("--vrfy")
@@ -69,7 +73,9 @@ def main():
     if opts.ready:
         open(opts.ready, "w").close()
     if opts.hold:
-        time.sleep(opts.hold)
+        end = time.time() + opts.hold
+        while time.time() < end and not (opts.release and os.path.exists(opts.release)):
+            time.sleep(0.1)
         s.noop()
     s.quit()
     print("sent %d message(s), %d bytes" % (opts.count * len(msgs), sent))
@@ -77,4 +83,9 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except (smtplib.SMTPException, OSError) as e:
+        # a reset or refusal the test may expect: one line, no traceback
+        print("error: %s: %s" % (type(e).__name__, e))
+        sys.exit(3)

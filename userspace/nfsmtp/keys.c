@@ -433,7 +433,7 @@ int nfsmtp_parse_set(int argc, char *const argv[], struct nfsmtp_set_req *req,
 		req->s[req->n++].key = k;
 	}
 	if (req->n == 0) {
-		snprintf(err, errlen, "nothing to set: give KEY VALUE pairs (nfsmtp policy set --help lists them)");
+		snprintf(err, errlen, "nothing to set: give KEY VALUE pairs");
 		return -1;
 	}
 	return 0;

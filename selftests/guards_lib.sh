@@ -1,0 +1,183 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Shared bits of the guard tests (smtp_guards.sh, smtp_smuggling.sh,
+# smtp_bdat.sh): the topology with postfix as the server, policy and counters
+# of the gateway, its event monitor, and what postfix delivered and logged.
+# Source after lib.sh and postfix.sh.
+
+NFSMTP=${NFSMTP:-$NFSMTP_TOP/build/nfsmtp}
+GUARD_PIDS=()
+PF=''
+
+guards_cleanup() {
+	local p
+	for p in "${GUARD_PIDS[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	[ -n "$PF" ] && postfix_stop "$server" "$PF"
+	cleanup_all_ns
+	[ -n "${TMP:-}" ] && rm -rf "$TMP"
+}
+
+# guards_setup [main.cf lines]: module, client - gw - server with the helper
+# on port 25, a postfix server, an RSA key (DKIM and the server's
+# certificate) and the test messages in $TMP/m (guards_msg.py)
+guards_setup() {
+	TMP=$(mktemp -d)
+	chmod 755 "$TMP"
+	load_module || { log "module does not load"; return 1; }
+	topo_setup || { log "topology does not come up"; return 1; }
+	gw_nft_helper || { log "nft helper rule refused"; return 1; }
+	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
+		-out "$TMP/key.pem" 2>/dev/null || { log "openssl genpkey failed"; return 1; }
+	DKIM_P=$(openssl pkey -in "$TMP/key.pem" -pubout -outform DER | base64 -w0)
+	PF=$TMP/pf
+	mkdir -p "$PF/etc" "$TMP/m"
+	# the server's certificate from the same key: no second key generation
+	cp "$TMP/key.pem" "$PF/etc/key.pem"
+	openssl req -x509 -key "$TMP/key.pem" -days 2 -subj "/CN=mx.example.net" \
+		-out "$PF/etc/cert.pem" 2>/dev/null || { log "openssl req failed"; return 1; }
+	$PY "$HERE/guards_msg.py" gen "$TMP/m" "$TMP/key.pem" ||
+		{ log "guards_msg.py gen failed"; return 1; }
+	postfix_start "$server" "$PF" "" "${1:-}" || { log "postfix does not start"; return 1; }
+}
+
+# ---- the gateway ------------------------------------------------------------
+
+gw_nfsmtp() { ip netns exec "$gw" "$NFSMTP" "$@"; }
+
+# policy KEY VALUE...: profile 0 of the gateway
+policy() { gw_nfsmtp policy set "$@" >/dev/null; }
+
+# counters_save FILE: the gateway's counters now
+counters_save() { ip netns exec "$gw" cat /proc/net/nf_conntrack_smtp >"$1"; }
+
+# delta FILE NAME: how much counter NAME grew since counters_save FILE
+delta() {
+	local was
+	was=$(awk -v k="$2" '$1 == k { print $2 }' "$1")
+	echo $(($(stat "$gw" "$2") - ${was:-0}))
+}
+
+# deltas_are FILE NAME=N...: each counter grew by exactly N; logs what differs
+deltas_are() {
+	local file=$1 kv d ok=0
+	shift
+	for kv in "$@"; do
+		d=$(delta "$file" "${kv%%=*}")
+		if [ "$d" != "${kv#*=}" ]; then
+			log "counter ${kv%%=*} grew by $d, want ${kv#*=}"
+			ok=1
+		fi
+	done
+	return $ok
+}
+
+# monitor_start FILE: nfsmtp monitor -j in the gateway, once it listens
+monitor_start() {
+	local grp
+	grp=$(ip netns exec "$gw" genl ctrl get name nf_smtp 2>/dev/null |
+		sed -n 's/.*ID-0x\([0-9a-f]*\)[[:space:]]*name: events.*/\1/p' | head -1)
+	ip netns exec "$gw" "$NFSMTP" monitor -j >"$1" 2>"$1.err" &
+	MON_PID=$!
+	GUARD_PIDS+=("$MON_PID")
+	busywait 10000 monitor_listening "$MON_PID" "$((16#${grp:-1}))"
+}
+
+# monitor_listening PID GROUP: PID's generic netlink socket joined GROUP
+# (/proc shows the first 32 groups; past those, the socket's presence)
+monitor_listening() {
+	local groups
+	groups=$(ip netns exec "$gw" awk -v pid="$1" '$2 == 16 && $3 == pid { print $4 }' \
+		/proc/net/netlink | head -1)
+	[ -n "$groups" ] || return 1
+	[ "$2" -ge 32 ] && return 0
+	[ $((0x$groups & (1 << ($2 - 1)))) -ne 0 ]
+}
+
+# events FILE RULE ACTION [DETAIL]: how many events of the monitor FILE match
+events() {
+	local pat="\"rule\":\"$2\",\"action\":\"$3\""
+	[ -n "${4:-}" ] && pat="$pat,\"detail\":\"$4\""
+	grep -cF -- "$pat" "$1"
+}
+
+# events_are FILE N RULE ACTION [DETAIL]: exactly N such events (they may
+# take a moment to arrive)
+events_ge() {
+	local file=$1 n=$2
+	shift 2
+	[ "$(events "$file" "$@")" -ge "$n" ]
+}
+
+events_are() {
+	local file=$1 n=$2
+	shift 2
+	busywait 3000 events_ge "$file" "$n" "$@"
+	[ "$(events "$file" "$@")" = "$n" ] ||
+		{ log "$(events "$file" "$@") events $*, want $n"; return 1; }
+}
+
+# ---- what postfix did -------------------------------------------------------
+
+mail_count() { find "$PF/mail" -name '*.eml' | wc -l; }
+
+# mail_removed: messages postfix finished with (the pipe transport's tee
+# creates the file before it writes it; postfix logs "removed" after)
+mail_removed() { grep -c ': removed$' "$PF/maillog"; }
+
+# mail_done N: N messages in all were delivered completely
+mail_done() { [ "$(mail_count)" -ge "$1" ] && [ "$(mail_removed)" -ge "$1" ]; }
+
+# mail_wait N [TIMEOUT_MS]: until mail_done N
+mail_wait() { busywait "${2:-30000}" mail_done "$1"; }
+
+# queue_empty: postfix holds no message (none queued, none in delivery)
+queue_empty() {
+	[ -z "$(find "$PF/queue/incoming" "$PF/queue/active" "$PF/queue/deferred" \
+		"$PF/queue/maildrop" -type f 2>/dev/null)" ]
+}
+
+# mail_with TEXT: the delivered files holding the line TEXT
+mail_with() { grep -lxF -- "$1" "$PF"/mail/*.eml 2>/dev/null; }
+
+# as_sent FILE [N]: a delivery as its client sent it: without the first N
+# (default 1) Received fields, the ones the servers on the way prepended,
+# and with CRLF line ends again
+as_sent() {
+	awk -v n="${2:-1}" '
+		skip && /^[ \t]/ { next }
+		{ skip = 0 }
+		n > 0 && /^Received:/ { n--; skip = 1; next }
+		{ n = 0; print }' "$1" | sed 's/$/\r/'
+}
+
+# delivered_as SUBJECT SENT [N]: exactly one delivery has "Subject: SUBJECT"
+# and it is SENT byte for byte (sha256), N Received fields aside
+delivered_as() {
+	local f n
+	f=$(mail_with "Subject: $1")
+	n=$(echo "$f" | grep -c .)
+	[ "$n" = 1 ] || { log "$n deliveries with Subject: $1"; return 1; }
+	if [ "$(as_sent "$f" "${3:-1}" | sha256sum)" != "$(sha256sum <"$2")" ]; then
+		log "delivery $(basename "$f") differs from $(basename "$2"):"
+		as_sent "$f" "${3:-1}" | diff -a - "$2" | head -10 | sed 's/^/#   /'
+		return 1
+	fi
+}
+
+# maillog_mark: the log's length now, for maillog_since
+maillog_mark() { wc -l <"$PF/maillog"; }
+maillog_since() { tail -n +$(($1 + 1)) "$PF/maillog"; }
+
+# maillog_count MARK REGEX: lines since MARK that match
+maillog_count() { maillog_since "$1" | grep -cE -- "$2"; }
+
+# maillog_has MARK REGEX N: N lines or more since MARK match
+maillog_has() { [ "$(maillog_count "$1" "$2")" -ge "$3" ]; }
+
+# maillog_wait MARK REGEX N [TIMEOUT_MS]: until maillog_has MARK REGEX N
+maillog_wait() { busywait "${4:-15000}" maillog_has "$1" "$2" "$3"; }
+
+# client_results OUT: the result= words of a guards_client.py run, in order
+client_results() { sed -n 's/^\(session\|smuggle\) [0-9]* result=\([a-z]*\).*/\2/p' "$1" | xargs; }

@@ -1,0 +1,229 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# CHUNKING (RFC 3030) through the helper, with the header and smuggling
+# guards on (dup-headers and smuggling reset) and postfix 3.7 as the server.
+# The MTA client is exim 4.96: postfix's own SMTP client never sends BDAT
+# (postfix implements CHUNKING in smtpd only), exim's smtp transport does
+# whenever the server offers CHUNKING.  Exim is Debian's binary unpacked by
+# `make deps` (as a package it would replace postfix).
+# - exim sends plain, DKIM-signed and 40 kB messages with BDAT (postfix logs
+#   bdat=N), they arrive byte-identical; a second From is reset (exim defers
+#   the message) or masked; with ehlo-mask CHUNKING exim falls back to DATA;
+# - a raw client splits the second "From" across two BDAT chunks (in one
+#   segment, in two, right before the colon): reset or masked as configured;
+#   a message in 30 chunks whose boundaries all fall inside header lines
+#   arrives byte-identical; a BDAT message followed by a DATA message keeps
+#   both guards on the DATA one; BDAT 0 LAST ends a message; malformed
+#   sizes get postfix's 5xx and the session, and the guards, go on.
+
+source "$(dirname "$0")/lib.sh"
+source "$HERE/postfix.sh"
+source "$HERE/guards_lib.sh"
+
+EXIM=${NFSMTP_EXIM:-${NFSMTP_CACHE:-/var/cache/nf-smtp}/exim4/usr/sbin/exim4}
+NEXIM=6
+
+trap guards_cleanup EXIT
+
+ktap_print_header
+ktap_set_plan $((NEXIM + 8))
+
+if ! guards_setup; then
+	ktap_test_fail "setup: module, client - gw - server, postfix, messages"
+	ktap_finished
+fi
+M=$TMP/m
+EV=$TMP/events
+
+# exim_setup: a client-only exim in $TMP/exim sending everything to the
+# server; its user exists in the test VM's throwaway /etc only
+exim_setup() {
+	E=$TMP/exim
+	[ -x "$EXIM" ] || { log "no exim4 at $EXIM: run make deps"; return 1; }
+	if ! getent passwd Debian-exim >/dev/null; then
+		[ "${NFSMTP_IN_VM:-}" = 1 ] ||
+			{ log "no Debian-exim user (created only inside the test VM)"; return 1; }
+		useradd --system --user-group --no-create-home --home-dir /nonexistent \
+			Debian-exim || return 1
+	fi
+	mkdir -p "$E/spool" "$E/log"
+	chown Debian-exim:Debian-exim "$E/spool" "$E/log"
+	cat >"$E/exim.conf" <<-EOF
+	exim_path = $EXIM
+	primary_hostname = relay.example.com
+	spool_directory = $E/spool
+	log_file_path = $E/log/%slog
+	keep_environment =
+	tls_advertise_hosts =
+	begin routers
+	out:
+	  driver = accept
+	  transport = remote_smtp
+	begin transports
+	remote_smtp:
+	  driver = smtp
+	  hosts = $S4
+	  hosts_override
+	  hosts_avoid_tls = *
+	  helo_data = relay.example.com
+	  connection_max_messages = 1
+	begin retry
+	* * F,1h,1m
+	EOF
+	chmod 644 "$E/exim.conf"
+	"$EXIM" -C "$E/exim.conf" -bV >"$E/version" 2>&1 ||
+		{ log "exim -bV: $(head -3 "$E/version")"; return 1; }
+}
+
+# exim_send FILE: exim takes FILE and delivers it at once (-odf); the lines
+# it logs meanwhile are in $E/last.log
+exim_send() {
+	local mark
+	mark=$(cat "$E/log/mainlog" 2>/dev/null | wc -l)
+	ip netns exec "$client" "$EXIM" -C "$E/exim.conf" -odf -oi \
+		-f alice@example.com bob@example.org <"$1" >>"$E/out" 2>&1
+	tail -n +$((mark + 1)) "$E/log/mainlog" >"$E/last.log"
+	# forget host retry times: each message gets its own try
+	rm -f "$E"/spool/db/*
+}
+
+# sessions_since MARK KIND N: the last N sessions postfix logged since MARK
+# used KIND (bdat=N or data=1) and not the other command
+sessions_since() {
+	local mark=$1 kind=$2 n=$3 other=data
+	[ "${kind%%=*}" = data ] && other=bdat
+	maillog_wait "$mark" "disconnect from" "$n" || return 1
+	maillog_since "$mark" | grep "disconnect from" | tail -n "$n" >"$TMP/disc"
+	if [ "$(grep -c " $kind " "$TMP/disc")" != "$n" ] || grep -q " $other=" "$TMP/disc"; then
+		log "postfix logged: $(cat "$TMP/disc")"
+		return 1
+	fi
+}
+
+client() {
+	local out=$1
+	shift
+	ip netns exec "$client" $PY "$HERE/guards_client.py" --server $S4 "$@" >"$out" 2>&1
+}
+
+monitor_start "$EV" || log "the event monitor did not subscribe"
+policy dup-headers reset smuggling reset
+
+# ---- exim: a real MTA that sends BDAT ---------------------------------------------------
+
+if ! exim_setup; then
+	for i in $(seq 1 $NEXIM); do
+		ktap_test_skip "exim: exim4 is not available (see the log above)"
+	done
+else
+	log "$(head -1 "$E/version")"
+	counters_save "$TMP/c0"
+	mark=$(maillog_mark)
+	exim_send "$M/exim_plain"
+	exim_send "$M/dkim1"
+	check "exim: a plain and a DKIM-signed message go with BDAT (postfix logs bdat=1 for both sessions) and arrive byte-identical" \
+		eval 'sessions_since $mark bdat=1 2 && mail_wait 2 &&
+		      delivered_as exim_plain "$M/exim_plain" 2 && delivered_as dkim1 "$M/dkim1" 2'
+	mark=$(maillog_mark)
+	exim_send "$M/big"
+	check "exim: a 40 kB message goes in 2 BDAT chunks (postfix logs bdat=2) and arrives byte-identical" \
+		eval 'sessions_since $mark bdat=2 1 && mail_wait 3 && delivered_as big "$M/big" 2'
+	check "exim: 3 messages, no duplicate header, no reset, no smuggling counted" \
+		deltas_are "$TMP/c0" messages=3 duplicate_headers=0 resets=0 smuggling=0
+
+	policy dup-headers mask
+	exim_send "$M/exim_dup"
+	check "exim, dup-headers mask: a message with a second From arrives with it renamed XXXX, byte for byte (BDAT)" \
+		eval 'mail_wait 4 && delivered_as exim_dup "$M/exim_dup.masked" 2 &&
+		      events_are "$EV" 1 dup-headers mask From'
+
+	policy dup-headers reset ehlo-mask CHUNKING
+	counters_save "$TMP/c1"
+	mark=$(maillog_mark)
+	exim_send "$M/plain"
+	check "exim, ehlo-mask CHUNKING: exim sees 250-XXXXXXXA, falls back to DATA (postfix logs data=1, no bdat), the message arrives byte-identical" \
+		eval 'sessions_since $mark data=1 1 && mail_wait 5 && delivered_as plain "$M/plain" 2 &&
+		      deltas_are "$TMP/c1" ehlo_keywords_masked=1 &&
+		      events_are "$EV" 1 ehlo-mask mask CHUNKING'
+	policy ehlo-mask none
+
+	counters_save "$TMP/c2"
+	mark=$(maillog_mark)
+	n0=$(mail_count)
+	exim_send "$M/exim_dup"
+	check "exim, dup-headers reset: the segment with the second From is reset, exim defers the message, postfix delivers nothing" \
+		eval 'grep -q "== bob@example.org" "$E/last.log" && ! grep -q "=> bob@example.org" "$E/last.log" &&
+		      maillog_wait $mark "disconnect from" 1 && queue_empty && [ "$(mail_count)" = $n0 ] &&
+		      deltas_are "$TMP/c2" duplicate_headers=1 resets=1'
+fi
+
+# ---- raw BDAT: chunk boundaries ---------------------------------------------------------
+
+counters_save "$TMP/c3"
+n0=$(mail_count)
+client "$TMP/split-reset.out" session \
+	bdatpipe:"$M/bdat_dup_pipe:@$M/bdat_dup_pipe.cut" next \
+	bdat:"$M/bdat_dup_apart:@$M/bdat_dup_apart.cut"
+res=($(client_results "$TMP/split-reset.out"))
+check "BDAT, dup-headers reset: the second From split across two chunks (BDAT n ...Fr, BDAT m LAST om: ...), in one segment and in two: both reset" \
+	eval '[ "${res[0]}" = reset ] && [ "${res[1]}" = reset ] &&
+	      deltas_are "$TMP/c3" duplicate_headers=2 resets=2'
+
+policy dup-headers mask
+client "$TMP/split-mask.out" session \
+	bdatpipe:"$M/bdat_dup_pipe:@$M/bdat_dup_pipe.cut" \
+	bdat:"$M/bdat_dup_apart:@$M/bdat_dup_apart.cut" \
+	bdat:"$M/bdat_dup_colon:@$M/bdat_dup_colon.cut"
+rc=$?
+check "BDAT, dup-headers mask: the split second From loses its name's tail to X's (FrXX:, and From + X for a cut before the colon), the rest byte for byte" \
+	eval '[ $rc = 0 ] && mail_wait $((n0 + 3)) &&
+	      delivered_as bdat_dup_pipe "$M/bdat_dup_pipe.masked" &&
+	      delivered_as bdat_dup_apart "$M/bdat_dup_apart.masked" &&
+	      delivered_as bdat_dup_colon "$M/bdat_dup_colon.masked"'
+policy dup-headers reset
+
+counters_save "$TMP/c4"
+mark=$(maillog_mark)
+client "$TMP/30.out" session bdat:"$M/hdrs30:@$M/hdrs30.cuts"
+rc=$?
+check "BDAT: 30 chunks, every boundary inside a header line (in From, To, before a colon, CR|LF): postfix logs bdat=30, the message arrives byte-identical, no duplicate counted" \
+	eval '[ $rc = 0 ] && sessions_since $mark bdat=30 1 && mail_wait $((n0 + 4)) &&
+	      delivered_as hdrs30 "$M/hdrs30" && deltas_are "$TMP/c4" duplicate_headers=0 resets=0'
+
+# ---- BDAT, then DATA in the same session ---------------------------------------------------
+
+counters_save "$TMP/c5"
+client "$TMP/mixed.out" session \
+	bdat:"$M/bdat_plain:100" data:"$M/data_dup" next \
+	bdat:"$M/bdat_plain2:100" data:"$M/data_smuggle"
+res=($(client_results "$TMP/mixed.out"))
+check "BDAT message, then a DATA message with a second From in the same session: the BDAT one is delivered byte-identical, the DATA one reset" \
+	eval '[ "${res[0]}" = reset ] && grep -q "^session 1 result=reset codes=220,250,250,250,250,250,250,250,354\$" "$TMP/mixed.out" &&
+	      mail_wait $((n0 + 5)) && delivered_as bdat_plain "$M/bdat_plain"'
+check "BDAT message, then a DATA message with \\n.\\n and a forged transaction: reset, no forged message" \
+	eval '[ "${res[1]}" = reset ] && busywait 10000 queue_empty &&
+	      [ -z "$(mail_with "Subject: forged data_smuggle")" ] &&
+	      deltas_are "$TMP/c5" duplicate_headers=1 smuggling=1 resets=2'
+
+# ---- BDAT 0 LAST, malformed sizes ------------------------------------------------------------
+
+counters_save "$TMP/c6"
+n0=$(mail_count)
+client "$TMP/odd.out" session bdat0:"$M/bdat_zero:100,200" \
+	"cmd:MAIL FROM:<alice@example.com>" "cmd:RCPT TO:<bob@example.org>" \
+	"cmd:BDAT -1 LAST" cmd:BDAT "cmd:BDAT 12x LAST" "cmd:BDAT 99999999999999999999 LAST" \
+	cmd:RSET bdat:"$M/bdat_after_bad:150" next \
+	"cmd:BDAT 99999999999999999999 LAST" cmd:RSET data:"$M/data_dup"
+res=($(client_results "$TMP/odd.out"))
+check "BDAT 100, BDAT 100, BDAT n, BDAT 0 LAST: the message arrives byte-identical" \
+	eval 'grep -qE "^session 1 result=ok codes=220(,250){9}" "$TMP/odd.out" &&
+	      mail_wait $((n0 + 2)) && delivered_as bdat_zero "$M/bdat_zero"'
+check "malformed sizes (BDAT -1 LAST, BDAT, BDAT 12x LAST, 20 digits): postfix answers 5xx to each, the session goes on, the next BDAT message arrives byte-identical" \
+	eval 'grep -qE "^session 1 result=ok codes=220(,250){9}(,5[0-9]{2}){4}(,250){5},221\$" "$TMP/odd.out" &&
+	      delivered_as bdat_after_bad "$M/bdat_after_bad"'
+check "after a 20-digit BDAT size (parser: lost sync, then resync), a second From in the next message is still reset" \
+	eval '[ "${res[1]}" = reset ] && deltas_are "$TMP/c6" duplicate_headers=1 resets=1'
+log "lost_sync +$(delta "$TMP/c6" lost_sync), resyncs +$(delta "$TMP/c6" resyncs) in the malformed-size sessions"
+
+ktap_finished

@@ -1,0 +1,150 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# SMTP smuggling (SEC Consult, December 2023) against a real postfix 3.7:
+# a raw client sends a DATA message whose text holds a non-canonical end of
+# data followed by a whole forged transaction (MAIL FROM <forged@...>,
+# RCPT, DATA, text, CRLF.CRLF).  postfix runs with
+# smtpd_forbid_bare_newline = no (the 3.7 default; its exclusions list covers
+# the test networks anyway), so it is open to the LF forms.
+# - With smuggling off, what postfix makes of each sequence is recorded
+#   ("# note:" lines, not asserted);
+# - with smuggling reset, no sequence ever yields the forged message: the
+#   client sees the reset and postfix queues nothing, with the whole attack
+#   in one segment, with the forged transaction in a later segment, and with
+#   the text pipelined behind DATA before the 354;
+# - the canonical CRLF.CRLF followed by a second transaction pipelined as
+#   RFC 2920 allows (MAIL, RCPT, DATA, then wait for the 354) passes.
+
+source "$(dirname "$0")/lib.sh"
+source "$HERE/postfix.sh"
+source "$HERE/guards_lib.sh"
+
+trap guards_cleanup EXIT
+
+SEQS=('\n.\n' '\n.\r\n' '\r.\r\n' '\r.\r' '\r.\n' '\n.\r' '\r\n.\r\r\n'
+	'\r\r\n.\r\r\n' '\r\n\x00.\r\n' '\r\n.\x00\r\n' '\r\n.\r')
+NSEQ=${#SEQS[@]}
+CANON='\r\n.\r\n'
+
+ktap_print_header
+ktap_set_plan $((NSEQ + 7))
+
+if ! guards_setup "smtpd_forbid_bare_newline = no"; then
+	ktap_test_fail "setup: module, client - gw - server, postfix, messages"
+	ktap_finished
+fi
+EV=$TMP/events
+
+# smuggle OUT ARGS...: guards_client.py smuggle in the client namespace
+smuggle() {
+	local out=$1
+	shift
+	ip netns exec "$client" $PY "$HERE/guards_client.py" smuggle --server $S4 "$@" \
+		>"$out" 2>&1
+}
+
+# result OUT N: result of sequence N; codes OUT N: its reply codes
+result() { sed -n "s/^smuggle $2 result=\([a-z]*\).*/\1/p" "$1"; }
+codes() { sed -n "s/^smuggle $2 result=[a-z]* codes=//p" "$1"; }
+
+# queued OUT: how many messages postfix said it queued
+queued() { grep -c '^S: 250 .*queued as' "$1"; }
+
+# forged TAG N: deliveries of the forged message of sequence N
+forged() { mail_with "Subject: forged $1-$2" | grep -c .; }
+first() { mail_with "Subject: first $1-$2" | grep -c .; }
+
+monitor_start "$EV" || log "the event monitor did not subscribe"
+log "postfix $(postconf -d -h mail_version 2>/dev/null): built-in" \
+	"$(postconf -d smtpd_forbid_bare_newline 2>&1), in force here:" \
+	"smtpd_forbid_bare_newline = $(postconf -c "$PF/etc" -h smtpd_forbid_bare_newline 2>&1)," \
+	"smtpd_forbid_unauth_pipelining = $(postconf -c "$PF/etc" -h smtpd_forbid_unauth_pipelining 2>&1)"
+
+# ---- guard off: what postfix does ---------------------------------------------------
+
+policy smuggling off
+smuggle "$TMP/off.out" --tag off "${SEQS[@]}" "$CANON"
+mail_wait "$(queued "$TMP/off.out")"
+for n in $(seq 1 "$NSEQ"); do
+	f=$(first off "$n")
+	g=$(forged off "$n")
+	what="one message, the forged transaction inside its text"
+	if [ "$g" -gt 0 ]; then
+		what="the first message and the FORGED one: smuggling works"
+	elif [ "$f" = 0 ]; then
+		what="nothing"
+	fi
+	echo "# note: guard off, ${SEQS[$((n - 1))]}: postfix replied $(codes "$TMP/off.out" "$n"): delivered $what"
+	m=$(mail_with "Subject: first off-$n")
+	[ -n "$m" ] && sed -n '/^smuggled end follows/,+1l' "$m" | sed 's/^/# note:     stored as: /'
+done
+check "harness, guard off: after a canonical CRLF.CRLF postfix delivers the pipelined forged transaction: the test sees one" \
+	eval '[ "$(first off $((NSEQ + 1)))" = 1 ] && [ "$(forged off $((NSEQ + 1)))" = 1 ]'
+
+# ---- guard on: one segment ------------------------------------------------------------
+
+policy smuggling reset
+counters_save "$TMP/c1"
+mark=$(maillog_mark)
+n0=$(mail_count)
+smuggle "$TMP/on.out" --tag on "${SEQS[@]}"
+maillog_wait "$mark" "disconnect from" "$NSEQ"
+# nothing queued, nothing in delivery: no forged message can come later
+busywait 15000 queue_empty || log "postfix still holds mail: $(find "$PF/queue" -type f | head -5)"
+for n in $(seq 1 "$NSEQ"); do
+	check "smuggling reset, ${SEQS[$((n - 1))]} in one segment: the client sees the reset, postfix queues and delivers no forged message" \
+		eval '[ "$(result "$TMP/on.out" $n)" = reset ] && [ "$(queued "$TMP/on.out")" = 0 ] &&
+		      queue_empty && [ "$(forged on $n)" = 0 ] && [ "$(mail_count)" = $n0 ]'
+done
+check "smuggling reset: smuggling +$NSEQ, resets +$NSEQ; monitor -j: $NSEQ smuggling reset events" \
+	eval 'deltas_are "$TMP/c1" smuggling=$NSEQ resets=$NSEQ &&
+	      events_are "$EV" $NSEQ smuggling reset'
+
+# the legitimate form: end of data, then MAIL, RCPT and DATA in one group,
+# the second text only after the 354
+counters_save "$TMP/c4"
+T1='From: Alice <alice@example.com>\r\nTo: Bob <bob@example.org>\r\nSubject: control first\r\n\r\ntext\r\n.\r\n'
+T1="${T1}MAIL FROM:<alice@example.com>\r\nRCPT TO:<bob@example.org>\r\nDATA\r\n"
+T2='From: Alice <alice@example.com>\r\nTo: Bob <bob@example.org>\r\nSubject: control second\r\n\r\ntext\r\n.\r\n'
+ip netns exec "$client" $PY "$HERE/guards_client.py" session --server $S4 \
+	"cmd:MAIL FROM:<alice@example.com>" "cmd:RCPT TO:<bob@example.org>" cmd:DATA \
+	"send:$T1" reply reply reply reply "send:$T2" reply >"$TMP/control.out" 2>&1
+rc=$?
+check "control, guard on: CRLF.CRLF, then MAIL, RCPT, DATA pipelined and the text after the 354: not reset, both delivered, no smuggling counted" \
+	eval '[ $rc = 0 ] && grep -qx "codes: 220 250 250 250 354 250 250 250 354 250 221" "$TMP/control.out" &&
+	      mail_wait $((n0 + 2)) && [ "$(mail_with "Subject: control first" | grep -c .)" = 1 ] &&
+	      [ "$(mail_with "Subject: control second" | grep -c .)" = 1 ] &&
+	      deltas_are "$TMP/c4" smuggling=0 resets=0'
+
+# ---- guard on: the forged transaction in the next segment -------------------------------
+
+counters_save "$TMP/c2"
+mark=$(maillog_mark)
+smuggle "$TMP/split.out" --split --tag split "${SEQS[@]}"
+maillog_wait "$mark" "disconnect from" "$NSEQ"
+busywait 15000 queue_empty
+bad=''
+for n in $(seq 1 "$NSEQ"); do
+	[ "$(result "$TMP/split.out" "$n")" = reset ] && [ "$(forged split "$n")" = 0 ] ||
+		bad="$bad ${SEQS[$((n - 1))]}"
+done
+check "smuggling reset, each sequence ending a segment, the forged transaction in the next: all $NSEQ reset, nothing queued, no forged message${bad:+ (failed:$bad)}" \
+	eval '[ -z "$bad" ] && [ "$(queued "$TMP/split.out")" = 0 ] && queue_empty'
+check "smuggling reset, split: smuggling +$NSEQ, resets +$NSEQ" \
+	deltas_are "$TMP/c2" smuggling=$NSEQ resets=$NSEQ
+
+# ---- guard on: the text pipelined behind DATA, before the 354 ---------------------------
+
+counters_save "$TMP/c3"
+mark=$(maillog_mark)
+smuggle "$TMP/pipe.out" --pipe-data --tag pipe '\n.\n' '\r.\r\n'
+maillog_wait "$mark" "disconnect from" 2
+busywait 15000 queue_empty
+check "smuggling reset, message text sent with DATA before the 354 (\\n.\\n, \\r.\\r\\n): the client sees the reset, no forged message" \
+	eval '[ "$(result "$TMP/pipe.out" 1)" = reset ] && [ "$(result "$TMP/pipe.out" 2)" = reset ] &&
+	      queue_empty && [ "$(forged pipe 1)" = 0 ] && [ "$(forged pipe 2)" = 0 ]'
+check "smuggling reset, pipelined text: resets +2; monitor -j shows smuggling reset events for it" \
+	eval 'deltas_are "$TMP/c3" resets=2 && events_are "$EV" $((2 * NSEQ + 2)) smuggling reset'
+
+ktap_finished
