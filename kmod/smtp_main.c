@@ -12,6 +12,7 @@
 
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/mutex.h>
 #include <linux/netfilter.h>
 #include <linux/percpu.h>
 #include <linux/proc_fs.h>
@@ -85,7 +86,7 @@ static void stat_add(struct smtp_stats *st, enum nfsmtp_stat i, u64 v)
 	u64_stats_add(&st->c[i], v);
 }
 
-void smtp_stats_sum(const struct smtp_net *sn, u64 *sum)
+static void smtp_stats_sum(const struct smtp_net *sn, u64 *sum)
 {
 	int cpu, i;
 
@@ -103,6 +104,32 @@ void smtp_stats_sum(const struct smtp_net *sn, u64 *sum)
 		for (i = 0; i < __NFSMTP_STAT_MAX; i++)
 			sum[i] += v[i];
 	}
+}
+
+/* Serialises counter reads against resets (control plane only). */
+static DEFINE_MUTEX(smtp_stats_mutex);
+
+/* The counters since the last reset: per-CPU sums minus the reset baseline. */
+void smtp_stats_read(struct smtp_net *sn, u64 *out)
+{
+	int i;
+
+	mutex_lock(&smtp_stats_mutex);
+	smtp_stats_sum(sn, out);
+	for (i = 0; i < __NFSMTP_STAT_MAX; i++)
+		out[i] -= sn->stats_base[i];
+	mutex_unlock(&smtp_stats_mutex);
+}
+
+/* Reset by remembering the sums: per-CPU writers are never raced. */
+void smtp_stats_reset(struct smtp_net *sn)
+{
+	u64 sum[__NFSMTP_STAT_MAX];
+
+	mutex_lock(&smtp_stats_mutex);
+	smtp_stats_sum(sn, sum);
+	memcpy(sn->stats_base, sum, sizeof(sum));
+	mutex_unlock(&smtp_stats_mutex);
 }
 
 /* Feed payload bytes [from, to) of skb to the parser, fragment by fragment. */
@@ -281,14 +308,13 @@ out:
 
 static int smtp_stat_show(struct seq_file *m, void *v)
 {
-	const struct smtp_net *sn = smtp_pernet(seq_file_single_net(m));
+	struct smtp_net *sn = smtp_pernet(seq_file_single_net(m));
 	u64 sum[__NFSMTP_STAT_MAX];
 	int i;
 
-	smtp_stats_sum(sn, sum);
+	smtp_stats_read(sn, sum);
 	for (i = 0; i < __NFSMTP_STAT_MAX; i++)
-		seq_printf(m, "%s %llu\n", smtp_stat_names[i],
-			   sum[i] - sn->stats_base[i]);
+		seq_printf(m, "%s %llu\n", smtp_stat_names[i], sum[i]);
 	return 0;
 }
 

@@ -43,7 +43,8 @@ struct smtp_net {
 };
 
 struct smtp_net *smtp_pernet(const struct net *net);
-void smtp_stats_sum(const struct smtp_net *sn, u64 *sum);
+void smtp_stats_read(struct smtp_net *sn, u64 *out);
+void smtp_stats_reset(struct smtp_net *sn);
 void smtp_profile_default(struct smtp_profile *p);
 extern const char *const smtp_stat_names[__NFSMTP_STAT_MAX];
 

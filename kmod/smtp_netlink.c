@@ -269,13 +269,12 @@ static int smtp_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
 				NFSMTP_CMD_STATS_GET);
 	if (!hdr)
 		goto nospace;
-	smtp_stats_sum(sn, sum);
+	smtp_stats_read(sn, sum);
 	nest = nla_nest_start(msg, NFSMTP_A_STATS);
 	if (!nest)
 		goto nospace;
 	for (i = 0; i < __NFSMTP_STAT_MAX; i++)
-		if (nla_put_u64_64bit(msg, i + 1, sum[i] - sn->stats_base[i],
-				      NFSMTP_A_PAD))
+		if (nla_put_u64_64bit(msg, i + 1, sum[i], NFSMTP_A_PAD))
 			goto nospace;
 	nla_nest_end(msg, nest);
 	genlmsg_end(msg, hdr);
@@ -289,15 +288,15 @@ static int smtp_nl_stats_reset(struct sk_buff *skb, struct genl_info *info)
 {
 	struct smtp_net *sn = smtp_pernet(genl_info_net(info));
 
-	/* remember the sums instead of racing the per-CPU writers */
-	smtp_stats_sum(sn, sn->stats_base);
+	smtp_stats_reset(sn);
 	return 0;
 }
 
 /* ---- events ------------------------------------------------------------- */
 
 static const struct genl_multicast_group smtp_mcgrps[] = {
-	{ .name = NFSMTP_MCGRP_EVENTS, },
+	/* events name connections and what they sent: admins only */
+	{ .name = NFSMTP_MCGRP_EVENTS, .flags = GENL_MCAST_CAP_NET_ADMIN, },
 };
 
 bool smtp_event_wanted(struct net *net)

@@ -9,7 +9,11 @@
 #      (a copy of Kbuild, kmod/ and include/: the checkout's own build is
 #      left alone);
 #   3. boots it under qemu with scripts/vm-run.sh and runs the whole
-#      installed selftest suite (build/kselftest) on that module (NFSMTP_KO).
+#      selftest suite on that module (NFSMTP_KO). The suite is installed once
+#      per matrix run into build/matrix/top/build/kselftest, with a copy of
+#      build/nfsmtp beside it: every kernel runs the same tests, and a
+#      concurrent "make vm-check" reinstalling build/kselftest cannot pull
+#      them away under a running guest.
 # Prints per kernel the guest's uname -r, the Debian package version, the
 # build warnings and the selftest results; exits 1 if any kernel fails.
 # Environment: KBUILD_W (1), KCFLAGS_EXTRA (-Werror), as the top Makefile.
@@ -27,8 +31,16 @@ now() { date +%s.%N; }
 secs() { printf '%.1f' "$(echo "$(now) - $1" | bc)"; }
 say() { echo "$*" | tee -a "$summary"; }
 
-# The selftests are the same for every kernel: install them once.
-make -s selftests-install || { echo "check-matrix: selftests-install failed"; exit 1; }
+# The selftests are the same for every kernel: install them once, into a
+# tree laid out like the checkout's (guest-selftests.sh TOP runs
+# TOP/build/kselftest; the tests find the tool as $NFSMTP_TOP/build/nfsmtp).
+snap=$out/top
+rm -rf "$snap"
+mkdir -p "$snap/build"
+make -s selftests-install KSFT_INSTALL="$snap/build/kselftest" ||
+	{ echo "check-matrix: selftests-install failed"; exit 1; }
+[ ! -x "$top/build/nfsmtp" ] || cp "$top/build/nfsmtp" "$snap/build/nfsmtp"
+say "selftests: $(sed 's/^[^:]*://' "$snap/build/kselftest/kselftest-list.txt" | tr '\n' ' ')"
 
 failed=0
 t_all=$(now)
@@ -72,7 +84,7 @@ for k in "${kernels[@]}"; do
 		NFSMTP_VM_LOGDIR=$dir NFSMTP_VM_DMESG=$dir/dmesg.txt NFSMTP_VM_VERBOSE=1 \
 		"$top/scripts/vm-run.sh" --kernel "$KVER" -- /bin/bash -c \
 		'echo "# guest uname -r: $(uname -r)"; echo "# guest /proc/version: $(cat /proc/version)"; exec "$0" "$@"' \
-		"$top/scripts/guest-selftests.sh" "$top" >"$dir/vm.log" 2>&1
+		"$top/scripts/guest-selftests.sh" "$snap" >"$dir/vm.log" 2>&1
 	vm_rc=$?
 	t_vm=$(secs "$t0")
 

@@ -36,13 +36,16 @@
 #  - .kernelvariables names x86_64-linux-gnu-gcc-14 (sid: -16): CC = gcc
 #    (gcc-12), and the toolchain capabilities gcc-12/binutils 2.40 lack
 #    (CONFIG_CC_HAS_MIN_FUNCTION_ALIGNMENT: -fmin-function-alignment; sid's
-#    CONFIG_CC_HAS_COUNTED_BY ...) are dropped from include/config/auto.conf
-#    and autoconf.h, as olddefconfig with the host compiler decides them;
+#    CONFIG_CC_HAS_COUNTED_BY; CONFIG_CC_HAS_ASM_GOTO_OUTPUT, which Kconfig
+#    refuses gcc 12.1-12.3 as miscompiling ...) are dropped from
+#    include/config/auto.conf and autoconf.h, as olddefconfig with the host
+#    compiler decides them (kernels/KVER/config-dropped lists them);
 #  - the shipped host tools (fixdep, modpost, objtool, resolve_btfids, ...)
 #    need glibc 2.38: rebuilt from the matching linux-source (olddefconfig +
 #    modules_prepare with the host gcc) and copied over the shipped ones;
 #  - bookworm's pahole (if any) is too old for the BTF flags of these
-#    kernels: CONFIG_DEBUG_INFO_BTF_MODULES is dropped from auto.conf, and
+#    kernels: CONFIG_DEBUG_INFO_BTF_MODULES is dropped from auto.conf (not
+#    from autoconf.h: struct module depends on it in C), and
 #    CONFIG_PAHOLE_VERSION set to the host's (7.x warns on every build
 #    when they differ);
 #  - the modules have no modules.dep: depmod -b.
@@ -56,7 +59,7 @@ set -euo pipefail
 # from their kept .debs (PREP_VERSION), or only the idempotent edits of the
 # headers tree are applied again (FIX_VERSION).
 PREP_VERSION=2
-FIX_VERSION=3
+FIX_VERSION=4
 
 cache=${NFSMTP_CACHE:-/var/cache/nf-smtp}/kernels
 apt_dir=$cache/apt
@@ -256,10 +259,17 @@ rebuild_tools() { # DIR KVER SERIES
 	log "host tools rebuilt in $(($(date +%s) - t0)) s"
 }
 
+# FILE of the headers package, as packaged.
+pristine() { # DIR KVER FILE
+	local deb
+	deb=$(compgen -G "$1/debs/linux-headers-${2}_*.deb" | head -n1) || die "no linux-headers-$2 .deb"
+	dpkg-deb --fsys-tarfile "$deb" | tar -xO "./usr/src/linux-headers-$2/$3"
+}
+
 # Turn the unpacked packages into a tree the host can build modules with.
 # Idempotent: run again when FIX_VERSION changes.
 fix_headers() { # DIR KVER SERIES
-	local dir=$1 root=$1/root kver=$2 s=$3 hdr common auto pv sym drop=()
+	local dir=$1 root=$1/root kver=$2 s=$3 hdr common auto autoh pv sym drop=()
 	hdr=$root/usr/src/linux-headers-$kver
 	common=$root/usr/src/linux-headers-${kver%-amd64}-common
 	[ -d "$common" ] || die "no $common"
@@ -279,12 +289,17 @@ fix_headers() { # DIR KVER SERIES
 	while read -r sym; do
 		grep -q "^CONFIG_$sym=" "$dir/hostcc.config" || drop+=("$sym")
 	done < <(sed -n -E 's/^CONFIG_((CC|AS|LD|TOOLCHAIN)_[A-Z0-9_]+)=.*/\1/p' "$hdr/.config")
-	# no module BTF: bookworm's pahole (if any) is too old for these kernels
-	drop+=(DEBUG_INFO_BTF_MODULES)
+	printf '%s\n' "${drop[@]}" "DEBUG_INFO_BTF_MODULES (auto.conf only)" >"$dir/config-dropped"
+	# Each run starts from the packaged files (kept as *.debian).
 	auto=$hdr/include/config/auto.conf
-	printf '%s\n' "${drop[@]}" >"$dir/config-dropped"
-	sed -i -E "/^CONFIG_($(IFS='|'; echo "${drop[*]}"))=/d" "$auto"
-	sed -i -E "/^#define CONFIG_($(IFS='|'; echo "${drop[*]}")) /d" "$hdr/include/generated/autoconf.h"
+	autoh=$hdr/include/generated/autoconf.h
+	[ -f "$auto.debian" ] || pristine "$dir" "$kver" include/config/auto.conf >"$auto.debian"
+	[ -f "$autoh.debian" ] || pristine "$dir" "$kver" include/generated/autoconf.h >"$autoh.debian"
+	# No module BTF (bookworm's pahole, if any, is too old for these kernels):
+	# for make only. In C it stays: struct module has BTF fields under it,
+	# and a module whose struct module differs cannot be loaded.
+	sed -E "/^CONFIG_($(IFS='|'; echo "${drop[*]}")|DEBUG_INFO_BTF_MODULES)=/d" "$auto.debian" >"$auto"
+	sed -E "/^#define CONFIG_($(IFS='|'; echo "${drop[*]}")) /d" "$autoh.debian" >"$autoh"
 	pv=$("$hdr/scripts/pahole-version.sh" pahole 2>/dev/null | head -n1 || true)
 	sed -i -E "s/^CONFIG_PAHOLE_VERSION=.*/CONFIG_PAHOLE_VERSION=${pv:-0}/" "$auto"
 }

@@ -51,6 +51,22 @@ fixup_begin() {
 	log "[${SECONDS}s] setup done"
 }
 
+# check_show "description" "FILE..." cmd...: check, and on failure the
+# files that tell why, as comments
+check_show() {
+	local what=$1 files=$2 f
+	shift 2
+	if "$@"; then
+		ktap_test_pass "$what"
+	else
+		ktap_test_fail "$what"
+		for f in $files; do
+			log "---- $(basename "$f"):"
+			head -c 3000 "$f" | head -60 | sed 's/^/#   /'
+		done
+	fi
+}
+
 # ---- policy and counters in the gateway ---------------------------------------
 
 gw_nfsmtp() { ip netns exec "$gw" "$NFSMTP" "$@"; }

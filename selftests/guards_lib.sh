@@ -14,6 +14,17 @@ guards_cleanup() {
 	for p in "${GUARD_PIDS[@]}"; do
 		kill "$p" 2>/dev/null
 	done
+	# a failure, or GUARDS_VERBOSE=1: what the clients, postfix and the
+	# helper said, before it all goes
+	if [ -n "${TMP:-}" ] && { [ "$KTAP_CNT_FAIL" -gt 0 ] || [ "${GUARDS_VERBOSE:-0}" = 1 ]; }; then
+		for p in "$TMP"/*.out "$TMP"/events "$PF/maillog" "$TMP"/exim/log/mainlog; do
+			[ -s "$p" ] || continue
+			echo "# ---- ${p#"$TMP"/} (last 40 lines)"
+			tail -n 40 "$p" | grep -v '^S: 250-' | cut -c1-220 | sed 's/^/#   /'
+		done
+		echo "# ---- kernel log"
+		dmesg | grep nf_conntrack_smtp | tail -n 20 | sed 's/^/#   /'
+	fi
 	[ -n "$PF" ] && postfix_stop "$server" "$PF"
 	cleanup_all_ns
 	[ -n "${TMP:-}" ] && rm -rf "$TMP"
@@ -138,8 +149,14 @@ queue_empty() {
 		"$PF/queue/maildrop" -type f 2>/dev/null)" ]
 }
 
-# mail_with TEXT: the delivered files holding the line TEXT
-mail_with() { grep -lxF -- "$1" "$PF"/mail/*.eml 2>/dev/null; }
+# mail_with TEXT: the delivered files whose header section holds the line TEXT
+mail_with() {
+	local f
+	for f in "$PF"/mail/*.eml; do
+		[ -f "$f" ] && sed '/^$/q' "$f" | grep -qxF -- "$1" && echo "$f"
+	done
+	return 0
+}
 
 # as_sent FILE [N]: a delivery as its client sent it: without the first N
 # (default 1) Received fields, the ones the servers on the way prepended,

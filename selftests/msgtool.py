@@ -103,6 +103,27 @@ def as_sent(path):
     return b"".join(l + b"\r\n" for l in lines)
 
 
+def explain(path, wants):
+    """What an unexpected delivery is: its header, and where it first
+    differs from the sent message with the same Message-ID."""
+    got = as_sent(path)
+    head = got.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+    print("#   %s: %d bytes; %s" % (os.path.basename(path), len(got),
+          " | ".join(l.decode("latin-1")[:70] for l in head[:8])))
+    for w in wants:
+        sent_path = w.partition("=")[0]
+        with open(sent_path, "rb") as f:
+            sent = f.read()
+        mid = [l for l in sent.split(b"\r\n", 8) if l.startswith(b"Message-ID:")]
+        if mid and mid[0] in head:
+            n = next((i for i in range(min(len(sent), len(got))) if sent[i] != got[i]),
+                     min(len(sent), len(got)))
+            print("#   differs from %s (%d bytes) at offset %d: sent %r, got %r" %
+                  (os.path.basename(sent_path), len(sent), n, sent[max(0, n - 20):n + 40],
+                   got[max(0, n - 20):n + 40]))
+            return
+
+
 def check(maildir, wants):
     want = collections.Counter()
     names = {}
@@ -126,6 +147,8 @@ def check(maildir, wants):
             bad += 1
     if unknown:
         print("# %d deliveries match no sent message: %s" % (len(unknown), " ".join(unknown[:5])))
+        for name in unknown[:3]:
+            explain(os.path.join(maildir, "mail", name), wants)
         bad += 1
     print("# %d deliveries checked against %d sent files: %s" %
           (sum(got.values()), len(want), "all byte-identical" if not bad else "MISMATCH"))

@@ -94,8 +94,10 @@ check "$total messages ($((bytes / 1000000)) MB) sent: 4 smtplib sessions and ${
 
 mail_wait "$PF" "$total" 180000
 log "[${SECONDS}s] $(mail_count "$PF") deliveries, $((SECONDS - t0)) s after the first message"
-check "every message delivered exactly as often as sent, byte-identical (sha256 of delivered_body vs the sent file)" \
-	$PY "$HERE/msgtool.py" check "$PF" "${wants[@]}"
+grep -E "bounce|status=(deferred|bounced)|warning|error|fatal|panic|lost connection|timeout" "$PF/maillog" \
+	>"$TMP/maillog.odd"
+check_show "every message delivered exactly as often as sent, byte-identical (sha256 of delivered_body vs the sent file)" \
+	"$TMP/maillog.odd" $PY "$HERE/msgtool.py" check "$PF" "${wants[@]}"
 
 gw_stats "$TMP/st"
 pkts=$(json_num packets_client "$TMP/st")

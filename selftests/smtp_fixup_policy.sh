@@ -62,9 +62,9 @@ raw_in "$client" $S4 "$TMP/raw1" reply 'send:VRFY bob@example.org\r\n' reply \
 	'send:VR' sleep:0.5 'send:FY bob@example.org\r\n' reply 'send:NOOP\r\n' reply \
 	'send:QUIT\r\n' reply
 rc=$?
-check "banner mask: the client sees 220 and ${#BANNER} stars, not postfix's banner (raw client)" eval '
+check_show "banner mask: the client sees 220 and ${#BANNER} stars, not postfix's banner (raw client)" "$TMP/raw1" eval '
 	[ $rc -eq 0 ] && grep -qx "S: 220 $STARS" "$TMP/raw1" && ! grep -q "S: 220 .*Postfix" "$TMP/raw1"'
-check "commands mailguard: VRFY reaches postfix as XXXX and is answered 500/502, NOOP still 250" eval '
+check_show "commands mailguard: VRFY reaches postfix as XXXX and is answered 500/502, NOOP still 250" "$TMP/raw1" eval '
 	[ "$(grep -A1 "^C: VRFY" "$TMP/raw1" | grep -c "^S: 50[02] ")" -eq 1 ] &&
 	grep -A1 "^C: NOOP" "$TMP/raw1" | grep -q "^S: 250 "'
 check "commands mailguard: VRFY typed in two segments (VR, FY...) is masked too: 500/502" \
@@ -76,10 +76,10 @@ send_in "$client" $S4 "$TMP/sm1" --helo-fallback --vrfy bob@example.org --debug 
 	--msg "$TMP/p1" --msg "$TMP/p0"
 rc=$?
 NMAIL=$((NMAIL + 2))
-check "commands mailguard: smtplib's EHLO is masked, it falls back to HELO; its VRFY gets 500/502" eval '
+check_show "commands mailguard: smtplib's EHLO is masked, it falls back to HELO; its VRFY gets 500/502" "$TMP/sm1" eval '
 	[ $rc -eq 0 ] && grep -q "^greeted with HELO$" "$TMP/sm1" && grep -q "^vrfy 50[02] " "$TMP/sm1" &&
 	grep -q "^connect: (220, b.$STARS.)" "$TMP/sm1"'
-check "commands mailguard: both messages delivered byte-identical, the one with command-like text lines too" \
+check_show "commands mailguard: both messages delivered byte-identical, the one with command-like text lines too" "$TMP/sm1" \
 	eval 'mail_wait "$PF" $NMAIL && delivered_is "$PF" p1 "$TMP/p1" && delivered_is "$PF" p0 "$TMP/p0"'
 gw_stats "$TMP/st1"
 check "commands mailguard, banner mask: counters commands_masked 4, banners_masked 2, 2 messages" \
@@ -98,7 +98,7 @@ mark=$(maillog_mark "$PF")
 send_in "$client" $S4 "$TMP/sm2" "${RCPTS[@]}" --refused-ok --msg "$TMP/p2"
 rc=$?
 NMAIL=$((NMAIL + 1))
-check "rcpt-max 3, mask: recipients 4 and 5 refused by postfix with 500/502, 1 to 3 accepted" eval '
+check_show "rcpt-max 3, mask: recipients 4 and 5 refused by postfix with 500/502, 1 to 3 accepted" "$TMP/sm2" eval '
 	[ $rc -eq 0 ] && [ "$(grep -c "^refused " "$TMP/sm2")" -eq 2 ] &&
 	grep -q "^refused r4@example.org 50[02] " "$TMP/sm2" && grep -q "^refused r5@example.org 50[02] " "$TMP/sm2"'
 check "rcpt-max 3, mask: the message is delivered to r1, r2, r3 only, byte-identical" eval '
@@ -115,7 +115,7 @@ mark=$(maillog_mark "$PF")
 nmail=$(mail_count "$PF")
 send_in "$client" $S4 "$TMP/sm3" "${RCPTS[@]}" --msg "$TMP/p3"
 rc=$?
-check "rcpt-max 3, reset: the fourth RCPT resets the client's connection" eval '
+check_show "rcpt-max 3, reset: the fourth RCPT resets the client's connection" "$TMP/sm3" eval '
 	[ $rc -eq 3 ] && grep -q "^error: SMTPServerDisconnected: .*Connection reset by peer" "$TMP/sm3"'
 check "rcpt-max 3, reset: postfix lost the connection after RCPT, nothing delivered" eval '
 	maillog_wait "$PF" "$mark" "lost connection after RCPT from unknown\[$C4\]" &&
@@ -150,13 +150,13 @@ wait "$pidC"
 rcC=$?
 NMAIL=$((NMAIL + 2))
 sed 's/^/# conns: /' "$TMP/conns1"
-check "profiles: server B (ct mark 1, profile 1 strip): the client sees 250-XXXXXXXA, mail in plaintext byte-identical" eval '
+check_show "profiles: server B (ct mark 1, profile 1 strip): the client sees 250-XXXXXXXA, mail in plaintext byte-identical" "$TMP/swB" eval '
 	[ $rcB -eq 0 ] && grep -q "^<-  250-XXXXXXXA$" "$TMP/swB" && ! grep -q "^<-.*STARTTLS" "$TMP/swB" &&
 	! grep -q "TLS started" "$TMP/swB" && mail_wait "$PF" $NMAIL && delivered_is "$PF" p5 "$TMP/p5"'
-check "profiles: server C (ct mark 2, profile 2 allow): smtplib STARTTLS works, mail byte-identical" eval '
+check_show "profiles: server C (ct mark 2, profile 2 allow): smtplib STARTTLS works, mail byte-identical" "$TMP/smC" eval '
 	[ $rcC -eq 0 ] && delivered_is "$PF" p4 "$TMP/p4" &&
 	grep -q "Anonymous TLS connection established from unknown\[$C4\]" "$PF/maillog"'
-check "profiles: at the same time: C's session (mark 0x2) was open before B's began and after it ended" eval '
+check_show "profiles: at the same time: C's session (mark 0x2) was open before B's began and after it ended" "$TMP/conns1" eval '
 	[ $aliveC -eq 0 ] &&
 	grep -q "ESTABLISHED .* $C4:[0-9]* > $S4C:25 mark 0x2 helper smtp" "$TMP/conns1"'
 gw_stats "$TMP/st4"

@@ -45,7 +45,8 @@ client() {
 one_from_one_x() {
 	local s f
 	for s in "$@"; do
-		f=$(mail_with "Subject: $s") || { log "no delivery of $s"; return 1; }
+		f=$(mail_with "Subject: $s")
+		[ -n "$f" ] || { log "no delivery of $s"; return 1; }
 		sed '/^$/q' "$f" >"$TMP/hdr"
 		if [ "$(grep -ci '^From:' "$TMP/hdr")" != 1 ] ||
 			[ "$(grep -c '^XXXX:' "$TMP/hdr")" != 1 ]; then

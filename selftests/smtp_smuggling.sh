@@ -69,15 +69,15 @@ mail_wait "$(queued "$TMP/off.out")"
 for n in $(seq 1 "$NSEQ"); do
 	f=$(first off "$n")
 	g=$(forged off "$n")
-	what="one message, the forged transaction inside its text"
+	what="one message, the sequence and the forged transaction inside its text"
 	if [ "$g" -gt 0 ]; then
-		what="the first message and the FORGED one: smuggling works"
+		what="$f + $g messages: the first and the FORGED one (smuggling works)"
 	elif [ "$f" = 0 ]; then
 		what="nothing"
 	fi
 	echo "# note: guard off, ${SEQS[$((n - 1))]}: postfix replied $(codes "$TMP/off.out" "$n"): delivered $what"
 	m=$(mail_with "Subject: first off-$n")
-	[ -n "$m" ] && sed -n '/^smuggled end follows/,+1l' "$m" | sed 's/^/# note:     stored as: /'
+	[ -n "$m" ] && sed -n '/^smuggled end follows/,+1l' "$m" | sed 's/^/# note:     stored: /'
 done
 check "harness, guard off: after a canonical CRLF.CRLF postfix delivers the pipelined forged transaction: the test sees one" \
 	eval '[ "$(first off $((NSEQ + 1)))" = 1 ] && [ "$(forged off $((NSEQ + 1)))" = 1 ]'
