@@ -235,6 +235,19 @@ static int on_anomaly(struct smtp_pkt *pk, const struct smtp_event *ev)
 		smtp_stat_inc(pk->st, NFSMTP_STAT_SMUGGLING);
 		return smtp_act(pk, NFSMTP_RULE_SMUGGLING, prof->act[NFSMTP_RULE_SMUGGLING],
 				name, "non-canonical end of data (SMTP smuggling)");
+	case SMTP_ANOM_DATA_PIPELINED:
+		/*
+		 * Client bytes behind DATA, before its reply: no client may
+		 * send them (RFC 2920), but servers read them as message text
+		 * once they answer 354.  The parser took them for commands and
+		 * stops following the session at the 354, so the smuggling
+		 * guard would never see an end-of-data sequence in them.
+		 */
+		if (prof->act[NFSMTP_RULE_SMUGGLING] == NFSMTP_ACTION_OFF)
+			return SMTP_CONTINUE;
+		smtp_stat_inc(pk->st, NFSMTP_STAT_SMUGGLING);
+		return smtp_act(pk, NFSMTP_RULE_SMUGGLING, prof->act[NFSMTP_RULE_SMUGGLING],
+				name, "message text before the 354 reply: no guard can follow it");
 	case SMTP_ANOM_BARE_CR:
 	case SMTP_ANOM_BARE_LF:
 		if (ev->dir != SMTP_DIR_CLIENT)

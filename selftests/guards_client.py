@@ -19,6 +19,7 @@ guards_client.py session --server ADDR [--timeout S] STEP...
                            and its reply
       send:TEXT            bytes (escapes), no reply read
       reply                read one reply
+      eof                  read replies until the server hangs up
     Prints "C:"/"S:" lines, then per session "codes: ..." (every reply
     code in order) and "result: ok|reset|closed|timeout"; with several
     sessions also "session N result=R codes=C1,C2,...". One session exits
@@ -159,6 +160,9 @@ def step(s, st):
         s.send(unescape(arg))
     elif kind == "reply":
         s.reply()
+    elif kind == "eof":
+        while True:     # until the server hangs up: result "closed"
+            s.reply()
     else:
         raise ValueError("bad step %r" % st)
 

@@ -151,11 +151,9 @@ queue_empty() {
 
 # mail_with TEXT: the delivered files whose header section holds the line TEXT
 mail_with() {
-	local f
-	for f in "$PF"/mail/*.eml; do
-		[ -f "$f" ] && sed '/^$/q' "$f" | grep -qxF -- "$1" && echo "$f"
-	done
-	return 0
+	local f=("$PF"/mail/*.eml)
+	[ -f "${f[0]}" ] || return 0
+	awk -v t="$1" 'FNR == 1 { h = 1 } /^$/ { h = 0 } h && $0 == t { print FILENAME; nextfile }' "${f[@]}"
 }
 
 # as_sent FILE [N]: a delivery as its client sent it: without the first N

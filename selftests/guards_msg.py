@@ -23,7 +23,8 @@ guards_msg.py gen DIR KEY.pem
                     end: 2, 2 and 4 octets into the second "From"
       NAME.masked   NAME as dup-headers mask delivers it: the second From
                     renamed XXXX (for the bdat_dup ones only the part
-                    after the chunk boundary: FrXX, FromX)
+                    after the chunk boundary: FrXX; FromX, which postfix
+                    moves to the body)
       bdat_plain, bdat_plain2, bdat_zero, bdat_after_bad   ordinary ones
       data_dup      two From fields, sent with DATA after a BDAT message
       data_smuggle  a text with "\\n.\\n" and a forged transaction after it
@@ -125,8 +126,11 @@ def gen(out, keyfile):
         i = m.index(b"From: Mallory")
         if k < 4:
             files[name + ".masked"] = mask_second(m, b"From", k)
-        else:   # no octet of the name is left: the colon after it is masked
-            files[name + ".masked"] = m[:i + 4] + b"X" + m[i + 5:]
+        else:
+            # no octet of the name is left to mask: the colon after it is;
+            # postfix then ends the header section before this line, no
+            # longer a header field, with an empty line of its own
+            files[name + ".masked"] = m[:i] + b"\r\n" + m[i:i + 4] + b"X" + m[i + 5:]
     for name in ("bdat_plain", "bdat_plain2", "bdat_zero", "bdat_after_bad"):
         files[name] = msg(name)
     files["data_dup"] = msg("data_dup", b"From: Mallory <mallory@evil.example>\r\n")

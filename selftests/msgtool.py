@@ -3,11 +3,12 @@
 """Test messages in bulk, in one python process (python starts slowly under
 emulation; mkmsg.py makes one message byte by byte).
 
-msgtool.py gen DIR NAME:SIZE:SEED[:8bit][:long]...
+msgtool.py gen DIR NAME:SIZE:SEED[:8bit][:long][:swaks]...
     writes DIR/NAME, a message of about SIZE bytes with CRLF line ends (the
-    bytes a server must store), and DIR/NAME.swaks, the same dot-stuffed and
-    ending in CRLF "." without the last CRLF, as `swaks --no-data-fixup
-    --data @DIR/NAME.swaks` must send it (swaks adds that CRLF).  8bit adds
+    bytes a server must store); with swaks also DIR/NAME.swaks, the same
+    dot-stuffed and ending in CRLF "." without the last CRLF, as `swaks
+    --no-data-fixup --data @DIR/NAME.swaks` must send it (swaks adds that
+    CRLF).  8bit adds
     octets 0xa0-0xff, long adds lines of 990 to 998 octets; about 3% of the
     lines start with a dot.  Bodies are slices of one random pool of lines.
 
@@ -24,7 +25,7 @@ import os
 import random
 import sys
 
-POOL_SIZE = 1 << 20
+POOL_SIZE = 1 << 18
 
 
 def pool_lines(rnd, eight, long_lines):
@@ -85,8 +86,9 @@ def gen(outdir, specs):
         msg = header(seed, name) + body_of(pools[key], size, random.Random(seed))
         with open(os.path.join(outdir, name), "wb") as f:
             f.write(msg)
-        with open(os.path.join(outdir, name + ".swaks"), "wb") as f:
-            f.write(swaks_form(msg))
+        if "swaks" in flags:
+            with open(os.path.join(outdir, name + ".swaks"), "wb") as f:
+                f.write(swaks_form(msg))
     return 0
 
 

@@ -3,7 +3,10 @@
 # postfix as the real SMTP server of the selftests: a throwaway instance in a
 # namespace, from a config directory on the guest's tmpfs, started with
 # master -w (seconds faster than `postfix start` under TCG).  Every message
-# it accepts is delivered by a pipe transport into DIR/mail/*.eml.
+# it accepts is delivered by a pipe transport into DIR/mail/*.eml (dd, not
+# tee: tee also writes the message to its stdout, which pipe(8) reads only
+# as far as it logs command output; larger messages made tee exit 1 and
+# postfix bounced them, though the file was written).
 # Source after lib.sh.
 
 # postfix_start NS DIR [banner] [main.cf lines]: STARTTLS with a certificate
@@ -91,7 +94,7 @@ postfix_start() {
 	scache    unix  -       -       n       -       1       scache
 	postlog   unix-dgram n  -       n       -       1       postlogd
 	savemail  unix  -       n       n       -       -       pipe
-	  flags= user=nobody argv=/usr/bin/tee $dir/mail/\${queue_id}.eml
+	  flags= user=nobody argv=/usr/bin/dd of=$dir/mail/\${queue_id}.eml bs=65536 status=none
 	EOF
 	ip netns exec "$ns" /usr/lib/postfix/sbin/master -c "$dir/etc" -w || return 1
 	busywait 20000 port_listening "$ns" 25

@@ -18,8 +18,8 @@ source "$HERE/fixup_lib.sh"
 
 fixup_begin 17
 
-$PY "$HERE/msgtool.py" gen "$TMP" m3:8000:3 m4:6000:4:8bit m5:30000:5:8bit:long \
-	m6:9000:6:long m7:40000:7:8bit:long
+$PY "$HERE/msgtool.py" gen "$TMP" m3:8000:3:swaks m4:6000:4:8bit m5:30000:5:8bit:long:swaks \
+	m6:9000:6:long:swaks m7:40000:7:8bit:long
 gw_policy starttls strip
 
 # ---- 3. retransmission of a rewritten segment ------------------------------------------------

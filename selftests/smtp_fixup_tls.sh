@@ -20,7 +20,7 @@ source "$HERE/fixup_lib.sh"
 
 fixup_begin 22
 
-$PY "$HERE/msgtool.py" gen "$TMP" m1:3000:1:8bit m2:20000:2:8bit:long
+$PY "$HERE/msgtool.py" gen "$TMP" m1:3000:1:8bit:swaks m2:20000:2:8bit:long:swaks
 
 # ---- 1. starttls allow ----------------------------------------------------------------
 log "[${SECONDS}s] starttls allow"

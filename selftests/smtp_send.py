@@ -46,6 +46,7 @@ def main():
     s = smtplib.SMTP(local_hostname="client.example.com", timeout=60)
     if opts.debug:
         s.set_debuglevel(1)
+    s._host = opts.server   # what SMTP(host) sets: starttls() names it (SNI)
     s.connect(opts.server, opts.port)
     if opts.helo_fallback:
         s.ehlo_or_helo_if_needed()

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "transcript.h"
+#include "smtp_conn.h"	/* its static_assert: the state fits 32 bytes here too */
 
 void tbuf_printf(struct tbuf *b, const char *fmt, ...)
 {
