@@ -90,7 +90,7 @@ selftests-install: | $(BUILD)
 
 # Selftests run in one VM boot; the runner fails on kernel warnings.
 vm-check: module userspace selftests-install
-	$(TOP)/scripts/vm-run.sh --kernel $(KVER) -- $(TOP)/scripts/guest-selftests.sh $(TOP)
+	$(TOP)/scripts/vm-run.sh --kernel $(KVER) --timeout 3600 -- $(TOP)/scripts/guest-selftests.sh $(TOP)
 
 check: | $(BUILD)
 	@$(TOP)/scripts/check.sh

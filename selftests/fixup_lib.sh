@@ -77,7 +77,8 @@ gw_nfsmtp() { ip netns exec "$gw" "$NFSMTP" "$@"; }
 gw_policy() {
 	local prof=0 k
 	local -A kv=([starttls]=allow [banner]=keep [commands]=all [command-action]=mask
-		     [rcpt-max]=0 [rcpt-action]=mask [starttls-injection]=reset)
+		     [rcpt-max]=0 [rcpt-action]=mask [starttls-injection]=reset
+		     [bare-newline]=off)
 	local args=()
 
 	if [ "$1" = profile ]; then

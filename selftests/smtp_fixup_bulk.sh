@@ -29,8 +29,8 @@ SMALL=(b01:1000:1:8bit b02:2000:2:long b03:4000:3 b04:6000:4:8bit:long
        b05:8000:5:8bit b06:12000:6:long b07:16000:7:8bit:long b08:24000:8)
 MEDIUM=(b11:100000:11:8bit:long b12:200000:12 b13:300000:13:8bit b14:400000:14:long
 	b15:500000:15:8bit:long b16:700000:16)
-LARGE=(b21:1000000:21:8bit b22:2000000:22:long b23:3000000:23:8bit:long b24:4000000:24)
-SWAKS=(b31:5000000:31:8bit:long:swaks b32:5000000:32:long:swaks b33:4000000:33:8bit:swaks b34:2000000:34:swaks
+LARGE=(b21:1000000:21:8bit b22:2000000:22:long b23:2000000:23:8bit:long b24:3000000:24)
+SWAKS=(b31:5000000:31:8bit:long:swaks b32:2000000:32:long:swaks b33:4000000:33:8bit:swaks b34:2000000:34:swaks
        b35:1000000:35:8bit:long:swaks b36:500000:36:swaks b37:100000:37:8bit:swaks b38:20000:38:long:swaks
        b39:5000:39:swaks b40:1000:40:8bit:swaks)
 for spec in "${SMALL[@]}"; do COUNT[${spec%%:*}]=21; done

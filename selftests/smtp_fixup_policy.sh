@@ -12,6 +12,7 @@
 #  - banner mask: the client sees 220 and stars;
 #  - rcpt-max 3 with 5 recipients: mask (recipients 4 and 5 refused by
 #    postfix, the message delivered to 3), then reset;
+#  - bare-newline reset leaves command lines ended by a bare LF alone;
 #  - two servers told apart by the ct mark that nft sets before the helper
 #    rule: profile 1 strips STARTTLS, profile 2 allows it, both at once.
 
@@ -40,7 +41,7 @@ gw_marks_helper() {
 		EOF
 }
 
-fixup_begin 18 gw_marks_helper
+fixup_begin 19 gw_marks_helper
 
 BANNER="mx.example.net ESMTP Postfix (Debian/GNU)"
 STARS=$(printf '%*s' ${#BANNER} '' | tr ' ' '*')
@@ -125,10 +126,22 @@ gw_stats "$TMP/st3"
 check "rcpt-max 3, reset: counters limit_hits 1, resets 1" \
 	counters_are "$TMP/st3" limit_hits=1 resets=1 messages=0
 
+# ---- bare-newline is about message data ----------------------------------------------
+log "[${SECONDS}s] bare-newline"
+
+gw_policy bare-newline reset
+gw_stats_reset
+raw_in "$client" $S4 "$TMP/raw5" reply 'send:NOOP\n' reply 'send:QUIT\r\n' reply
+rc=$?
+gw_stats "$TMP/st5"
+check_show "bare-newline reset guards message data only: a command ended by a bare LF (NOOP\\n, as typed in telnet) is answered, not reset" \
+	"$TMP/raw5 $TMP/st5" eval '[ $rc -eq 0 ] && grep -A1 "^C: NOOP" "$TMP/raw5" | grep -q "^S: 250 " &&
+		counters_are "$TMP/st5" bare_newlines=0 resets=0'
+
 # ---- profiles by ct mark ---------------------------------------------------------------
 log "[${SECONDS}s] profiles"
 
-gw_policy rcpt-max 0
+gw_policy
 gw_nfsmtp policy set profile-mark-mask 0x7
 gw_policy profile 1 starttls strip
 gw_policy profile 2 starttls allow

@@ -7,16 +7,18 @@
 #
 #  - a rewritten EHLO reply lost after the gateway (dropped once by the
 #    client's own firewall) is retransmitted by the server and must be
-#    masked again: IPv4, IPv6, IPv4 with SNAT in the gateway;
+#    masked again: IPv4, IPv6, IPv4 with SNAT in the gateway; and a masked
+#    STARTTLS command lost after the gateway, retransmitted by the client;
 #  - with the end hosts' tx checksum offload off the gateway rewrites fully
 #    checksummed segments (CHECKSUM_NONE, not CHECKSUM_PARTIAL): the TCP
-#    checksums must still be right, and the mail intact.
+#    checksums must still be right, and the mail intact; the reset action's
+#    RSTs must still be taken by both ends.
 
 source "$(dirname "$0")/lib.sh"
 source "$HERE/postfix.sh"
 source "$HERE/fixup_lib.sh"
 
-fixup_begin 17
+fixup_begin 22
 
 $PY "$HERE/msgtool.py" gen "$TMP" m3:8000:3:swaks m4:6000:4:8bit m5:30000:5:8bit:long:swaks \
 	m6:9000:6:long:swaks m7:40000:7:8bit:long
@@ -74,6 +76,35 @@ check "retransmission (ipv4 with SNAT): the server saw the gateway's address $GS
 	maillog_has "$PF" "$mark" "connect from unknown\[$GS4\]"
 gw_snat_del
 
+# the other way: the masked STARTTLS command lost after the gateway (dropped
+# once at the server), the client retransmits STARTTLS, the gateway masks it
+# again
+ipt_srv() { ip netns exec "$server" iptables "$@"; }
+ipt_srv -A INPUT -p tcp --dport 25 -m string --string XXXXXXXX --algo bm \
+	-m recent --name cseen --rcheck -j ACCEPT
+ipt_srv -A INPUT -p tcp --dport 25 -m string --string XXXXXXXX --algo bm \
+	-m recent --name cseen --set -j DROP
+gw_stats_reset
+capture_start "$server" "$TMP/rc.pcap" tcp dst port 25
+raw_in "$client" $S4 "$TMP/rawrc" reply 'send:EHLO client.example.com\r\n' reply \
+	'send:STARTTLS\r\n' reply 'send:QUIT\r\n' reply
+rc=$?
+capture_stop "$TMP/rc.pcap" QUIT
+ipt_srv -L INPUT -v -n -x >"$TMP/rc.ipt"
+ipt_srv -F INPUT
+drops=$(awk '$3 == "DROP" { print $1 }' "$TMP/rc.ipt")
+accepts=$(awk '$3 == "ACCEPT" { print $1 }' "$TMP/rc.ipt")
+check "retransmission (client side): the masked STARTTLS dropped once at the server (DROP $drops), its retransmission accepted (ACCEPT $accepts)" \
+	eval '[ "$drops" = 1 ] && [ "${accepts:-0}" -ge 1 ]'
+nstls=$(occurrences STARTTLS "$TMP/rc.pcap")
+nx=$(occurrences XXXXXXXX "$TMP/rc.pcap")
+check_show "retransmission (client side): STARTTLS never reached the server ($nstls), XXXXXXXX came twice ($nx), postfix answered 500/502" \
+	"$TMP/rawrc" eval '[ $rc -eq 0 ] && [ "$nstls" -eq 0 ] && [ "$nx" -ge 2 ] &&
+		grep -A1 "^C: STARTTLS" "$TMP/rawrc" | grep -q "^S: 50[02] "'
+gw_stats "$TMP/rc.st"
+check "retransmission (client side): gateway counted it, keyword and command stripped once each" \
+	counters_are "$TMP/rc.st" retransmissions=+1 starttls_stripped=2 resets=0
+
 # ---- 8. checksums with tx offload off at both ends -----------------------------------------
 log "[${SECONDS}s] checksums with tx offload off at both ends"
 
@@ -120,6 +151,22 @@ check "tx csum off: no TCP checksum error counted in the client or the server (I
 gw_stats "$TMP/st8"
 check "tx csum off: counters: 3 keywords and 1 command stripped, no reset" \
 	counters_are "$TMP/st8" sessions=3 starttls_stripped=4 ehlo_keywords_masked=3 resets=0
+
+# the reset action on fully checksummed segments: both RSTs must be valid
+gw_policy starttls allow
+for peer in $C4 $C6; do
+	srv=$S4
+	[ "$peer" = "$C6" ] && srv=$S6
+	gw_stats_reset
+	mark=$(maillog_mark "$PF")
+	raw_in "$client" $srv "$TMP/inj8" reply 'send:EHLO client.example.com\r\n' reply \
+		'send:STARTTLS\r\nMAIL FROM:<a@example.com>\r\n' reply
+	rc=$?
+	gw_stats "$TMP/inj8.st"
+	check_show "tx csum off: STARTTLS + MAIL FROM in one segment resets both ends ($peer): client reset, postfix lost the connection" \
+		"$TMP/inj8 $TMP/inj8.st" eval '[ $rc -eq 3 ] && counters_are "$TMP/inj8.st" injection=1 resets=1 &&
+			maillog_wait "$PF" "$mark" "lost connection after EHLO from unknown\[$peer\]"'
+done
 
 log "[${SECONDS}s] done"
 ktap_finished
