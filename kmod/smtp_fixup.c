@@ -250,7 +250,13 @@ static int on_anomaly(struct smtp_pkt *pk, const struct smtp_event *ev)
 				name, "message text before the 354 reply: no guard can follow it");
 	case SMTP_ANOM_BARE_CR:
 	case SMTP_ANOM_BARE_LF:
-		if (ev->dir != SMTP_DIR_CLIENT)
+		/*
+		 * The guard is about message text.  The parser reports bare
+		 * line ends in command lines too, and those are common (telnet,
+		 * netcat, old clients end commands with a bare LF).
+		 */
+		if (ev->dir != SMTP_DIR_CLIENT ||
+		    smtp_parser_client_commands(&pk->sc->p))
 			return SMTP_CONTINUE;
 		smtp_stat_inc(pk->st, NFSMTP_STAT_BARE_NEWLINES);
 		return smtp_act(pk, NFSMTP_RULE_BARE_NEWLINE,

@@ -32,7 +32,8 @@ guards_cleanup() {
 
 # guards_setup [main.cf lines]: module, client - gw - server with the helper
 # on port 25, a postfix server, an RSA key (DKIM and the server's
-# certificate) and the test messages in $TMP/m (guards_msg.py)
+# certificate) and, unless GUARDS_NO_MSGS=1, the test messages in $TMP/m
+# (guards_msg.py)
 guards_setup() {
 	TMP=$(mktemp -d)
 	chmod 755 "$TMP"
@@ -48,10 +49,16 @@ guards_setup() {
 	cp "$TMP/key.pem" "$PF/etc/key.pem"
 	openssl req -x509 -key "$TMP/key.pem" -days 2 -subj "/CN=mx.example.net" \
 		-out "$PF/etc/cert.pem" 2>/dev/null || { log "openssl req failed"; return 1; }
-	$PY "$HERE/guards_msg.py" gen "$TMP/m" "$TMP/key.pem" ||
-		{ log "guards_msg.py gen failed"; return 1; }
+	if [ "${GUARDS_NO_MSGS:-0}" != 1 ]; then
+		$PY "$HERE/guards_msg.py" gen "$TMP/m" "$TMP/key.pem" ||
+			{ log "guards_msg.py gen failed"; return 1; }
+	fi
 	postfix_start "$server" "$PF" "" "${1:-}" || { log "postfix does not start"; return 1; }
+	log "setup done after ${SECONDS}s"
 }
+
+# phase NAME: log the time a phase starts (guest seconds since the start)
+phase() { log "${SECONDS}s: $*"; }
 
 # ---- the gateway ------------------------------------------------------------
 
@@ -154,6 +161,34 @@ mail_with() {
 	local f=("$PF"/mail/*.eml)
 	[ -f "${f[0]}" ] || return 0
 	awk -v t="$1" 'FNR == 1 { h = 1 } /^$/ { h = 0 } h && $0 == t { print FILENAME; nextfile }' "${f[@]}"
+}
+
+# subjects_read: SUBJ[text] = how many deliveries have the header field
+# "Subject: text" (one awk over all of them)
+declare -A SUBJ
+subjects_read() {
+	local n t f=("$PF"/mail/*.eml)
+	SUBJ=()
+	[ -f "${f[0]}" ] || return 0
+	while read -r n t; do
+		SUBJ[$t]=$n
+	done < <(awk 'FNR == 1 { h = 1 } /^$/ { h = 0 }
+		h && /^Subject: / { c[substr($0, 10)]++; nextfile }
+		END { for (s in c) print c[s], s }' "${f[@]}")
+}
+
+# subj TEXT: deliveries with "Subject: TEXT" as last read by subjects_read
+subj() { echo "${SUBJ[$1]:-0}"; }
+
+# results_read OUT: RES[n] = result of session or sequence n of a
+# guards_client.py run
+declare -a RES
+results_read() {
+	local n r
+	RES=()
+	while read -r n r; do
+		RES[$n]=$r
+	done < <(sed -n 's/^\(session\|smuggle\) \([0-9]*\) result=\([a-z]*\).*/\2 \3/p' "$1")
 }
 
 # as_sent FILE [N]: a delivery as its client sent it: without the first N

@@ -107,9 +107,12 @@ subscribed() {
 	[ $((0x$groups & (1 << ($2 - 1)))) -ne 0 ]
 }
 
+# (in decimal: genl prints it in hex, and newer kernels have ids above 9)
 events_group_id() {
-	genl ctrl get name nf_smtp 2>/dev/null |
-		sed -n 's/.*ID-0x\([0-9a-f]*\)[[:space:]]*name: events.*/\1/p' | head -1
+	local id
+	id=$(genl ctrl get name nf_smtp 2>/dev/null |
+		sed -n 's/.*ID-0x\([0-9a-f]*\)[[:space:]]*name: events.*/\1/p' | head -1)
+	[ -n "$id" ] && echo $((16#$id))
 }
 
 # ---- the tool alone ----------------------------------------------------------
