@@ -410,26 +410,97 @@ static unsigned int token_len(const u8 *s, unsigned int len)
 	return i;
 }
 
-/* One line of bytes seen before, from the server: mask as the first copy was. */
-static void rescan_reply_line(struct smtp_pkt *pk, u32 off, const u8 *l,
-			      unsigned int len)
+/*
+ * TCP resends in pieces of its own choosing (one MSS after a timeout, the
+ * last MSS as a tail loss probe), so a retransmission may begin or end inside
+ * an EHLO keyword that the first copy carried, and masked, whole.  Is
+ * s[0, len) the end (suffix) or the start of a keyword the profile masks?  A
+ * piece of no known keyword may be one of an unknown keyword.
+ */
+static bool kw_piece_masked(const struct smtp_profile *prof, const u8 *s,
+			    unsigned int len, bool suffix)
 {
-	unsigned int text = len, k;
+	bool known = false;
+	unsigned int kw, n;
 
+	for (kw = 0; kw < SMTP_KW_OTHER; kw++) {
+		const char *name = smtp_kw_name(kw);
+
+		n = strlen(name);
+		if (len > n ||
+		    strncasecmp(suffix ? name + n - len : name, (const char *)s, len))
+			continue;
+		if (kw_masked(prof, kw))
+			return true;
+		known = true;
+	}
+	return !known && kw_masked(prof, SMTP_KW_OTHER);
+}
+
+/* The keyword at l[at, text) of a 250 line; cut: the bytes end in it. */
+static void rescan_keyword(struct smtp_pkt *pk, u32 off, const u8 *l,
+			   unsigned int at, unsigned int text, bool cut)
+{
+	unsigned int k = token_len(l + at, text - at);
+	bool piece = cut && at + k == text;
+
+	if (!k)
+		return;
+	if (piece ? kw_piece_masked(pk->prof, l + at, k, false) :
+	    kw_masked(pk->prof, smtp_kw_lookup(l + at, k))) {
+		pk->chunk_off = off;
+		add_rewrite(pk, at, k, piece ? SMTP_FILL_X : SMTP_FILL_XA, false);
+	}
+}
+
+/* l[0, text) can be a whole reply line: a code, then SP, '-' or nothing */
+static bool reply_line(const u8 *l, unsigned int text)
+{
+	unsigned int i;
+
+	if (text < 3)
+		return false;
+	for (i = 0; i < 3; i++)
+		if (l[i] < '0' || l[i] > '9')
+			return false;
+	return text == 3 || l[3] == ' ' || l[3] == '-';
+}
+
+/*
+ * One line of bytes seen before, from the server: mask as the first copy was.
+ * first: the line opens the bytes, which may start inside a line; cut: the
+ * bytes end inside it.
+ */
+static void rescan_reply_line(struct smtp_pkt *pk, u32 off, const u8 *l,
+			      unsigned int len, bool first, bool cut)
+{
+	unsigned int text = len, k, i = 0;
+
+	while (text && (l[text - 1] == '\r' || l[text - 1] == '\n'))
+		text--;
+	if (first && !reply_line(l, text)) {
+		/* the rest of a line: of its code, or of a keyword */
+		while (i < 2 && i < text && l[i] >= '0' && l[i] <= '9')
+			i++;
+		if (i < text && (l[i] == ' ' || l[i] == '-')) {
+			rescan_keyword(pk, off, l, i + 1, text, cut);
+			return;
+		}
+		k = token_len(l, text);
+		if (k && kw_piece_masked(pk->prof, l, k, true)) {
+			pk->chunk_off = off;
+			add_rewrite(pk, 0, k, SMTP_FILL_XA, false);
+		}
+		return;
+	}
 	if (len < 4 || l[0] < '1' || l[0] > '5' || (l[3] != ' ' && l[3] != '-'))
 		return;
-	while (text > 4 && (l[text - 1] == '\r' || l[text - 1] == '\n'))
-		text--;
 	if (l[0] == '2' && l[1] == '2' && l[2] == '0' &&
 	    pk->prof->banner == NFSMTP_BANNER_MASK && text > 4) {
 		pk->chunk_off = off;
 		add_rewrite(pk, 4, text - 4, SMTP_FILL_STAR, false);
 	} else if (l[0] == '2' && l[1] == '5' && l[2] == '0') {
-		k = token_len(l + 4, text - 4);
-		if (k && kw_masked(pk->prof, smtp_kw_lookup(l + 4, k))) {
-			pk->chunk_off = off;
-			add_rewrite(pk, 4, k, SMTP_FILL_XA, false);
-		}
+		rescan_keyword(pk, off, l, 4, text, cut);
 	}
 }
 
@@ -485,7 +556,7 @@ void smtp_fixup_retransmit(struct smtp_pkt *pk, struct smtp_conn *sc,
 			 "a rewritten segment came again and cannot be rewritten the same way");
 		return;
 	}
-	/* line starts: the segment start (senders write whole lines), after each LF */
+	/* line starts: after each LF, and the segment start (maybe mid-line) */
 	while (pos < oldlen) {
 		unsigned int n = min_t(unsigned int, sizeof(line), oldlen - pos), k;
 
@@ -496,7 +567,8 @@ void smtp_fixup_retransmit(struct smtp_pkt *pk, struct smtp_conn *sc,
 		if (k < n)
 			k++;
 		if (server) {
-			rescan_reply_line(pk, dataoff + pos, line, k);
+			rescan_reply_line(pk, dataoff + pos, line, k, pos == 0,
+					  line[k - 1] != '\n' && pos + k == oldlen);
 		} else if (!rescan_command_line(pk, dataoff + pos, line, k)) {
 			pk->verdict = SMTP_RESET_CONN;
 			smtp_act(pk, NFSMTP_RULE_RCPT, NFSMTP_ACTION_RESET, "retransmission",

@@ -187,7 +187,7 @@ results_read() {
 	local n r
 	RES=()
 	while read -r n r; do
-		RES[$n]=$r
+		RES[n]=$r
 	done < <(sed -n 's/^\(session\|smuggle\) \([0-9]*\) result=\([a-z]*\).*/\2 \3/p' "$1")
 }
 

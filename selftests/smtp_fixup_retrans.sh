@@ -7,8 +7,9 @@
 #
 #  - a rewritten EHLO reply lost after the gateway (dropped once by the
 #    client's own firewall) is retransmitted by the server and must be
-#    masked again: IPv4, IPv6, IPv4 with SNAT in the gateway; and a masked
+#    masked again: IPv4, IPv6, IPv4 with SNAT in the gateway; a masked
 #    STARTTLS command lost after the gateway, retransmitted by the client;
+#    and a reply whose STARTTLS straddles two segments (small MSS);
 #  - with the end hosts' tx checksum offload off the gateway rewrites fully
 #    checksummed segments (CHECKSUM_NONE, not CHECKSUM_PARTIAL): the TCP
 #    checksums must still be right, and the mail intact; the reset action's
@@ -18,13 +19,13 @@ source "$(dirname "$0")/lib.sh"
 source "$HERE/postfix.sh"
 source "$HERE/fixup_lib.sh"
 
-fixup_begin 22
+fixup_begin 24
 
 $PY "$HERE/msgtool.py" gen "$TMP" m3:8000:3:swaks m4:6000:4:8bit m5:30000:5:8bit:long:swaks \
 	m6:9000:6:long:swaks m7:40000:7:8bit:long
 gw_policy starttls strip
 
-# ---- 3. retransmission of a rewritten segment ------------------------------------------------
+# ---- retransmission of a rewritten segment ------------------------------------------------
 log "[${SECONDS}s] retransmission of a rewritten segment"
 
 # retrans_case NAME IPT SERVER MSG CLIENT...: strip test with the first
@@ -54,7 +55,7 @@ retrans_case() {
 	check "retransmission ($name): STARTTLS never reached the client ($nstls), XXXXXXXA came twice ($nxa, client capture)" \
 		eval '[ "$nstls" -eq 0 ] && [ "$nxa" -ge 2 ]'
 	if [ "$nstls" -ne 0 ] || [ "$nxa" -lt 2 ]; then
-		ip netns exec "$client" tcpdump -r "$TMP/rt.pcap" -n -A 2>&1 | sed 's/^/# /' | head -150
+		ip netns exec "$client" tcpdump -r "$TMP/rt.pcap" -n -A 2>&1 | sed 's/^/# /' | head -60
 		cat "$TMP/rt.pcap.err" | sed 's/^/# /'
 	fi
 	gw_stats "$TMP/rt.st"
@@ -105,7 +106,36 @@ gw_stats "$TMP/rc.st"
 check "retransmission (client side): gateway counted it, keyword and command stripped once each" \
 	counters_are "$TMP/rc.st" retransmissions=+1 starttls_stripped=2 resets=0
 
-# ---- 8. checksums with tx offload off at both ends -----------------------------------------
+# A keyword across a segment boundary: the client advertises MSS 95, so
+# postfix's 165-octet EHLO reply leaves in 83-octet segments (TCP timestamps
+# take 12) and "STARTTLS" straddles them: "...250-STAR" | "TTLS\r\n250-...".
+# The gateway masks what it still can ("TTLS" -> "XXXA"); that segment is
+# dropped once at the client, and its retransmission must be masked too.
+ip -n "$client" route replace default via $GC4 advmss 95
+ipt_cli() { ip netns exec "$client" iptables "$@"; }
+ipt_cli -A INPUT -p tcp --sport 25 -m string --string XXXA --algo bm \
+	-m recent --name split --rcheck -j ACCEPT
+ipt_cli -A INPUT -p tcp --sport 25 -m string --string XXXA --algo bm \
+	-m recent --name split --set -j DROP
+gw_stats_reset
+capture_start "$client" "$TMP/sp.pcap" tcp src port 25
+raw_in "$client" $S4 "$TMP/rawsp" reply 'send:EHLO client.example.com\r\n' reply \
+	'send:QUIT\r\n' reply
+rc=$?
+capture_stop "$TMP/sp.pcap" "221 2.0.0 Bye"
+ipt_cli -L INPUT -v -n -x >"$TMP/sp.ipt"
+ipt_cli -F INPUT
+ip -n "$client" route replace default via $GC4
+ip netns exec "$client" tcpdump -r "$TMP/sp.pcap" -n 2>/dev/null >"$TMP/sp.txt"
+drops=$(awk '$3 == "DROP" { print $1 }' "$TMP/sp.ipt")
+accepts=$(awk '$3 == "ACCEPT" { print $1 }' "$TMP/sp.ipt")
+check_show "retransmission (keyword across segments, MSS 95): the segment with the masked part dropped once (DROP $drops), a masked retransmission accepted (ACCEPT $accepts)" \
+	"$TMP/sp.txt $TMP/sp.ipt" eval '[ "$drops" = 1 ] && [ "${accepts:-0}" -ge 1 ]'
+check_show "retransmission (keyword across segments, MSS 95): the client never sees STARTTLS, both pieces masked (250-XXXXXXXA)" \
+	"$TMP/rawsp" eval '[ $rc -eq 0 ] && grep -q "^S: 250 CHUNKING" "$TMP/rawsp" &&
+		! grep -q "^S: 250-STARTTLS" "$TMP/rawsp" && grep -q "^S: 250-XXXXXXXA$" "$TMP/rawsp"'
+
+# ---- checksums with tx offload off at both ends -----------------------------------------
 log "[${SECONDS}s] checksums with tx offload off at both ends"
 
 for ns in "$client" "$server"; do

@@ -22,7 +22,7 @@ fixup_begin 22
 
 $PY "$HERE/msgtool.py" gen "$TMP" m1:3000:1:8bit:swaks m2:20000:2:8bit:long:swaks
 
-# ---- 1. starttls allow ----------------------------------------------------------------
+# ---- starttls allow ----------------------------------------------------------------
 log "[${SECONDS}s] starttls allow"
 
 gw_stats_reset
@@ -52,7 +52,7 @@ gw_stats "$TMP/st1b"
 check "starttls allow: the second session handed off too (tls_handoff 2)" \
 	counters_are "$TMP/st1b" sessions=2 tls_handoff=2 starttls_stripped=0
 
-# ---- 2. starttls strip ---------------------------------------------------------------------
+# ---- starttls strip ---------------------------------------------------------------------
 log "[${SECONDS}s] starttls strip"
 
 gw_policy starttls strip
@@ -97,7 +97,7 @@ check "starttls strip: nfsmtp monitor -j (SIGINT, exit $rc): rule starttls actio
 	grep -q "^{\"family\":\"ipv6\",\"src\":\"$C6\",\"sport\":[0-9]*,\"dst\":\"$S6\",\"dport\":25," "$TMP/mon" &&
 	[ "$(wc -l <"$TMP/mon")" -eq 5 ]'
 
-# ---- 4. STARTTLS injection guard ---------------------------------------------------------
+# ---- STARTTLS injection guard ---------------------------------------------------------
 log "[${SECONDS}s] STARTTLS injection guard"
 
 gw_policy starttls allow

@@ -94,7 +94,7 @@ counters_save "$TMP/c1"
 mark=$(maillog_mark)
 n0=$(mail_count)
 client "$TMP/reset.out" session data:"$M/dup_from" next data:"$M/dup_from_fold" \
-	next segs:"$M/seg1","$M/seg2" next @$S6 data:"$M/dup_subject"
+	next segs:"$M/seg1,$M/seg2" next @$S6 data:"$M/dup_subject"
 res=($(client_results "$TMP/reset.out"))
 check "reset: a second From on one line: the client sees the reset" test "${res[0]}" = reset
 check "reset: a second From folded over two lines: the client sees the reset" test "${res[1]}" = reset
@@ -117,7 +117,7 @@ policy dup-headers mask
 counters_save "$TMP/c2"
 n0=$(mail_count)
 client "$TMP/mask.out" session data:"$M/dup_from" data:"$M/dup_from_fold" \
-	segs:"$M/seg1","$M/seg2" data:"$M/big_dup"
+	segs:"$M/seg1,$M/seg2" data:"$M/big_dup"
 rc=$?
 check "mask: postfix accepts the 4 messages with a second From (one line, folded, other segment, 40 kB)" \
 	eval '[ $rc = 0 ] && grep -qx "codes: 220 250\( 250 250 354 250\)\{4\} 221" "$TMP/mask.out"'
