@@ -91,7 +91,8 @@ void smtp_profile_default(struct smtp_profile *p)
 	p->act[NFSMTP_RULE_HEADER_LINE] = NFSMTP_ACTION_RESET;
 	p->act[NFSMTP_RULE_BODY_LINE] = NFSMTP_ACTION_LOG;
 	p->act[NFSMTP_RULE_DUP_HEADER] = NFSMTP_ACTION_OFF;
-	p->act[NFSMTP_RULE_SMUGGLING] = NFSMTP_ACTION_OFF;
+	/* evidence without touching a byte: README says why not reset */
+	p->act[NFSMTP_RULE_SMUGGLING] = NFSMTP_ACTION_LOG;
 	p->act[NFSMTP_RULE_BARE_NEWLINE] = NFSMTP_ACTION_OFF;
 	/* pipelined plaintext after STARTTLS is an attack (CVE-2011-0411) */
 	p->act[NFSMTP_RULE_INJECTION] = NFSMTP_ACTION_RESET;

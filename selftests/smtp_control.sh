@@ -185,7 +185,7 @@ DEFAULT = {"starttls": "allow", "banner": "keep", "ehlo_mask": [], "commands": "
            "cmd_line_max": 0, "rcpt_max": 0, "header_line_max": 0, "body_line_max": 0,
            "command_action": "mask", "cmd_line_action": "reset", "rcpt_action": "mask",
            "header_line_action": "reset", "body_line_action": "log",
-           "dup_headers": "off", "smuggling": "off", "bare_newline": "off",
+           "dup_headers": "off", "smuggling": "log", "bare_newline": "off",
            "starttls_injection": "reset"}
 REWRITE = ["log", "mask", "drop", "reset"]       # command, rcpt
 LIMIT = ["log", "drop", "reset"]                 # cmd-line, header-line, body-line

@@ -124,7 +124,7 @@ const struct nfsmtp_key nfsmtp_keys[] = {
 	ACT_KEY("header-line-action", "header_line_action", NFSMTP_A_ACT_HEADER_LINE, "reset"),
 	ACT_KEY("body-line-action", "body_line_action", NFSMTP_A_ACT_BODY_LINE, "log"),
 	ACT_KEY("dup-headers", "dup_headers", NFSMTP_A_ACT_DUP_HEADER, "off"),
-	ACT_KEY("smuggling", "smuggling", NFSMTP_A_ACT_SMUGGLING, "off"),
+	ACT_KEY("smuggling", "smuggling", NFSMTP_A_ACT_SMUGGLING, "log"),
 	ACT_KEY("bare-newline", "bare_newline", NFSMTP_A_ACT_BARE_NEWLINE, "off"),
 	ACT_KEY("starttls-injection", "starttls_injection", NFSMTP_A_ACT_INJECTION, "reset"),
 	{ .name = "profile-mark-mask", .json = "profile_mark_mask",
