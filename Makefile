@@ -8,6 +8,8 @@
 #   make unit       parser unit tests (userspace, seconds)
 #   make fuzz       libFuzzer target (FUZZ_SECONDS=60)
 #   make bench      parser and datapath figures (not a test)
+#   make install    module (+ depmod), nfsmtp, man page, completion (DESTDIR, PREFIX)
+#   make dkms-check dkms add/build/install/remove and a make install staging test
 #
 # KDIR picks the kernel headers; the VM boots the matching /boot/vmlinuz.
 
@@ -33,7 +35,8 @@ USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror
 KSFT = $(shell $(TOP)/scripts/ksft-source.sh)/tools/testing/selftests
 
 .PHONY: all module userspace unit fuzz bench check demo clean deps \
-	sparse checkpatch selftests-install vm-check
+	sparse checkpatch selftests-install vm-check \
+	install install-module install-tools uninstall dkms-check
 
 all: module userspace
 
@@ -73,8 +76,12 @@ unit: | $(BUILD)
 fuzz: | $(BUILD)
 	@$(MAKE) -s -C userspace BUILD=$(BUILD) fuzz
 
+# Figures, not tests: the parser in userspace, then forwarding through the
+# gateway namespace in one VM boot (scripts/bench-datapath.sh).
 bench: | $(BUILD)
 	@$(MAKE) -s -C userspace BUILD=$(BUILD) bench
+	@$(MAKE) -s module userspace
+	$(TOP)/scripts/vm-run.sh --kernel $(KVER) --timeout 3000 -- $(TOP)/scripts/bench-datapath.sh $(TOP)
 
 # The selftests are installed as the kernel's `make install` lays them out
 # (run_kselftest.sh, kselftest/runner.sh, kselftest-list.txt), so the
@@ -104,6 +111,61 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(TOP) clean
 	rm -rf $(BUILD)
 
+# make install [DESTDIR=/staging] [PREFIX=/usr/local]: the module through the
+# kernel's modules_install into /lib/modules/KVER/$(INSTALL_MOD_DIR), then
+# depmod -a KVER (left to the target system when staging into DESTDIR); nfsmtp
+# in sbin, its man page and bash completion, and the modprobe.d example and the
+# README among the docs (an example only: /etc/modprobe.d is the admin's).
+# The module goes to extra/ (dkms uses updates/dkms), the path the VM runner's
+# --ko puts the module under test at: an installed copy never shadows it there,
+# where one in updates/ would (depmod ranks updates/ first).
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+DOCDIR ?= $(PREFIX)/share/doc/nf-conntrack-smtp
+INSTALL_MOD_DIR ?= extra
+INSTALL_MOD_STRIP ?= 1
+INSTALL ?= install
+# Distribution headers ship no signing key: then modules_install is not asked
+# to sign (it would fail with SSL errors and go on). An unsigned module loads
+# unless the kernel enforces signatures (Secure Boot: dkms signs with its MOK).
+MOD_SIG_KEY = $(shell sed -n 's/^CONFIG_MODULE_SIG_KEY="\(.*\)"$$/\1/p' $(KDIR)/.config 2>/dev/null)
+MOD_SIG_ARG = $(if $(or $(filter pkcs11:%,$(MOD_SIG_KEY)),$(wildcard \
+	$(KDIR)/$(MOD_SIG_KEY) /$(MOD_SIG_KEY))),,CONFIG_MODULE_SIG_ALL=)
+
+install: install-module install-tools
+
+install-module: module
+	$(MAKE) -C $(KDIR) M=$(TOP) INSTALL_MOD_PATH=$(DESTDIR) \
+		INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) INSTALL_MOD_STRIP=$(INSTALL_MOD_STRIP) \
+		$(MOD_SIG_ARG) modules_install
+	@if [ -z "$(DESTDIR)" ]; then echo "depmod -a $(KVER)"; depmod -a $(KVER); \
+	else echo "staged in DESTDIR: run depmod -a $(KVER) on the target"; fi
+
+install-tools: userspace
+	$(INSTALL) -D -m 0755 $(BUILD)/nfsmtp $(DESTDIR)$(SBINDIR)/nfsmtp
+	$(INSTALL) -D -m 0644 userspace/nfsmtp/nfsmtp.8 $(DESTDIR)$(MANDIR)/man8/nfsmtp.8
+	$(INSTALL) -D -m 0644 userspace/nfsmtp/nfsmtp.bash-completion \
+		$(DESTDIR)$(BASHCOMPDIR)/nfsmtp
+	$(INSTALL) -D -m 0644 contrib/modprobe.d/nf_conntrack_smtp.conf \
+		$(DESTDIR)$(DOCDIR)/modprobe.d/nf_conntrack_smtp.conf
+	$(INSTALL) -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+
+uninstall:
+	rm -f $(DESTDIR)/lib/modules/$(KVER)/$(INSTALL_MOD_DIR)/nf_conntrack_smtp.ko*
+	@d=$(DESTDIR)/lib/modules/$(KVER)/$(INSTALL_MOD_DIR); \
+	[ ! -d $$d ] || rmdir --ignore-fail-on-non-empty $$d
+	@if [ -z "$(DESTDIR)" ]; then echo "depmod -a $(KVER)"; depmod -a $(KVER); fi
+	rm -f $(DESTDIR)$(SBINDIR)/nfsmtp $(DESTDIR)$(MANDIR)/man8/nfsmtp.8 \
+		$(DESTDIR)$(BASHCOMPDIR)/nfsmtp
+	rm -rf $(DESTDIR)$(DOCDIR)
+
+# dkms add/build/install/remove of this tree for the newest Debian headers'
+# kernel, modinfo on the result, and a make install DESTDIR staging test.
+dkms-check:
+	@$(TOP)/scripts/dkms-check.sh
+
 # The kernel matrix: the module (W=1 -Werror) and the whole selftest suite on
 # Debian bookworm's 6.1 (this host's), trixie's 6.12 and the newest 7.x that
 # Debian ships (trixie-backports or sid), each booted under qemu. Kernels are
@@ -114,3 +176,18 @@ MATRIX_KERNELS ?= host 6.12 latest
 check-matrix: userspace | $(BUILD)
 	@KBUILD_W=$(KBUILD_W) KCFLAGS_EXTRA="$(KCFLAGS_EXTRA)" \
 		$(TOP)/scripts/check-matrix.sh $(MATRIX_KERNELS)
+
+# The whole selftest suite on a debug kernel (KASAN, lockdep, kmemleak,
+# DEBUG_ATOMIC_SLEEP, DEBUG_LIST, UBSAN) built from Debian's linux-source-6.1
+# with kernel/debug.config, cached in $(NFSMTP_CACHE)/debug-kernel (a few
+# minutes once per machine); the module is built against it in build/debug/.
+# Fails on any test failure or kernel report. DEBUG_TESTS="a.sh b.sh" runs
+# only those. scripts/debug-kernel.sh builds or describes the kernel alone.
+DEBUG_TESTS ?=
+.PHONY: check-debug debug-kernel
+check-debug: userspace | $(BUILD)
+	@KBUILD_W=$(KBUILD_W) KCFLAGS_EXTRA="$(KCFLAGS_EXTRA)" \
+		$(TOP)/scripts/check-debug.sh $(DEBUG_TESTS)
+
+debug-kernel:
+	@$(TOP)/scripts/debug-kernel.sh build

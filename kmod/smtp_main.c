@@ -31,6 +31,7 @@
 #include "smtp_conn.h"
 #include "smtp_net.h"
 #include "smtp_fixup.h"
+#include "smtp_sync.h"
 
 /* the state must fit the helper area of the conntrack entry */
 static_assert(sizeof(struct smtp_conn) <= sizeof_field(struct nf_conn_help, data));
@@ -410,6 +411,11 @@ static int __init nf_conntrack_smtp_init(void)
 				    smtp_help);
 	}
 	smtp_helpers_n = 2 * ports_c;
+	/* failover: the state travels in CTA_HELP_INFO (smtp_sync.c) */
+	for (i = 0; i < smtp_helpers_n; i++) {
+		smtp_helpers[i].to_nlattr = smtp_helpinfo_to_nlattr;
+		smtp_helpers[i].from_nlattr = smtp_helpinfo_from_nlattr;
+	}
 
 	ret = nf_smtp_helpers_register(smtp_helpers, smtp_helpers_n,
 				       smtp_helpers_reg);

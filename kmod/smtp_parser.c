@@ -258,6 +258,167 @@ bool smtp_parser_synced(const struct smtp_parser *p, enum smtp_dir dir)
 	return p->s_mode != SM_RESYNC;
 }
 
+/* ---- state validation ------------------------------------------------------ */
+
+/*
+ * A matcher state the walk over the sorted list w can reach: 0 (nothing
+ * seen), TOK_DEAD, or (idx, pos) where w[idx] is the first word that starts
+ * with its own first pos characters.  Then every later step and lookup stays
+ * inside the words.
+ */
+static bool tok_valid(const char *const *w, unsigned int n, u16 st)
+{
+	unsigned int idx = st & TOK_IDX_MASK, pos = st >> TOK_POS_SHIFT, k;
+
+	if (st == 0 || st == TOK_DEAD)
+		return true;
+	if (idx >= n || pos == 0)
+		return false;
+	for (k = 0; k < pos; k++)
+		if (!w[idx][k])
+			return false;	/* longer than the word */
+	return idx == 0 || !same_prefix(w[idx - 1], w[idx], pos);
+}
+
+static const char *check_queue(const struct smtp_parser *p)
+{
+	bool empty = false;
+	unsigned int i, verb;
+
+	for (i = 0; i < ARRAY_LEN(p->queue); i++) {
+		if (!p->queue[i]) {
+			empty = true;
+			continue;
+		}
+		if (empty)
+			return "queue has a hole";
+		if (!(p->queue[i] & Q_COUNT_MASK))
+			return "queue entry with count 0";
+		verb = p->queue[i] >> Q_VERB_SHIFT;
+		if (verb >= SMTP_VERB_MAX || verb == SMTP_VERB_GREETING)
+			return "queue entry with a bad verb";
+	}
+	return NULL;
+}
+
+/* the client's line state, flags and matcher against its mode */
+static const char *check_client(const struct smtp_parser *p)
+{
+	unsigned int ls = p->c_ls;
+	bool hdr_ls = ls >= HL_NAME && ls <= BL_TEXT;
+
+	switch (p->c_mode) {
+	case CM_CMD:
+		if (ls > CL_CR)
+			return "client line state outside command mode";
+		if (p->c_flags & (CF_LAST | CF_BAD))
+			return "BDAT flags in command mode";
+		if (!tok_valid(sp_verb_words, SP_NVERBS, p->c_tok))
+			return "bad verb matcher state";
+		return NULL;
+	case CM_DATA:
+		if (ls < DL_START_CRLF || ls > HL_WSP)
+			return "client line state outside message text";
+		if (!tok_valid(sp_hdr_words, SP_NHDRS, p->c_tok))
+			return "bad header matcher state";
+		return NULL;
+	case CM_BDAT:
+		if (!hdr_ls)
+			return "client line state outside BDAT content";
+		if (p->c_flags & ~(CF_LAST | CF_SPLIT))
+			return "bad BDAT content flags";
+		if (!p->bdat_left)
+			return "BDAT content with no byte due";
+		if (!tok_valid(sp_hdr_words, SP_NHDRS, p->c_tok))
+			return "bad header matcher state";
+		return NULL;
+	case CM_BDAT_NEXT:
+		if (ls != CL_BDAT_FIRST && !hdr_ls)
+			return "client line state outside a BDAT command";
+		if ((p->c_flags & CF_SUB_MASK) > BN_CR)
+			return "bad BDAT command position";
+		if (!tok_valid(ls == CL_BDAT_FIRST ? sp_verb_words : sp_hdr_words,
+			       ls == CL_BDAT_FIRST ? SP_NVERBS : SP_NHDRS, p->c_tok))
+			return "bad matcher state";
+		return NULL;
+	case CM_TLS:
+		/* nothing is parsed again; pipelined commands may have left any line state */
+		if (ls > BL_TEXT)
+			return "client line state outside TLS";
+		if (p->s_mode != SM_TLS)
+			return "client in TLS, server not";
+		return NULL;
+	case CM_RESYNC:
+		/* matcher and flags are reset when it resynchronises */
+		if (ls != RL_MID && ls != RL_START)
+			return "client line state outside resync";
+		return NULL;
+	}
+	return "bad client mode";
+}
+
+static const char *check_server(const struct smtp_parser *p)
+{
+	bool tent = p->s_flags & SF_TENT;
+
+	switch (p->s_mode) {
+	case SM_REPLY:
+		if (p->s_ls > SL_CR)
+			return "server line state outside replies";
+		if (p->s_flags & (SF_TENT | SF_TLS_QUIET))
+			return "bad reply flags";
+		break;
+	case SM_RESYNC:
+		if (!tent || (p->s_flags & SF_TLS_QUIET) || p->s_ls == SL_KW)
+			return "bad server resync state";
+		if (p->c_mode != CM_RESYNC)
+			return "server resynchronising, client not";
+		break;
+	case SM_TLS:
+		if (tent || p->c_mode != CM_TLS)
+			return "server in TLS, client not";
+		break;
+	default:
+		return "bad server mode";
+	}
+	if (p->s_ls == SL_KW) {
+		if (!(p->s_flags & SF_KWLINE) ||
+		    !tok_valid(sp_kw_words, SP_NKWS, p->s_tok))
+			return "bad keyword matcher state";
+	} else if (p->s_tok > 599) {
+		return "reply code out of range";
+	}
+	return NULL;
+}
+
+const char *smtp_parser_check(const struct smtp_parser *p)
+{
+	bool synced = smtp_parser_synced(p, SMTP_DIR_CLIENT), resync;
+	const char *why;
+
+	why = check_queue(p);
+	if (!why)
+		why = check_client(p);
+	if (!why)
+		why = check_server(p);
+	if (why)
+		return why;
+	if (p->flags & F_BAD_SEEN)
+		return "reserved session flag";
+	if ((p->flags & F_GREETING) && p->flags != F_GREETING)
+		return "greeting awaited after a resync";
+	resync = p->c_mode == CM_RESYNC;
+	if (!(p->flags & F_CHECK_CLIENT) == resync)
+		return "client resync flag and mode disagree";
+	/* a 354 confirming a probing client puts it in message text */
+	if ((p->flags & F_PROBE) && p->c_mode != CM_CMD && p->c_mode != CM_RESYNC &&
+	    p->c_mode != CM_DATA)
+		return "probing for a command outside commands and text";
+	if (p->bdat_left && !synced)
+		return "BDAT bytes due while unsynced";
+	return NULL;
+}
+
 /* ---- names -------------------------------------------------------------- */
 
 const char *smtp_verb_name(unsigned int verb)

@@ -210,6 +210,14 @@ bool smtp_parser_open_verb(const struct smtp_parser *p, u32 allowed, u32 *len);
 unsigned int smtp_verb_lookup(const u8 *s, unsigned int len);
 unsigned int smtp_kw_lookup(const u8 *s, unsigned int len);
 bool smtp_parser_synced(const struct smtp_parser *p, enum smtp_dir dir);
+/*
+ * Is p a state the parser can be in?  NULL if so, else what is wrong.  Every
+ * state smtp_parse() leaves passes (the unit tests and the fuzzer check it
+ * after every chunk); a state that passes is safe to parse from.  The helper
+ * checks states it imports from netlink (conntrackd failover) with it.  The
+ * user byte is the caller's and is not looked at.
+ */
+const char *smtp_parser_check(const struct smtp_parser *p);
 
 const char *smtp_verb_name(unsigned int verb);
 const char *smtp_kw_name(unsigned int kw);

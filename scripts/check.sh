@@ -49,6 +49,10 @@ if grep -q '^# fuzz' Makefile 2>/dev/null || [ -f userspace/fuzz/fuzz_parser.c ]
 		make -s fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
 fi
 
+# packaging: dkms add/build/install for the default kernel, make install staged
+run "dkms builds and installs the module for the default kernel; make install stages every file" \
+	make -s dkms-check
+
 # kernel selftests, one VM boot
 echo "# kernel selftests (VM)"
 make -s vm-check 2>&1 | tee "$build/vm.log" | sed 's/^/# /'

@@ -8,6 +8,8 @@ pkgs=(
 	# module build, checks, kselftest/checkpatch sources
 	build-essential linux-image-amd64 linux-headers-amd64 linux-source-6.1
 	sparse bc flex bison libelf-dev libssl-dev kmod rsync
+	# make dkms-check: the dkms install path
+	dkms
 	# parser fuzzing and memory checks
 	clang libclang-rt-14-dev valgrind
 	# scripts/vm-run.sh + mkinitramfs.sh (zstd: compressed modules of newer kernels)

@@ -23,6 +23,8 @@
 #   NFSMTP_VM_VERBOSE=1     print boot/command timings to stderr
 #   NFSMTP_VM_PVH=0    boot the bzImage, not its cached uncompressed vmlinux
 #   NFSMTP_VM_APPEND   extra kernel command line (e.g. pci=noacpi, slub_debug=FZP)
+#   NFSMTP_VM_QBOOT=0  boot through SeaBIOS, not qboot (the debug kernel:
+#                      pci=noacpi needs the BIOS's PCI IRQ routing table)
 #   NFSMTP_CACHE       initramfs cache (default /var/cache/nf-smtp)
 # In the guest: NFSMTP_IN_VM=1, HOME=/tmp, stdin /dev/null; NFSMTP_*, CI,
 # LANG, LC_ALL and TZ are passed through from the host.
@@ -167,7 +169,7 @@ qemu=(qemu-system-x86_64 -accel tcg -m "$mem" -smp "$smp" -nographic -no-reboot
 	-chardev file,id=out,path=/dev/stdout -serial chardev:out
 	-pidfile "$run/qemu.pid")
 # qboot (from qemu-system-data) starts the kernel ~0.4 s sooner than SeaBIOS.
-[ -e /usr/share/qemu/qboot.rom ] && qemu+=(-bios qboot.rom)
+[ -e /usr/share/qemu/qboot.rom ] && [ "${NFSMTP_VM_QBOOT:-1}" = 1 ] && qemu+=(-bios qboot.rom)
 
 # Splits the ttyS1 stream: command output to stdout (as it arrives, line by
 # line), the dmesg block to its file, timings and exit status to status.
@@ -260,6 +262,7 @@ bad+='|possible circular locking|lockdep|kernel BUG|general protection fault|Ker
 bad+='|blocked for more than|Call Trace'
 # Boot banners of debug kernels that would match the list above.
 ok='kmemleak: Kernel memory leak detector initialized|kmemleak: Automatic memory scanning thread started'
+ok+='|rcu:[[:space:]]+RCU lockdep checking is enabled'
 [ -z "${NFSMTP_VM_DMESG_IGNORE:-}" ] || ok+="|$NFSMTP_VM_DMESG_IGNORE"
 hits=$(grep -E "$bad" "$dmesg_file" | grep -Ev "$ok" || true)
 if [ -n "$hits" ]; then

@@ -181,6 +181,7 @@ size_t transcript_run(const struct step *steps, const struct split *sp,
 		.max_header = o->max_header,
 	};
 	size_t gpos = 0, sizeidx = 0;
+	const char *inv;
 
 	if (o->pickup)
 		smtp_parser_init_pickup(&p);
@@ -213,6 +214,13 @@ size_t transcript_run(const struct step *steps, const struct split *sp,
 			}
 			feed(&p, &c, steps->dir, d + off, n, &s);
 			off += n;
+			/* every state the parser leaves, not only the last, must pass */
+			inv = smtp_parser_check(&p);
+			if (inv) {
+				fprintf(stderr, "parser state check failed after a chunk ending at "
+					"offset %zu of a step (dir %d): %s\n", off, steps->dir, inv);
+				abort();
+			}
 		}
 		gpos += len;
 	}
@@ -271,25 +279,8 @@ int expect_in_order(const char *got, const char *want, char *why, size_t whylen)
 	return 1;
 }
 
+/* The parser's own state check (kmod/smtp_parser.c), the one the helper applies to imported states. */
 const char *parser_invariants(const struct smtp_parser *p)
 {
-	unsigned int i, seen_empty = 0;
-
-	for (i = 0; i < 4; i++) {
-		if (!p->queue[i]) {
-			seen_empty = 1;
-			continue;
-		}
-		if (seen_empty)
-			return "queue has a hole";
-		if (!(p->queue[i] & 0x7ff))
-			return "queue entry with count 0";
-		if ((p->queue[i] >> 11) >= SMTP_VERB_MAX)
-			return "queue entry with a bad verb";
-	}
-	if (p->bdat_left && !smtp_parser_synced(p, SMTP_DIR_CLIENT))
-		return "BDAT bytes due while unsynced";
-	if (smtp_parser_tls(p) && !smtp_parser_synced(p, SMTP_DIR_CLIENT))
-		return "tls while unsynced";
-	return NULL;
+	return smtp_parser_check(p);
 }

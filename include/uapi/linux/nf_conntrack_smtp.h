@@ -168,4 +168,36 @@ enum nfsmtp_attr {
 
 #define NFSMTP_A_MAX (__NFSMTP_A_MAX - 1)
 
+/*
+ * Helper info: the per-connection state in CTA_HELP_INFO of a ctnetlink
+ * conntrack entry whose helper is "smtp" (dumps, events, and entries created
+ * or updated through ctnetlink, as conntrackd does on a backup gateway).
+ * CTA_HELP_INFO holds these attributes, each exactly once and of exactly its
+ * size; anything else is refused whole.  Version 1 carries the parser state
+ * in the module's own layout: both gateways of a pair run the same module
+ * build.  A connection not yet started (no packet seen) has flags 0 and
+ * everything else 0.  The kernel ignores a refusal's error (Linux 6.1 to
+ * 7.3): a created entry then starts as if it had no helper info (mid-stream
+ * pickup at its first packet), an updated one keeps its state.
+ */
+#define NFSMTP_HELPINFO_VERSION	1
+#define NFSMTP_HELPINFO_PARSER_LEN	24
+
+enum nfsmtp_helpinfo_attr {
+	NFSMTP_HI_UNSPEC,
+	NFSMTP_HI_VERSION,	/* u32: NFSMTP_HELPINFO_VERSION */
+	NFSMTP_HI_PROFILE,	/* u8: the policy profile, 0..7 */
+	NFSMTP_HI_FLAGS,	/* u32: NFSMTP_HIF_* */
+	NFSMTP_HI_PARSER,	/* binary, NFSMTP_HELPINFO_PARSER_LEN: the parser state */
+	NFSMTP_HI_SEQ,		/* binary: u32 next sequence number client, server (0: unknown) */
+	__NFSMTP_HI_MAX
+};
+
+#define NFSMTP_HI_MAX (__NFSMTP_HI_MAX - 1)
+
+#define NFSMTP_HIF_STARTED	0x1	/* a packet was seen: the state below is live */
+#define NFSMTP_HIF_TLS		0x2	/* handed off to TLS: nothing is parsed any more */
+#define NFSMTP_HIF_DROPPED	0x4	/* action drop: every packet is dropped */
+#define NFSMTP_HIF_ALL		0x7
+
 #endif /* _UAPI_LINUX_NF_CONNTRACK_SMTP_H */

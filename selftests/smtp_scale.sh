@@ -1,0 +1,136 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Scale: SCALE_N (10000) SMTP sessions held open at once through the
+# gateway, each stopped after its 354, then all finished; the server is a
+# minimal asyncio SMTP server (smtp_scale.py --serve: postfix's smtp-sink
+# stops accepting near 1024 connections).  Run twice, conntrack only and
+# with the helper, reading /proc/slabinfo before the sessions open and while
+# all are held: the helper's state lives in conntrack's own helper
+# extension, so the helper run may add conntrack's extension area (one
+# object per entry, which plain entries lack) and nothing else.  The guest
+# has 2 vCPUs; the helper takes no lock but the entry's own ct->lock
+# (README: "No global lock").
+
+source "$(dirname "$0")/lib.sh"
+N=${SCALE_N:-10000}
+NFSMTP=${NFSMTP:-$NFSMTP_TOP/build/nfsmtp}
+TMP=$(mktemp -d)
+cleanup() {
+	cleanup_all_ns
+	unload_module
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+ktap_print_header
+ktap_set_plan 9
+
+# slab_snapshot FILE: "cache active_objs objsize" per cache
+slab_snapshot() {
+	awk 'NR > 2 { print $1, $2, $4 }' /proc/slabinfo | sort >"$1"
+}
+
+# slab_delta BASE NOW OUT: per-cache delta "cache objs bytes", largest first
+slab_delta() {
+	join "$1" "$2" | awk '{ d = $4 - $2; if (d) print $1, d, d * $3 }' |
+		sort -k2,2gr >"$3"
+}
+
+sum_col() { awk -v c="$2" '{ s += $c } END { print s + 0 }' "$1"; }
+
+gw_rules() {
+	ip netns exec "$gw" nft flush ruleset
+	ip netns exec "$gw" nft -f - <<-'NFT'
+	table inet scale {
+		chain through {
+			type filter hook forward priority 0; policy accept;
+			ct state established,related accept
+		}
+	}
+	NFT
+	[ "$1" = helper ] && gw_nft_helper
+	ip netns exec "$gw" conntrack -F 2>/dev/null
+	return 0
+}
+
+# phase NAME: N sessions held, slab readings; sets COMPLETED_<NAME>
+phase() {
+	local name=$1 rc
+	gw_rules "$name" || return 1
+	rm -f "$TMP/hold" "$TMP/go"
+	sleep 2
+	slab_snapshot "$TMP/slab.$name.base"
+	grep NET_RX /proc/softirqs >"$TMP/softirq.$name.base"
+	local t0=$SECONDS
+	ip netns exec "$client" $PY "$HERE/smtp_scale.py" --server $S4 -n "$N" \
+		--hold "$TMP/hold" --go "$TMP/go" >"$TMP/client.$name" 2>&1 &
+	local pid=$!
+	busywait 1200000 test -s "$TMP/hold"
+	slab_snapshot "$TMP/slab.$name.held"
+	grep NET_RX /proc/softirqs >"$TMP/softirq.$name.held"
+	ip netns exec "$gw" conntrack -L -p tcp --dport 25 2>/dev/null |
+		grep -c "helper=smtp" >"$TMP/ct.$name"
+	log "[$name] $(cat "$TMP/hold") sessions held after $((SECONDS - t0)) s;" \
+		"entries with helper=smtp in gw: $(cat "$TMP/ct.$name")"
+	touch "$TMP/go"
+	wait $pid
+	rc=$?
+	log "[$name] $(cat "$TMP/client.$name") ($((SECONDS - t0)) s)"
+	slab_delta "$TMP/slab.$name.base" "$TMP/slab.$name.held" "$TMP/delta.$name"
+	log "[$name] slab growth while held (cache, objects, bytes), largest 8:"
+	head -8 "$TMP/delta.$name" | sed 's/^/#   /'
+	paste "$TMP/softirq.$name.base" "$TMP/softirq.$name.held" |
+		awk '{ n = (NF - 2) / 2; s = ""; for (i = 2; i <= n + 1; i++)
+			s = s sprintf(" CPU%d +%d", i - 2, $(i + n + 1) - $i); print "#   NET_RX softirqs:" s }'
+	return $rc
+}
+
+load_module || { ktap_test_fail "module loads"; ktap_finished; }
+sysctl -qw net.netfilter.nf_conntrack_max=$((N * 3))
+topo_setup || { ktap_test_fail "topology"; ktap_finished; }
+ip netns exec "$server" sysctl -qw net.core.somaxconn=4096
+ip netns exec "$server" sysctl -qw net.ipv4.tcp_max_syn_backlog=4096
+ip netns exec "$server" $PY "$HERE/smtp_scale.py" --serve $S4 -n "$N" >"$TMP/sink.log" 2>&1 &
+check "topology up, the sink listening" busywait 10000 port_listening "$server" 25
+
+phase conntrack
+check "conntrack only: all $N sessions held at once and completed" test $? = 0
+
+ip netns exec "$gw" "$NFSMTP" stats reset
+phase helper
+rc=$?
+check "helper: all $N sessions held at once through the helper and completed" test $rc = 0
+check "helper: conntrack held an entry with helper=smtp per session ($(cat "$TMP/ct.helper") of $N)" eval '
+	[ "$(cat "$TMP/ct.helper")" -ge "$N" ]'
+check "conntrack only: no entry had a helper ($(cat "$TMP/ct.conntrack"))" test "$(cat "$TMP/ct.conntrack")" = 0
+sessions=$(stat "$gw" sessions) messages=$(stat "$gw" messages) lost=$(stat "$gw" lost_sync)
+check "helper: counters: sessions $sessions, messages $messages (both $N), lost_sync ${lost:-?} (0)" eval '
+	[ "$sessions" = "$N" ] && [ "$messages" = "$N" ] && [ "$lost" = 0 ]'
+
+# side by side: every cache that grew by 5% of the sessions in either run
+join -a1 -a2 -e0 -o 0,1.2,2.2 <(sort "$TMP/delta.conntrack") <(sort "$TMP/delta.helper") |
+	awk -v n=$N '($2 > n / 20 || $3 > n / 20 || -$2 > n / 20 || -$3 > n / 20)' |
+	sort -k3,3gr >"$TMP/side"
+log "slab objects added while all sessions were held (cache, conntrack only, helper):"
+sed 's/^/#   /' "$TMP/side"
+# conntrack's objects: the entries and their extensions (krealloc'ed kmalloc-N)
+ct_objs=$(awk '$1 ~ /^(nf_conntrack|kmalloc-(64|96|128|192|256))$/ { s += $2 } END { print s + 0 }' "$TMP/side")
+helper_objs=$(awk '$1 ~ /^(nf_conntrack|kmalloc-(64|96|128|192|256))$/ { s += $3 } END { print s + 0 }' "$TMP/side")
+ct_bytes=$(sum_col "$TMP/delta.conntrack" 3) helper_bytes=$(sum_col "$TMP/delta.helper" 3)
+nfct_ct=$(awk '$1 == "nf_conntrack" { print $2 }' "$TMP/delta.conntrack")
+nfct_helper=$(awk '$1 == "nf_conntrack" { print $2 }' "$TMP/delta.helper")
+log "all slab caches: conntrack only +$ct_bytes bytes, helper +$helper_bytes bytes:" \
+	"$(( (helper_bytes - ct_bytes) / N )) bytes per session more with the helper"
+check "slab: nf_conntrack grew by about one object per session in both runs ($nfct_ct, $nfct_helper of $N)" eval '
+	[ "${nfct_ct:-0}" -ge $((N * 9 / 10)) ] && [ "${nfct_helper:-0}" -ge $((N * 9 / 10)) ]'
+# Plain entries carry no extension area; a helper needs conntrack's helper
+# extension (struct nf_conn_help, our 32 bytes inside it), which conntrack
+# allocates at NF_CT_EXT_PREALLOC (128) bytes: one kmalloc-128 per entry.
+check "slab: with the helper, conntrack's own objects only: one extension area per entry ($ct_objs -> $helper_objs objects in nf_conntrack + kmalloc-64..256), nothing of the helper's" eval '
+	[ $((helper_objs - ct_objs)) -ge $((N * 9 / 10)) ] &&
+	[ $((helper_objs - ct_objs)) -le $((N * 21 / 20)) ]'
+check "slab: the helper's extra memory per session stays under 256 bytes (the helper extension)" eval '
+	[ $(( (helper_bytes - ct_bytes) / N )) -lt 256 ]'
+
+ktap_finished
