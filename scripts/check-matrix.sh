@@ -11,7 +11,7 @@
 #   3. boots it under qemu with scripts/vm-run.sh and runs the whole
 #      selftest suite on that module (NFSMTP_KO). The suite is installed once
 #      per matrix run into build/matrix/top.PID/build/kselftest, with a copy
-#      of build/nfsmtp beside it: every kernel runs the same tests, and a
+#      of the tools (build/nfsmtp, ct_helpinfo, nl_fuzz) beside it: every kernel runs the same tests, and a
 #      concurrent "make vm-check" reinstalling build/kselftest cannot pull
 #      them away under a running guest.
 # Prints per kernel the guest's uname -r and /proc/version, the Debian package
@@ -42,7 +42,9 @@ rm -rf "$snap"
 mkdir -p "$snap/build"
 make -s selftests-install KSFT_INSTALL="$snap/build/kselftest" ||
 	{ echo "check-matrix: selftests-install failed"; exit 1; }
-[ ! -x "$top/build/nfsmtp" ] || cp "$top/build/nfsmtp" "$snap/build/nfsmtp"
+for tool in nfsmtp ct_helpinfo nl_fuzz; do	# the tools the selftests run
+	[ ! -x "$top/build/$tool" ] || cp "$top/build/$tool" "$snap/build/$tool"
+done
 tests=$(sed 's/^[^:]*://' "$snap/build/kselftest/kselftest-list.txt" | tr '\n' ' ')
 
 # run_kernel N KERNEL: prepare, build, boot and test; the summary lines go to

@@ -25,10 +25,29 @@ kmemleak_scan() { # WHEN
 	echo "# kmemleak scan $1: $n suspected leaks"
 	[ "$n" = 0 ] || sed 's/^/# /' $kml
 }
+# rmmod_bounded: rmmod that cannot hang the run: after 300 s (a leaked skb
+# holding a conntrack entry blocks netns teardown, and rmmod behind it) the
+# blocked tasks go to the kernel log (sysrq w) and the run fails
+rmmod_bounded() {
+	local pid n=0
+	rmmod nf_conntrack_smtp &
+	pid=$!
+	while kill -0 $pid 2>/dev/null && [ $n -lt 300 ]; do
+		sleep 1
+		n=$((n + 1))
+	done
+	if kill -0 $pid 2>/dev/null; then
+		echo "# rmmod nf_conntrack_smtp still blocked after 300 s; blocked tasks:"
+		echo w >/proc/sysrq-trigger
+		dmesg | tail -n 60 | sed 's/^/# /'
+		return 1
+	fi
+	wait $pid || { echo "# rmmod nf_conntrack_smtp failed"; return 1; }
+}
 if [ -w $kml ] 2>/dev/null; then
 	kmemleak_scan "after the selftests"
 	if grep -q '^nf_conntrack_smtp ' /proc/modules; then
-		rmmod nf_conntrack_smtp || { echo "# rmmod nf_conntrack_smtp failed"; rc=1; }
+		rmmod_bounded || rc=1
 	fi
 	kmemleak_scan "after rmmod nf_conntrack_smtp"
 fi

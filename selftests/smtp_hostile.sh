@@ -38,13 +38,14 @@ cleanup() {
 trap cleanup EXIT
 
 ktap_print_header
-ktap_set_plan 36
-
-TMP=$(mktemp -d)
 if [ ! -x "$NFSMTP" ]; then
+	ktap_set_plan 1
 	ktap_test_skip "nfsmtp is built ($NFSMTP missing: make userspace)"
 	exit "$ksft_skip"
 fi
+ktap_set_plan 36
+
+TMP=$(mktemp -d)
 dmesg_mark "smtp_hostile.sh start"
 KMSG_START=$(dmesg | wc -l)
 if ! load_module || ! topo_setup || ! gw_nft_helper; then
@@ -53,6 +54,7 @@ if ! load_module || ! topo_setup || ! gw_nft_helper; then
 fi
 ktap_test_pass "setup: module, client - gw - server topology, helper in the gateway"
 monitor_start "$TMP/events" || log "the event monitor did not subscribe"
+# shellcheck disable=SC2034 # used in the eval strings of check
 EV=$TMP/events
 
 # hp NAME SCENARIO [ADDR [ARGS...]]: one session of hostile_peer.py
@@ -199,6 +201,7 @@ phase "BDAT sizes"
 # bdat_case SCENARIO TEXT [ADDR]: the size does not fit: lost sync, followed
 # again from the next reply on both sides
 bdat_case() {
+	# shellcheck disable=SC2034 # used in the eval string
 	BC_SCEN=$1 BC_ADDR=${3:-$S4}
 	counters_save "$TMP/c"
 	check "bdat: $2 is too big: the parser stops claiming (lost_sync +1) and follows both directions again at the next reply (resyncs +2); passes byte-identical" \

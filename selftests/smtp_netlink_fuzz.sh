@@ -66,7 +66,6 @@ run_fuzz() {
 
 digest() { "$@" "$NL_FUZZ" digest 2>&1; }
 init0=$(digest env)
-fz0=$(digest ip netns exec "$fz")
 
 # ---- root ----------------------------------------------------------------------
 
@@ -83,6 +82,8 @@ check "root: after every policy set, accepted or refused, the profile read back 
 	      [ "$(field $R priv state_mismatches)" = 0 ]'
 
 # ---- unprivileged --------------------------------------------------------------------
+
+fz0=$(digest ip netns exec "$fz")
 
 # eperm_ok FILE: every known command got EPERM (the model's check), none succeeded
 eperm_ok() {
