@@ -42,9 +42,13 @@ else
 	kver=${kdir#/usr/src/linux-headers-}
 fi
 [ -d "$kdir" ] || bail "no kernel headers: run 'make deps' (linux-headers-amd64)"
-# A VM shares /lib/modules: wait (up to 30 min) until none runs.
+# A VM of a Debian kernel reads /lib/modules over 9p: wait (up to 30 min)
+# until none runs (debug-kernel VMs have their drivers built in: no conflict).
+vm_on_lib_modules() {
+	pgrep -af 'mount_tag=hostroot' | grep -v debug-kernel | grep -q qemu
+}
 waited=0
-while [ "${NFSMTP_DKMS_FORCE:-0}" != 1 ] && pgrep -f 'mount_tag=hostroot' >/dev/null; do
+while [ "${NFSMTP_DKMS_FORCE:-0}" != 1 ] && vm_on_lib_modules; do
 	[ $waited -ge 1800 ] &&
 		bail "a VM of scripts/vm-run.sh is running on /lib/modules: run when it has ended (or NFSMTP_DKMS_FORCE=1)"
 	sleep 10
