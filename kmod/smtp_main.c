@@ -72,6 +72,7 @@ const char *const smtp_stat_names[__NFSMTP_STAT_MAX] = {
 	[NFSMTP_STAT_RESYNCS]		= "resyncs",
 	[NFSMTP_STAT_GAPS]		= "gaps",
 	[NFSMTP_STAT_RETRANS]		= "retransmissions",
+	[NFSMTP_STAT_SYNC_REFUSED]	= "sync_refused",
 };
 
 static unsigned int smtp_net_id __read_mostly;

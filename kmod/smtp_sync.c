@@ -23,6 +23,7 @@
 
 #include "nf_smtp_compat.h"
 #include "smtp_conn.h"
+#include "smtp_net.h"
 #include "smtp_sync.h"
 
 static_assert(sizeof(struct smtp_parser) == NFSMTP_HELPINFO_PARSER_LEN);
@@ -151,6 +152,15 @@ static void smtp_hi_refused(const struct nf_conn *ct, const char *why)
 	const char *effect = nf_ct_is_confirmed(ct) ?
 		"the connection keeps its state" :
 		"the connection is picked up mid-stream at its first packet";
+	struct smtp_stats *st;
+
+	/* process context: BH off makes this CPU's counters ours, as in help() */
+	local_bh_disable();
+	st = this_cpu_ptr(smtp_pernet(nf_ct_net(ct))->stats);
+	u64_stats_update_begin(&st->syncp);
+	u64_stats_inc(&st->c[NFSMTP_STAT_SYNC_REFUSED]);
+	u64_stats_update_end(&st->syncp);
+	local_bh_enable();
 
 	if (!net_ratelimit())
 		return;

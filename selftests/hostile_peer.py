@@ -7,9 +7,17 @@ hostile_peer.py client --server ADDR [--port 25] SCENARIO [--seed N]
 hostile_peer.py dump SCENARIO [--seed N]     the transcript, for a look
 hostile_peer.py list                         the scenario names
 
+Options for the fault tests (smtp_faults.sh): --count N sessions (the
+server accepts N connections and serves them all at once, the client opens
+N), --parallel P of them at a time (client), --chunk K: this side sends its bytes K octets per
+send() (1: one segment per byte).
+
 A scenario is a list of steps (who, bytes): the side named sends its bytes
 in one send() (TCP_NODELAY), the other side reads exactly that many bytes
-and compares them, so every byte is checked to pass the gateway unchanged.
+and compares them, so every byte is checked to pass the gateway unchanged
+(or, where a step names other bytes to expect, changed exactly so: the
+STARTTLS keyword the helper masks). A ("WAIT", PATH) step makes the client
+wait until PATH exists (the test changes something meanwhile).
 Both ends build the same list (random scenarios from the same --seed). The
 server is a raw peer, not an SMTP server: it can send replies nobody asked
 for, no greeting, or binary garbage. The server accepts one connection.
@@ -17,12 +25,15 @@ for, no greeting, or binary garbage. The server accepts one connection.
 Prints one line "result=WORD step=N/M sent=BYTES recv=BYTES" and exits 0 if
 every step ran (WORD ok), 3 on a connection reset, 4 when the peer closed
 early, 5 on a timeout, 6 when bytes arrived changed, 1 on other errors.
-Only the socket module: python starts fast under emulation.
+Only the standard library: python starts fast under emulation.
 """
 import argparse
+import os
 import random
 import socket
 import sys
+import threading
+import time
 
 CRLF = b"\r\n"
 
@@ -125,6 +136,32 @@ def scenarios(seed):
     for i in range(40):
         steps.append(("S" if i % 2 == 0 else "C", rand_bytes(rng, rng.randint(1, 3000))))
     sc["random"] = steps
+    # ---- fault tests: a 100 KB message; the same with STARTTLS in the EHLO
+    # reply, which the client must see masked (starttls strip); a session
+    # that pauses after EHLO until the test says go
+    body = b"".join(b"line %05d %s\r\n" % (i, b"x" * 64) for i in range(1400))
+    sc["mail_big"] = session(message(HDR + body + b".\r\n"))
+    stls = ehlo_reply(b"250-STARTTLS\r\n")
+    sc["strip_big"] = [("S", b"220 mx.example.net ESMTP\r\n"),
+                       ("C", b"EHLO client.example.com\r\n"),
+                       ("S", stls, stls.replace(b"250-STARTTLS", b"250-XXXXXXXA"))] + \
+        message(HDR + body + b".\r\n") + [("C", b"QUIT\r\n"), ("S", b"221 2.0.0 bye\r\n")]
+    sc["strip_small"] = sc["strip_big"][:3] + message(HDR + b"hello\r\n.\r\n") + \
+        [("C", b"QUIT\r\n"), ("S", b"221 2.0.0 bye\r\n")]
+    # the same, the server writing a byte per send(): the helper masks the
+    # keyword's bytes in the segment that completes it, those before are
+    # gone (the client sees the first k of STARTTLS, then the mask), and
+    # where the whole keyword went by it masks the CR after it. TCP decides
+    # where segments end (autocorking joins small writes), so any k is right
+    masked = [b"250-STARTTLS"[:4 + k] + b"XXXXXXXA"[k:] + b"\r\n" for k in range(8)]
+    forms = tuple(masked) + (b"250-STARTTLSX\n",)
+    sc["strip_small_bytes"] = [step if len(step) < 3 else
+                               (step[0], step[1], tuple(step[1].replace(b"250-STARTTLS\r\n", f) for f in forms))
+                               for step in sc["strip_small"]]
+    sc["paused"] = ([("S", b"220 mx.example.net ESMTP\r\n"),
+                     ("C", b"EHLO client.example.com\r\n"), ("S", ehlo_reply()),
+                     ("WAIT", b"")] + message(HDR + body[:77 * 100] + b".\r\n") +
+                    [("C", b"QUIT\r\n"), ("S", b"221 2.0.0 bye\r\n")])
     return sc
 
 
@@ -132,24 +169,42 @@ class Mismatch(Exception):
     pass
 
 
-def run(sock, me, steps, timeout):
+def run(sock, me, steps, timeout, chunk=0, wait_path=None):
     sock.settimeout(timeout)
     sent = recv = 0
     n = 0
     try:
-        for n, (who, data) in enumerate(steps, 1):
+        for n, step in enumerate(steps, 1):
+            who, data = step[0], step[1]
+            if who == "WAIT":
+                if me == "C":
+                    print("waiting", flush=True)
+                t0 = time.time()
+                while me == "C" and wait_path and not os.path.exists(wait_path):
+                    if time.time() - t0 > timeout * 4:
+                        raise socket.timeout()
+                    time.sleep(0.1)
+                continue
             if who == me:
-                sock.sendall(data)
+                if chunk:
+                    for i in range(0, len(data), chunk):
+                        sock.sendall(data[i:i + chunk])
+                else:
+                    sock.sendall(data)
                 sent += len(data)
                 continue
+            # a step may name the bytes to expect instead, or a tuple of
+            # forms any of which is right (all of the same length)
+            alts = (step[2] if isinstance(step[2], tuple) else (step[2],)) if len(step) > 2 else (data,)
+            data = alts[0]
             got = bytearray()
             while len(got) < len(data):
-                chunk = sock.recv(min(65536, len(data) - len(got)))
-                if not chunk:
+                part = sock.recv(min(65536, len(data) - len(got)))
+                if not part:
                     raise EOFError()
-                got += chunk
+                got += part
             recv += len(got)
-            if bytes(got) != data:
+            if bytes(got) not in alts:
                 at = next(i for i in range(len(data)) if got[i] != data[i])
                 raise Mismatch("byte %d of %d differs: %r, want %r" %
                                (at, len(data), bytes(got[at:at + 16]), data[at:at + 16]))
@@ -176,6 +231,49 @@ def run(sock, me, steps, timeout):
     return rc
 
 
+def many(opts, steps, me, connect):
+    """--count sessions, --parallel at a time: one result line each, then a
+    summary line; 0 if all ran to their end"""
+    lock = threading.Lock()
+    todo = list(range(opts.count))
+    rcs = []
+
+    def worker():
+        while True:
+            with lock:
+                if not todo:
+                    return
+                todo.pop()
+            try:
+                sock = connect()
+            except OSError as e:
+                with lock:
+                    print("result=%s step=0/%d sent=0 recv=0" %
+                          ("timeout" if isinstance(e, socket.timeout) else "error", len(steps)),
+                          flush=True)
+                    rcs.append(5 if isinstance(e, socket.timeout) else 1)
+                continue
+            if sock is None:
+                return
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            rc = run(sock, me, steps, opts.timeout, opts.chunk, opts.wait)
+            sock.close()
+            with lock:
+                rcs.append(rc)
+
+    # the server serves every connection at once: sessions pause mid-way
+    nthreads = opts.count if me == "S" else max(1, opts.parallel)
+    threads = [threading.Thread(target=worker) for _ in range(nthreads)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    words = {0: "ok", 3: "reset", 4: "closed", 5: "timeout", 6: "changed", 1: "error"}
+    print("summary " + " ".join("%s=%d" % (w, sum(1 for r in rcs if r == c))
+                                for c, w in sorted(words.items())), flush=True)
+    return 0 if len(rcs) == opts.count and all(r == 0 for r in rcs) else 1
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("role", choices=["server", "client", "dump", "list"])
@@ -185,6 +283,10 @@ def main():
     ap.add_argument("--port", type=int, default=25)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--timeout", type=float, default=30)
+    ap.add_argument("--count", type=int, default=0)
+    ap.add_argument("--parallel", type=int, default=1)
+    ap.add_argument("--chunk", type=int, default=0)
+    ap.add_argument("--wait", help="the file a WAIT step waits for")
     opts = ap.parse_args()
     sc = scenarios(opts.seed)
     if opts.role == "list":
@@ -196,17 +298,25 @@ def main():
     steps = sc[opts.scenario]
     if opts.role == "dump":
         out = sys.stdout.buffer
-        for who, data in steps:
-            out.write(b"%s %d\n" % (who.encode(), len(data)) + data + b"\n")
+        for step in steps:
+            if step[0] in ("C", "S"):
+                out.write(b"%s %d\n" % (step[0].encode(), len(step[1])) + step[1] + b"\n")
         return 0
     if opts.role == "server":
         family = socket.AF_INET6 if ":" in opts.listen else socket.AF_INET
         ls = socket.socket(family, socket.SOCK_STREAM)
         ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         ls.bind((opts.listen, opts.port))
-        ls.listen(1)
+        ls.listen(max(1, opts.count))
         print("listening", flush=True)
         ls.settimeout(opts.timeout * 4)
+        if opts.count:
+            def accept():
+                try:
+                    return ls.accept()[0]
+                except socket.timeout:
+                    return None
+            return many(opts, steps, "S", accept)
         try:
             sock, _ = ls.accept()
         except socket.timeout:
@@ -215,10 +325,13 @@ def main():
         ls.close()
         me = "S"
     else:
+        if opts.count:
+            return many(opts, steps, "C", lambda: socket.create_connection(
+                (opts.server, opts.port), timeout=opts.timeout))
         sock = socket.create_connection((opts.server, opts.port), timeout=opts.timeout)
         me = "C"
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    rc = run(sock, me, steps, opts.timeout)
+    rc = run(sock, me, steps, opts.timeout, opts.chunk, opts.wait)
     sock.close()
     return rc
 

@@ -214,3 +214,23 @@ ct_has_helper() {
 # Guest kernel log check points: the VM runner checks the whole log at the
 # end; these let a test attribute a warning to itself.
 dmesg_mark() { echo "nfsmtp-test: $*" > /dev/kmsg; }
+
+# kernel_log_start, then kernel_log_clean: nothing the VM runner's log check
+# would flag was logged in between (the runner checks the whole log at the
+# end; this attributes a report to the test). The start is a mark in the
+# log, not a line count: a debug kernel's ring buffer wraps. If the mark is
+# gone, the whole buffer is checked.
+KLOG_MARK=''
+kernel_log_start() {
+	KLOG_MARK="nfsmtp-test: $(basename "$0") starts ($$.$RANDOM)"
+	echo "$KLOG_MARK" >/dev/kmsg
+}
+kernel_log_clean() {
+	local bad='BUG:|WARNING:|Oops|KASAN|UBSAN|refcount_t|leak|sleeping function|lockdep|circular locking|Call Trace'
+	local hits
+	hits=$(dmesg | awk -v m="$KLOG_MARK" 'index($0, m) { n = NR; delete l } { l[NR] = $0 }
+		END { for (i = n + 1; i <= NR; i++) print l[i] }' | grep -E "$bad")
+	[ -z "$hits" ] && return 0
+	head -n 10 <<<"$hits" | sed 's/^/#   /'
+	return 1
+}

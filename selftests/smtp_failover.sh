@@ -462,6 +462,7 @@ e_paused() { at E '^S: 354' && [ "$(grep -c '^C: ' "$TMP/E")" -ge 6 ]; }
 busywait 60000 e_paused
 PE=$(session_port E)
 ip netns exec "$gw2" "$CTH" get $C4 "$PE" $S4 25 >"$TMP/E.pre" 2>&1
+refused0=$(stat "$gw2" sync_refused)
 dmesg_mark "failover: fuzz start"
 log "ct_helpinfo fuzz $FUZZ_N $FUZZ_SEED (FAILOVER_FUZZ_N, FAILOVER_FUZZ_SEED)"
 t0=$SECONDS
@@ -477,7 +478,11 @@ check "fuzz: $FUZZ_N garbled helper infos (live session E and new entries): ever
 check "fuzz: the live session's exported state is the same before and after" eval '
 	grep -q "^state started=1 profile=0 tls=0 dropped=0" "$TMP/E.pre" && cmp -s "$TMP/E.pre" "$TMP/E.post"'
 refused=$(dmesg | grep -c "helper info refused")
-check "fuzz: the module logged its refusals (rate-limited: $refused lines)" [ "$refused" -gt 0 ]
+# ct_helpinfo's summary: "... (N refused, state unchanged) ... M refused: not started) ..."
+predicted=$(sed -n 's/.*(\([0-9]*\) refused, state unchanged).*, \([0-9]*\) refused: not started).*/\1 + \2/p' "$TMP/fuzz")
+counted=$(( $(stat "$gw2" sync_refused) - refused0 ))
+check "fuzz: gw2's sync_refused counter grew by exactly the refusals ct_helpinfo predicted ($counted, want $((${predicted:-0}))), and the module logged them (rate-limited: $refused lines)" \
+	eval '[ -n "$predicted" ] && [ "$counted" -eq $((predicted)) ] && [ "$counted" -gt 0 ] && [ "$refused" -gt 0 ]'
 touch "$TMP/go.e"
 finished E
 check "fuzz: session E then completes through gw2: message byte-identical, STARTTLS still masked (502), QUIT 221" eval '

@@ -36,7 +36,7 @@ if [ ! -x "$NL_FUZZ" ]; then
 	exit "$ksft_skip"
 fi
 ktap_set_plan 12
-KMSG_START=$(dmesg | wc -l)
+kernel_log_start
 
 if ! load_module || ! setup_ns fz; then
 	ktap_test_fail "setup: module loaded, netns fz"
@@ -132,14 +132,6 @@ fi
 
 # ---- the kernel log ------------------------------------------------------------------------
 
-kernel_log_clean() {
-	local bad='BUG:|WARNING:|Oops|KASAN|UBSAN|refcount_t|leak|sleeping function|lockdep|circular locking|Call Trace'
-	local hits
-	hits=$(dmesg | tail -n +$((KMSG_START + 1)) | grep -E "$bad")
-	[ -z "$hits" ] && return 0
-	head -n 10 <<<"$hits" | sed 's/^/#   /'
-	return 1
-}
 check "kernel log: no BUG, WARNING, KASAN, UBSAN, lockdep, refcount or leak report during the fuzzing" \
 	kernel_log_clean
 

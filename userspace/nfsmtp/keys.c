@@ -94,6 +94,7 @@ const char *const nfsmtp_stat_names[__NFSMTP_STAT_MAX] = {
 	[NFSMTP_STAT_RESYNCS]		= "resyncs",
 	[NFSMTP_STAT_GAPS]		= "gaps",
 	[NFSMTP_STAT_RETRANS]		= "retransmissions",
+	[NFSMTP_STAT_SYNC_REFUSED]	= "sync_refused",
 };
 
 #define ENUM_KEY(n, j, a, tbl, l, d) \

@@ -35,6 +35,7 @@ enum nfsmtp_stat {
 	NFSMTP_STAT_RESYNCS,		/* directions followed again after lost sync */
 	NFSMTP_STAT_GAPS,		/* segments beyond a hole in the stream */
 	NFSMTP_STAT_RETRANS,		/* segments carrying bytes already seen */
+	NFSMTP_STAT_SYNC_REFUSED,	/* helper states from ctnetlink refused */
 	__NFSMTP_STAT_MAX
 };
 
