@@ -22,7 +22,10 @@
 # Environment: KBUILD_W (1), KCFLAGS_EXTRA (-Werror); DEBUG_VM_TIMEOUT
 # (10800 s for the whole run: a debug kernel under TCG is 3-5x slower);
 # DEBUG_TEST_TIMEOUT (3600 s per test, the selftests' settings say 1200);
-# DEBUG_VM_MEM (2048).
+# DEBUG_VM_MEM (2048); DEBUG_SCALE_N (1000) and DEBUG_SCALE_RAMP (32):
+# smtp_scale.sh's sessions and connects in flight (the helper's instrumented
+# packet path under TCG is ~10x slower: with 2000 sessions, 256 connecting
+# at once, connects time out at 60 s).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
@@ -87,7 +90,7 @@ debug_vm() {
 		NFSMTP_VM_LOGDIR=$out NFSMTP_VM_DMESG=$dmesg NFSMTP_VM_VERBOSE=1 \
 		"$top/scripts/vm-run.sh" --kernel "$KVER" --mem "${DEBUG_VM_MEM:-2048}" \
 		--timeout "${DEBUG_VM_TIMEOUT:-10800}" -- /bin/bash -c \
-		'echo "# guest uname -r: $(uname -r)"; exec "$0" "$@"' \
+		"export SCALE_N=${DEBUG_SCALE_N:-1000} SCALE_RAMP=${DEBUG_SCALE_RAMP:-32}; "'echo "# guest uname -r: $(uname -r)"; exec "$0" "$@"' \
 		"$top/scripts/guest-selftests.sh" "$snap" "$@"
 }
 

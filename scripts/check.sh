@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # make check: everything CI runs, as KTAP test points, ending with one line
 # "N passed, N failed".  Static checks and userspace tests run on the host;
-# the selftests run in one boot of the Debian kernel under qemu.
+# the selftests run in one boot of the Debian kernel under qemu.  With
+# CHECK_DEBUG=1 (CI) make check-debug runs alongside and counts too.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
@@ -41,6 +42,16 @@ run "module is sparse-clean (make C=2)" make -s sparse
 run "kernel sources are checkpatch --strict clean" make -s checkpatch
 run "userspace builds with -Wall -Wextra -Werror" make -s userspace
 
+# CHECK_DEBUG=1 (CI): make check-debug alongside, from here on: the same
+# selftests on the debug kernel and its canary, in a second VM (the two
+# emulated machines share the host's cores, but both wait on timers often)
+debug_pid=''
+if [ "${CHECK_DEBUG:-0}" = 1 ]; then
+	echo "# make check-debug runs alongside (build/check-debug.log)"
+	"$top/scripts/check-debug.sh" >"$build/check-debug.log" 2>&1 &
+	debug_pid=$!
+fi
+
 # parser unit tests: their own KTAP points count
 echo "# parser unit tests"
 make -s unit 2>&1 | tee "$build/unit.log" | grep -E '^(not )?ok |^# (FAILED|PASSED)|^# [^ ]*:[0-9]+:' | sed 's/^/# /'
@@ -59,8 +70,20 @@ make -s vm-check 2>&1 | tee "$build/vm.log" | sed 's/^/# /'
 vm_rc=${PIPESTATUS[0]}
 point "$vm_rc" "VM run: selftests exit 0 and the guest kernel log is clean"
 
+debug_logs=()
+if [ -n "$debug_pid" ]; then
+	echo "# debug kernel (make check-debug)"
+	wait "$debug_pid"
+	debug_rc=$?
+	grep -E '^(not )?ok [0-9]+ ' "$build/debug/vm.log" 2>/dev/null | sed 's/^/# /'
+	sed 's/^/# /' "$build/debug/summary.txt" 2>/dev/null
+	point "$debug_rc" "debug kernel: the selftests pass under KASAN, lockdep, kmemleak and UBSAN with a clean log, and the canary's bugs are caught"
+	[ "$debug_rc" = 0 ] || tail -n 40 "$build/check-debug.log" | sed 's/^/# /'
+	debug_logs=("$build/debug/vm.log")
+fi
+
 echo "# summary"
-summary=$("$top/scripts/ktap-summary.sh" "$log" "$build/unit.log" "$build/vm.log")
+summary=$("$top/scripts/ktap-summary.sh" "$log" "$build/unit.log" "$build/vm.log" "${debug_logs[@]}")
 echo "$summary"
 case $summary in
 *" 0 failed") exit 0 ;;

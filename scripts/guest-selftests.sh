@@ -8,6 +8,11 @@ top=${1:?usage: guest-selftests.sh TOP}
 export NFSMTP_TOP=$top
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
+kml=/sys/kernel/debug/kmemleak
+# Debug kernels: no automatic kmemleak scans (each walks all guest memory,
+# minutes of emulated CPU during the tests); the scans below are manual.
+[ -w $kml ] 2>/dev/null && echo scan=off >$kml
+
 cd "$top/build/kselftest" || exit 1
 ./run_kselftest.sh "${@:2}"
 rc=$?
@@ -16,7 +21,6 @@ rc=$?
 # reports only objects older than 5 s: wait that long first). A report
 # lands in the kernel log ("N new suspected memory leaks"), which the VM
 # runner's log check fails on; the details follow here.
-kml=/sys/kernel/debug/kmemleak
 kmemleak_scan() { # WHEN
 	local n
 	sleep 6

@@ -57,8 +57,11 @@ async def session(i, args, ready, go, sem, results):
         ready.release()
     finally:
         sock = writer.get_extra_info("socket")
-        if sock is not None:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        try:
+            if sock is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass    # already closed by a reset: nothing to linger
         writer.close()
 
 
