@@ -75,7 +75,6 @@ if [ -n "$debug_pid" ]; then
 	echo "# debug kernel (make check-debug)"
 	wait "$debug_pid"
 	debug_rc=$?
-	grep -E '^(not )?ok [0-9]+ ' "$build/debug/vm.log" 2>/dev/null | sed 's/^/# /'
 	sed 's/^/# /' "$build/debug/summary.txt" 2>/dev/null
 	point "$debug_rc" "debug kernel: the selftests pass under KASAN, lockdep, kmemleak and UBSAN with a clean log, and the canary's bugs are caught"
 	[ "$debug_rc" = 0 ] || tail -n 40 "$build/check-debug.log" | sed 's/^/# /'
