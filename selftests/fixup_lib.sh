@@ -32,13 +32,7 @@ fixup_begin() {
 	PF=$TMP/pf
 	NMAIL=0
 	trap fixup_cleanup EXIT
-	ktap_print_header
-	if [ ! -x "$NFSMTP" ]; then
-		ktap_set_plan 1
-		ktap_test_skip "nfsmtp is built ($NFSMTP missing: make userspace)"
-		exit "$ksft_skip"
-	fi
-	ktap_set_plan "$plan"
+	ktap_begin "$plan"
 	if ! load_module || ! topo_setup || ! $gw_setup; then
 		ktap_test_fail "module, client-gw-server topology and the helper in the gateway come up"
 		ktap_finished

@@ -46,6 +46,18 @@ ktap_test_skip() {
 	echo "ok $KTAP_TESTNO - $* # SKIP"
 }
 
+# ktap_begin PLAN: the KTAP header and plan; when the nfsmtp tool the test
+# drives is not built, the whole test is one skipped point
+ktap_begin() {
+	ktap_print_header
+	if [ ! -x "$NFSMTP" ]; then
+		ktap_set_plan 1
+		ktap_test_skip "nfsmtp is built ($NFSMTP missing: make userspace)"
+		exit "$ksft_skip"
+	fi
+	ktap_set_plan "$1"
+}
+
 # check "description" command...: one test point from a command's status
 check() {
 	local what=$1

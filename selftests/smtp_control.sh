@@ -28,13 +28,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ktap_print_header
-if [ ! -x "$NFSMTP" ]; then
-	ktap_set_plan 1
-	ktap_test_skip "nfsmtp is built ($NFSMTP missing: make userspace)"
-	exit $ksft_skip
-fi
-ktap_set_plan 43
+ktap_begin 43
 
 # "${NOBODY[@]}" CMD...: CMD as an unprivileged user, without capabilities
 # (an array, not a function: in the background, $! is then CMD's own pid)

@@ -36,13 +36,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ktap_print_header
-if [ ! -x "$NFSMTP" ]; then
-	ktap_set_plan 1
-	ktap_test_skip "nfsmtp is built ($NFSMTP missing: make userspace)"
-	exit "$ksft_skip"
-fi
-ktap_set_plan 21
+ktap_begin 21
 TMP=$(mktemp -d)
 chmod 755 "$TMP"
 kernel_log_start

@@ -37,13 +37,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ktap_print_header
-if [ ! -x "$NFSMTP" ]; then
-	ktap_set_plan 1
-	ktap_test_skip "nfsmtp is built ($NFSMTP missing: make userspace)"
-	exit "$ksft_skip"
-fi
-ktap_set_plan 36
+ktap_begin 36
 
 TMP=$(mktemp -d)
 kernel_log_start
