@@ -58,6 +58,12 @@ topo_failover() {
 		ip link add l2 netns "$server" type veth peer name wan netns "$gw2" &&
 		ip link add sync0 netns "$gw1" type veth peer name sync0 netns "$gw2" || return 1
 	for ns in "$client" "$server"; do
+		flow_order "$ns" l1 l2 || return 1
+	done
+	for ns in "$gw1" "$gw2"; do
+		flow_order "$ns" lan wan || return 1
+	done
+	for ns in "$client" "$server"; do
 		ip -n "$ns" link set l1 up
 		ip -n "$ns" link set l2 up
 	done
