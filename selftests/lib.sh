@@ -122,7 +122,7 @@ C6=2001:db8:1::2 GC6=2001:db8:1::1
 S6=2001:db8:2::2 GS6=2001:db8:2::1
 
 # flow_order NS DEV...: receive packet steering over all CPUs on these
-# veths. A veth hands a packet to the receiving CPU's backlog, so on an SMP
+# veths. A veth queues a received packet on the sending CPU's backlog, so on an SMP
 # guest a flow sent from two CPUs (process and softirq) can overtake itself
 # at the gateway; RPS hashes each flow to one CPU and keeps its order, as a
 # NIC's RSS does. Reordering is tested on purpose (netem, smtp_faults.sh).
