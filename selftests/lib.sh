@@ -121,28 +121,26 @@ S4=198.51.100.2 GS4=198.51.100.1
 C6=2001:db8:1::2 GC6=2001:db8:1::1
 S6=2001:db8:2::2 GS6=2001:db8:2::1
 
-# flow_order NS DEV...: receive packet steering over all CPUs on these
-# veths. A veth queues a received packet on the sending CPU's backlog, so on an SMP
-# guest a flow sent from two CPUs (process and softirq) can overtake itself
-# at the gateway; RPS hashes each flow to one CPU and keeps its order, as a
-# NIC's RSS does. Reordering is tested on purpose (netem, smtp_faults.sh).
-flow_order() {
-	local ns=$1 dev mask
-	mask=$(printf '%x' $(((1 << $(nproc)) - 1)))
-	shift
-	for dev in "$@"; do
-		ip netns exec "$ns" sh -c "echo $mask >/sys/class/net/$dev/queues/rx-0/rps_cpus" ||
-			return 1
-	done
+# veth_pair NS1 DEV1 NS2 DEV2: a veth between two namespaces, each end
+# with receive packet steering over the CPUs (the first 32). A veth queues
+# a received packet on the sending CPU's backlog, so on an SMP guest a flow
+# sent from two CPUs (process and softirq) could overtake itself at the
+# gateway; RPS hashes each flow to one CPU and keeps its order, as a NIC's
+# RSS does. Reordering is tested on purpose (netem, smtp_faults.sh).
+veth_pair() {
+	local ncpu mask
+	ncpu=$(nproc)
+	[ "$ncpu" -le 32 ] || ncpu=32
+	mask=$(printf '%x' $(((1 << ncpu) - 1)))
+	ip link add "$2" netns "$1" type veth peer name "$4" netns "$3" &&
+		ip netns exec "$1" sh -c "echo $mask >/sys/class/net/$2/queues/rx-0/rps_cpus" &&
+		ip netns exec "$3" sh -c "echo $mask >/sys/class/net/$4/queues/rx-0/rps_cpus"
 }
 
 # topo_setup: client - gw - server, v4 and v6, forwarding in gw, no helper yet
 topo_setup() {
 	setup_ns client gw server || return 1
-	ip link add veth0 netns "$client" type veth peer name cveth netns "$gw"
-	ip link add veth0 netns "$server" type veth peer name sveth netns "$gw"
-	flow_order "$client" veth0 && flow_order "$server" veth0 &&
-		flow_order "$gw" cveth sveth || return 1
+	veth_pair "$client" veth0 "$gw" cveth && veth_pair "$server" veth0 "$gw" sveth || return 1
 	ip -n "$client" addr add $C4/24 dev veth0
 	ip -n "$client" addr add $C6/64 dev veth0 nodad
 	ip -n "$server" addr add $S4/24 dev veth0

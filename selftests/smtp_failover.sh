@@ -52,17 +52,9 @@ SYNC1=203.0.113.1 SYNC2=203.0.113.2
 topo_failover() {
 	local ns
 	setup_ns client gw1 gw2 server || return 1
-	ip link add l1 netns "$client" type veth peer name lan netns "$gw1" &&
-		ip link add l2 netns "$client" type veth peer name lan netns "$gw2" &&
-		ip link add l1 netns "$server" type veth peer name wan netns "$gw1" &&
-		ip link add l2 netns "$server" type veth peer name wan netns "$gw2" &&
-		ip link add sync0 netns "$gw1" type veth peer name sync0 netns "$gw2" || return 1
-	for ns in "$client" "$server"; do
-		flow_order "$ns" l1 l2 || return 1
-	done
-	for ns in "$gw1" "$gw2"; do
-		flow_order "$ns" lan wan || return 1
-	done
+	veth_pair "$client" l1 "$gw1" lan && veth_pair "$client" l2 "$gw2" lan &&
+		veth_pair "$server" l1 "$gw1" wan && veth_pair "$server" l2 "$gw2" wan &&
+		veth_pair "$gw1" sync0 "$gw2" sync0 || return 1
 	for ns in "$client" "$server"; do
 		ip -n "$ns" link set l1 up
 		ip -n "$ns" link set l2 up

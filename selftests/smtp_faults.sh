@@ -215,8 +215,7 @@ go() {
 phase "asymmetric routing"
 asym_link() {
 	local ns
-	ip link add dveth netns "$client" type veth peer name dveth netns "$server" || return 1
-	flow_order "$client" dveth && flow_order "$server" dveth || return 1
+	veth_pair "$client" dveth "$server" dveth || return 1
 	ip -n "$client" addr add 10.99.0.1/24 dev dveth && ip -n "$server" addr add 10.99.0.2/24 dev dveth || return 1
 	for ns in "$client" "$server"; do
 		ip -n "$ns" link set dveth up
