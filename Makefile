@@ -12,6 +12,9 @@
 #   make dkms-check dkms add/build/install/remove and a make install staging test
 #
 # KDIR picks the kernel headers; the VM boots the matching /boot/vmlinuz.
+# Targets that install dependencies first (demo, check) do the rest in a new
+# make: KDIR and KVER name paths that exist only after the install, so this
+# make, parsed before it, must not evaluate them.
 
 SHELL := /bin/bash
 TOP := $(CURDIR)
@@ -42,6 +45,10 @@ all: module userspace
 
 deps:
 	@$(TOP)/scripts/install-deps.sh
+
+# a recipe that boots the headers' kernel: stop with a hint when there is none
+need_kver = @test -n "$(KVER)" -a -r /boot/vmlinuz-$(KVER) || \
+	{ echo "no kernel image for the headers in '$(KDIR)': run 'make deps' (linux-image-amd64, linux-headers-amd64)"; exit 1; }
 
 module:
 	@test -n "$(KDIR)" -a -d "$(KDIR)" || \
@@ -81,6 +88,7 @@ fuzz: | $(BUILD)
 bench: | $(BUILD)
 	@$(MAKE) -s -C userspace BUILD=$(BUILD) bench
 	@$(MAKE) -s module userspace
+	$(need_kver)
 	$(TOP)/scripts/vm-run.sh --kernel $(KVER) --timeout 3000 -- $(TOP)/scripts/bench-datapath.sh $(TOP)
 
 # The selftests are installed as the kernel's `make install` lays them out
@@ -97,14 +105,21 @@ selftests-install: | $(BUILD)
 
 # Selftests run in one VM boot; the runner fails on kernel warnings.
 vm-check: module userspace selftests-install
+	$(need_kver)
 	$(TOP)/scripts/vm-run.sh --kernel $(KVER) --timeout 3600 -- $(TOP)/scripts/guest-selftests.sh $(TOP)
 
 check: | $(BUILD)
 	@$(TOP)/scripts/check.sh
 
+# install-deps may install the headers this make could not see when parsed:
+# the demo itself runs in a new make (see KDIR above)
 demo: | $(BUILD)
 	@$(TOP)/scripts/install-deps.sh
-	@$(MAKE) -s module userspace
+	@$(MAKE) -s --no-print-directory demo-vm
+
+.PHONY: demo-vm
+demo-vm: module userspace
+	$(need_kver)
 	$(TOP)/scripts/vm-run.sh --kernel $(KVER) -- $(TOP)/scripts/demo.sh $(TOP)
 
 clean:
