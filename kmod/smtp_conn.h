@@ -10,18 +10,19 @@
 #include "smtp_parser.h"
 
 /* bits of smtp_parser.user, which the parser leaves to us */
-#define SC_STARTED	0x01	/* first packet seen: parser initialised */
-#define SC_DROPPED	0x02	/* action drop: every packet is dropped */
-#define SC_RW_CLIENT	0x04	/* client bytes rewritten, not all acknowledged yet */
-#define SC_RW_SERVER	0x08	/* server bytes rewritten, not all acknowledged yet */
-#define SC_TR_CLIENT	0x10	/* client switched commands/message text, not all acked */
+#define SC_STARTED	0x0001	/* first packet seen: parser initialised */
+#define SC_DEAD		0x0002	/* reset or dropped: every packet but a RST is dropped */
+#define SC_RW_CLIENT	0x0004	/* client bytes rewritten, not all acknowledged yet */
+#define SC_RW_SERVER	0x0008	/* server bytes rewritten, not all acknowledged yet */
+#define SC_TR_CLIENT	0x0010	/* client switched commands/message text, not all acked */
 #define SC_PROFILE_SHIFT 5	/* 3 bits: the policy profile picked at assignment */
-#define SC_PROFILE_MASK	0xe0
+#define SC_PROFILE_MASK	0x00e0
+#define SC_SEQ_CLIENT	0x0100	/* next_seq[client] is known */
+#define SC_SEQ_SERVER	0x0200	/* next_seq[server] is known */
+#define SC_EV_SHIFT	10	/* 4 bits: events announced in this message */
+#define SC_EV_MASK	0x3c00
+#define SC_ALL		0x3fff
 
-/*
- * next_seq 0 means "not known yet": a real 0 (one in 2^32) only costs a
- * resynchronisation.
- */
 struct smtp_conn {
 	struct smtp_parser p;
 	u32 next_seq[2];	/* next stream byte the parser expects, per direction */
@@ -29,5 +30,10 @@ struct smtp_conn {
 
 static_assert(sizeof(struct smtp_conn) <= 32,
 	      "SMTP helper state must fit struct nf_conn_help's data[32]");
+
+static inline u16 smtp_seq_known_bit(int dir)
+{
+	return dir ? SC_SEQ_SERVER : SC_SEQ_CLIENT;
+}
 
 #endif /* _SMTP_CONN_H */

@@ -35,6 +35,8 @@ static const char *const rule_names[__NFSMTP_RULE_MAX] = {
 	[NFSMTP_RULE_BARE_NEWLINE]	= "bare-newline",
 	[NFSMTP_RULE_INJECTION]		= "starttls-injection",
 	[NFSMTP_RULE_LOST_SYNC]		= "lost-sync",
+	[NFSMTP_RULE_URGENT]		= "urgent",
+	[NFSMTP_RULE_OUT_OF_ORDER]	= "out-of-order",
 };
 
 static const char *const action_names[__NFSMTP_ACTION_MAX] = {
@@ -54,7 +56,7 @@ void smtp_stat_inc(struct smtp_stats *st, enum nfsmtp_stat i)
 #define KNOWN_VERBS	(((1U << (SMTP_VERB_VRFY + 1)) - 1) & ~VERB(UNKNOWN))
 
 /* Bit per enum smtp_verb that the profile lets through; UNKNOWN for unknown verbs. */
-static u32 allowed_verbs(const struct smtp_profile *prof)
+u32 smtp_allowed_verbs(const struct smtp_profile *prof)
 {
 	u32 allowed;
 
@@ -74,18 +76,18 @@ static u32 allowed_verbs(const struct smtp_profile *prof)
 }
 
 /* Verbs that are not masked: with an action other than mask, only STARTTLS is. */
-static u32 unmasked_verbs(const struct smtp_profile *prof)
+u32 smtp_unmasked_verbs(const struct smtp_profile *prof)
 {
 	u32 all = KNOWN_VERBS | VERB(UNKNOWN);
 
 	if (prof->act[NFSMTP_RULE_COMMAND] == NFSMTP_ACTION_MASK)
-		return allowed_verbs(prof);
+		return smtp_allowed_verbs(prof);
 	if (prof->starttls == NFSMTP_STARTTLS_STRIP)
 		return all & ~VERB(STARTTLS);
 	return all;
 }
 
-static bool kw_masked(const struct smtp_profile *prof, unsigned int kw)
+bool smtp_kw_masked(const struct smtp_profile *prof, unsigned int kw)
 {
 	/* parser keyword numbers are the UAPI's, OTHER is UNKNOWN */
 	if (kw == SMTP_KW_STARTTLS && prof->starttls == NFSMTP_STARTTLS_STRIP)
@@ -95,39 +97,79 @@ static bool kw_masked(const struct smtp_profile *prof, unsigned int kw)
 
 /* ---- log lines, events, counters ------------------------------------------ */
 
-static void smtp_log(const struct smtp_pkt *pk, enum nfsmtp_rule rule,
-		     u8 action, const char *detail, const char *effect)
+static void smtp_log(const struct nf_conn *ct, const struct smtp_note *n)
 {
-	const struct nf_conntrack_tuple *t =
-		&pk->ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
+	const struct nf_conntrack_tuple *t = &ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
+	const char *detail = n->detail, *effect = n->effect;
 
 	if (!net_ratelimit())
 		return;
-	if (nf_ct_l3num(pk->ct) == AF_INET)
+	if (nf_ct_l3num(ct) == AF_INET)
 		pr_info("%pI4:%u -> %pI4:%u: %s %s: %s%s%s\n",
 			&t->src.u3.ip, ntohs(t->src.u.tcp.port),
 			&t->dst.u3.ip, ntohs(t->dst.u.tcp.port),
-			rule_names[rule], action_names[action], detail ? detail : "",
+			rule_names[n->rule], action_names[n->action], detail ? detail : "",
 			detail && effect ? ": " : "", effect ? effect : "");
 	else
 		pr_info("[%pI6c]:%u -> [%pI6c]:%u: %s %s: %s%s%s\n",
 			&t->src.u3.ip6, ntohs(t->src.u.tcp.port),
 			&t->dst.u3.ip6, ntohs(t->dst.u.tcp.port),
-			rule_names[rule], action_names[action], detail ? detail : "",
+			rule_names[n->rule], action_names[n->action], detail ? detail : "",
 			detail && effect ? ": " : "", effect ? effect : "");
+}
+
+/*
+ * Queue the announcement of an action.  No peer may flood event listeners
+ * or the kernel log: a rule is announced once per packet, a connection
+ * announces at most SMTP_EVENTS_PER_MESSAGE actions per message, the last
+ * of them saying that further ones are suppressed; the rest only count.
+ */
+static void smtp_announce(struct smtp_pkt *pk, enum nfsmtp_rule rule, u8 action,
+			  const char *detail, const char *effect)
+{
+	u16 *user = &pk->sc->p.user;
+	unsigned int sent = (*user & SC_EV_MASK) >> SC_EV_SHIFT;
+	struct smtp_note *n;
+
+	if ((pk->announced & BIT(rule)) || sent > SMTP_EVENTS_PER_MESSAGE ||
+	    pk->nnotes == SMTP_MAX_NOTES) {
+		smtp_stat_inc(pk->st, NFSMTP_STAT_EVENTS_SUPPRESSED);
+		return;
+	}
+	if (sent == SMTP_EVENTS_PER_MESSAGE)
+		effect = "more of this message's events are only counted (events_suppressed)";
+	*user += 1 << SC_EV_SHIFT;
+	pk->announced |= BIT(rule);
+	n = &pk->notes[pk->nnotes++];
+	n->rule = rule;
+	n->action = action;
+	n->detail = detail;
+	n->effect = effect;
+}
+
+/* The queued announcements, after ct->lock is dropped. */
+void smtp_fixup_announce(const struct smtp_pkt *pk)
+{
+	unsigned int i;
+
+	for (i = 0; i < pk->nnotes; i++) {
+		const struct smtp_note *n = &pk->notes[i];
+
+		smtp_event_send(pk->net, pk->ct, pk->dir, n->rule, n->action, n->detail);
+		smtp_log(pk->ct, n);
+	}
 }
 
 /*
  * A rule fired with an action.  Returns the sink answer: SMTP_STOP when the
  * connection is being dropped or reset (nothing more to parse).
  */
-static int smtp_act(struct smtp_pkt *pk, enum nfsmtp_rule rule, u8 action,
-		    const char *detail, const char *effect)
+int smtp_act(struct smtp_pkt *pk, enum nfsmtp_rule rule, u8 action,
+	     const char *detail, const char *effect)
 {
 	if (action == NFSMTP_ACTION_OFF)
 		return SMTP_CONTINUE;
-	smtp_event_send(pk->net, pk->ct, pk->dir, rule, action, detail);
-	smtp_log(pk, rule, action, detail, effect);
+	smtp_announce(pk, rule, action, detail, effect);
 	switch (action) {
 	case NFSMTP_ACTION_DROP:
 		if (pk->verdict < SMTP_DROP_CONN)
@@ -148,8 +190,8 @@ static int smtp_act(struct smtp_pkt *pk, enum nfsmtp_rule rule, u8 action,
  * is rewritten.  If none is, the delimiter that ended the span is masked
  * instead (delim), so the far end still sees no valid token.
  */
-static void add_rewrite(struct smtp_pkt *pk, s32 start, s32 len, u8 fill,
-			bool delim)
+void smtp_add_rewrite(struct smtp_pkt *pk, s32 start, s32 len, u8 fill,
+		      bool delim)
 {
 	s64 from = (s64)pk->chunk_off + start, to = from + len;
 	struct smtp_rewrite *rw;
@@ -187,17 +229,17 @@ static int on_verb(struct smtp_pkt *pk, const struct smtp_event *ev)
 	    prof->starttls == NFSMTP_STARTTLS_STRIP) {
 		smtp_stat_inc(pk->st, NFSMTP_STAT_STARTTLS_SEEN);
 		smtp_stat_inc(pk->st, NFSMTP_STAT_STARTTLS_STRIPPED);
-		add_rewrite(pk, ev->start, ev->len, SMTP_FILL_X, true);
+		smtp_add_rewrite(pk, ev->start, ev->len, SMTP_FILL_X, true);
 		smtp_act(pk, NFSMTP_RULE_STARTTLS, NFSMTP_ACTION_MASK, name,
 			 "masked: the server will answer 500 and the session stays in plaintext");
 		return SMTP_MASKED;
 	}
-	if (!(allowed_verbs(prof) & (1U << ev->verb))) {
+	if (!(smtp_allowed_verbs(prof) & (1U << ev->verb))) {
 		u8 action = prof->act[NFSMTP_RULE_COMMAND];
 
 		if (action == NFSMTP_ACTION_MASK) {
 			smtp_stat_inc(pk->st, NFSMTP_STAT_CMDS_MASKED);
-			add_rewrite(pk, ev->start, ev->len, SMTP_FILL_X, true);
+			smtp_add_rewrite(pk, ev->start, ev->len, SMTP_FILL_X, true);
 			smtp_act(pk, NFSMTP_RULE_COMMAND, action, name,
 				 "not allowed: masked, the server will answer 500");
 			return SMTP_MASKED;
@@ -209,7 +251,7 @@ static int on_verb(struct smtp_pkt *pk, const struct smtp_event *ev)
 
 		smtp_stat_inc(pk->st, NFSMTP_STAT_LIMIT_HITS);
 		if (action == NFSMTP_ACTION_MASK) {
-			add_rewrite(pk, ev->start, ev->len, SMTP_FILL_X, true);
+			smtp_add_rewrite(pk, ev->start, ev->len, SMTP_FILL_X, true);
 			smtp_act(pk, NFSMTP_RULE_RCPT, action, name,
 				 "over rcpt-max: masked, the server will answer 500 for this recipient");
 			return SMTP_MASKED;
@@ -282,9 +324,10 @@ static int on_anomaly(struct smtp_pkt *pk, const struct smtp_event *ev)
 				name, "body line over body-line-max");
 	case SMTP_ANOM_LOST_SYNC:
 		smtp_stat_inc(pk->st, NFSMTP_STAT_LOST_SYNC);
-		smtp_act(pk, NFSMTP_RULE_LOST_SYNC, NFSMTP_ACTION_LOG, name,
-			 "session no longer followed: passed through untouched");
-		return SMTP_CONTINUE;
+		return smtp_act(pk, NFSMTP_RULE_LOST_SYNC, prof->act[NFSMTP_RULE_LOST_SYNC],
+				name, prof->act[NFSMTP_RULE_LOST_SYNC] == NFSMTP_ACTION_LOG ?
+				"session no longer followed: passed untouched until it resynchronises" :
+				"session no longer followed");
 	}
 	return SMTP_CONTINUE;
 }
@@ -309,10 +352,10 @@ int smtp_fixup_event(void *ctx, const struct smtp_event *ev)
 			smtp_stat_inc(pk->st, NFSMTP_STAT_REPLIES);
 		break;
 	case SMTP_EV_EHLO_KEYWORD:
-		if (!kw_masked(prof, ev->sub))
+		if (!smtp_kw_masked(prof, ev->sub))
 			break;
 		smtp_stat_inc(pk->st, NFSMTP_STAT_EHLO_KW_MASKED);
-		add_rewrite(pk, ev->start, ev->len, SMTP_FILL_XA, true);
+		smtp_add_rewrite(pk, ev->start, ev->len, SMTP_FILL_XA, true);
 		if (ev->sub == SMTP_KW_STARTTLS) {
 			smtp_stat_inc(pk->st, NFSMTP_STAT_STARTTLS_STRIPPED);
 			smtp_act(pk, NFSMTP_RULE_STARTTLS, NFSMTP_ACTION_MASK,
@@ -328,7 +371,7 @@ int smtp_fixup_event(void *ctx, const struct smtp_event *ev)
 		if (prof->banner != NFSMTP_BANNER_MASK || ev->len <= 0)
 			break;
 		smtp_stat_inc(pk->st, NFSMTP_STAT_BANNERS_MASKED);
-		add_rewrite(pk, ev->start, ev->len, SMTP_FILL_STAR, false);
+		smtp_add_rewrite(pk, ev->start, ev->len, SMTP_FILL_STAR, false);
 		smtp_act(pk, NFSMTP_RULE_BANNER, NFSMTP_ACTION_MASK, "greeting",
 			 "text masked with '*', the reply code kept");
 		break;
@@ -338,7 +381,7 @@ int smtp_fixup_event(void *ctx, const struct smtp_event *ev)
 			break;
 		smtp_stat_inc(pk->st, NFSMTP_STAT_DUP_HEADERS);
 		if (prof->act[NFSMTP_RULE_DUP_HEADER] == NFSMTP_ACTION_MASK) {
-			add_rewrite(pk, ev->start, ev->len, SMTP_FILL_X, true);
+			smtp_add_rewrite(pk, ev->start, ev->len, SMTP_FILL_X, true);
 			smtp_act(pk, NFSMTP_RULE_DUP_HEADER, NFSMTP_ACTION_MASK,
 				 smtp_hdr_name(ev->sub),
 				 "second field renamed to X's: no mail reader shows it");
@@ -352,13 +395,15 @@ int smtp_fixup_event(void *ctx, const struct smtp_event *ev)
 		pk->sc->p.user |= SC_TR_CLIENT;
 		break;
 	case SMTP_EV_DATA_END:
-		pk->sc->p.user |= SC_TR_CLIENT;
+		pk->sc->p.user = (pk->sc->p.user & ~SC_EV_MASK) | SC_TR_CLIENT;
 		smtp_stat_inc(pk->st, NFSMTP_STAT_MESSAGES);
 		break;
 	case SMTP_EV_BDAT_END:
 		pk->sc->p.user |= SC_TR_CLIENT;
-		if (ev->flags & SMTP_EVF_LAST)
+		if (ev->flags & SMTP_EVF_LAST) {
+			pk->sc->p.user &= ~SC_EV_MASK;	/* a new message: a new event budget */
 			smtp_stat_inc(pk->st, NFSMTP_STAT_MESSAGES);
+		}
 		break;
 	case SMTP_EV_TLS_START:
 		smtp_stat_inc(pk->st, NFSMTP_STAT_TLS_HANDOFF);
@@ -391,202 +436,10 @@ void smtp_fixup_open_verb(struct smtp_pkt *pk, struct smtp_conn *sc)
 {
 	u32 len;
 
-	if (!smtp_parser_open_verb(&sc->p, unmasked_verbs(pk->prof), &len))
+	if (!smtp_parser_open_verb(&sc->p, smtp_unmasked_verbs(pk->prof), &len))
 		return;
 	pk->chunk_off = pk->skb->len;
-	add_rewrite(pk, -(s32)len, len, SMTP_FILL_X, false);
-}
-
-/* ---- retransmissions ------------------------------------------------------ */
-
-static unsigned int token_len(const u8 *s, unsigned int len)
-{
-	unsigned int i;
-
-	for (i = 0; i < len; i++)
-		if (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n' ||
-		    s[i] == '=')
-			break;
-	return i;
-}
-
-/*
- * TCP resends in pieces of its own choosing (one MSS after a timeout, the
- * last MSS as a tail loss probe), so a retransmission may begin or end inside
- * an EHLO keyword that the first copy carried, and masked, whole.  Is
- * s[0, len) the end (suffix) or the start of a keyword the profile masks?  A
- * piece of no known keyword may be one of an unknown keyword.
- */
-static bool kw_piece_masked(const struct smtp_profile *prof, const u8 *s,
-			    unsigned int len, bool suffix)
-{
-	bool known = false;
-	unsigned int kw, n;
-
-	for (kw = 0; kw < SMTP_KW_OTHER; kw++) {
-		const char *name = smtp_kw_name(kw);
-
-		n = strlen(name);
-		if (len > n ||
-		    strncasecmp(suffix ? name + n - len : name, (const char *)s, len))
-			continue;
-		if (kw_masked(prof, kw))
-			return true;
-		known = true;
-	}
-	return !known && kw_masked(prof, SMTP_KW_OTHER);
-}
-
-/* The keyword at l[at, text) of a 250 line; cut: the bytes end in it. */
-static void rescan_keyword(struct smtp_pkt *pk, u32 off, const u8 *l,
-			   unsigned int at, unsigned int text, bool cut)
-{
-	unsigned int k = token_len(l + at, text - at);
-	bool piece = cut && at + k == text;
-
-	if (!k)
-		return;
-	if (piece ? kw_piece_masked(pk->prof, l + at, k, false) :
-	    kw_masked(pk->prof, smtp_kw_lookup(l + at, k))) {
-		pk->chunk_off = off;
-		add_rewrite(pk, at, k, piece ? SMTP_FILL_X : SMTP_FILL_XA, false);
-	}
-}
-
-/* l[0, text) can be a whole reply line: a code, then SP, '-' or nothing */
-static bool reply_line(const u8 *l, unsigned int text)
-{
-	unsigned int i;
-
-	if (text < 3)
-		return false;
-	for (i = 0; i < 3; i++)
-		if (l[i] < '0' || l[i] > '9')
-			return false;
-	return text == 3 || l[3] == ' ' || l[3] == '-';
-}
-
-/*
- * One line of bytes seen before, from the server: mask as the first copy was.
- * first: the line opens the bytes, which may start inside a line; cut: the
- * bytes end inside it.
- */
-static void rescan_reply_line(struct smtp_pkt *pk, u32 off, const u8 *l,
-			      unsigned int len, bool first, bool cut)
-{
-	unsigned int text = len, k, i = 0;
-
-	while (text && (l[text - 1] == '\r' || l[text - 1] == '\n'))
-		text--;
-	if (first && !reply_line(l, text)) {
-		/* the rest of a line: of its code, or of a keyword */
-		while (i < 2 && i < text && l[i] >= '0' && l[i] <= '9')
-			i++;
-		if (i < text && (l[i] == ' ' || l[i] == '-')) {
-			rescan_keyword(pk, off, l, i + 1, text, cut);
-			return;
-		}
-		k = token_len(l, text);
-		if (k && kw_piece_masked(pk->prof, l, k, true)) {
-			pk->chunk_off = off;
-			add_rewrite(pk, 0, k, SMTP_FILL_XA, false);
-		}
-		return;
-	}
-	if (len < 4 || l[0] < '1' || l[0] > '5' || (l[3] != ' ' && l[3] != '-'))
-		return;
-	if (l[0] == '2' && l[1] == '2' && l[2] == '0' &&
-	    pk->prof->banner == NFSMTP_BANNER_MASK && text > 4) {
-		pk->chunk_off = off;
-		add_rewrite(pk, 4, text - 4, SMTP_FILL_STAR, false);
-	} else if (l[0] == '2' && l[1] == '5' && l[2] == '0') {
-		rescan_keyword(pk, off, l, 4, text, cut);
-	}
-}
-
-/* One command line seen before: mask its verb as the first copy was. */
-static bool rescan_command_line(struct smtp_pkt *pk, u32 off, const u8 *l,
-				unsigned int len)
-{
-	unsigned int lead = 0, k, verb;
-
-	while (lead < len && (l[lead] == ' ' || l[lead] == '\t'))
-		lead++;	/* as the server skips them */
-	k = token_len(l + lead, len - lead);
-	if (!k)
-		return true;
-	verb = smtp_verb_lookup(l + lead, k);
-	if (allowed_verbs(pk->prof) & (1U << verb)) {
-		/* an RCPT over the limit depends on what came before */
-		return !(verb == SMTP_VERB_RCPT && pk->prof->rcpt_max);
-	}
-	if (!(unmasked_verbs(pk->prof) & (1U << verb))) {
-		pk->chunk_off = off;
-		add_rewrite(pk, 0, lead + k, SMTP_FILL_X, false);
-	}
-	return true;
-}
-
-/*
- * A segment carries oldlen bytes the parser saw before (a retransmission or
- * an overlap), and this direction had rewrites the peer has not acknowledged:
- * the far end may be about to use these bytes instead of the rewritten copy.
- * Replies and command lines are masked again by the same rules, line by line
- * (the parser's state has moved on, but these rules need only the line).
- * Rewrites that need more context (a duplicate header, an RCPT over the
- * limit) cannot be redone: then the connection is reset rather than let the
- * original bytes through.
- */
-void smtp_fixup_retransmit(struct smtp_pkt *pk, struct smtp_conn *sc,
-			   unsigned int dataoff, unsigned int oldlen)
-{
-	bool server = pk->dir == SMTP_DIR_SERVER;
-	bool commands = smtp_parser_client_commands(&sc->p) &&
-			!(sc->p.user & SC_TR_CLIENT);
-	u8 line[80];
-	unsigned int pos = 0;
-
-	smtp_stat_inc(pk->st, NFSMTP_STAT_RETRANS);
-	if (!(sc->p.user & (server ? SC_RW_SERVER : SC_RW_CLIENT)))
-		return;
-	if (!server && !commands) {
-		/* header masks depend on the whole header section */
-		pk->verdict = SMTP_RESET_CONN;
-		smtp_act(pk, NFSMTP_RULE_DUP_HEADER, NFSMTP_ACTION_RESET, "retransmission",
-			 "a rewritten segment came again and cannot be rewritten the same way");
-		return;
-	}
-	/* line starts: after each LF, and the segment start (maybe mid-line) */
-	while (pos < oldlen) {
-		unsigned int n = min_t(unsigned int, sizeof(line), oldlen - pos), k;
-
-		if (skb_copy_bits(pk->skb, dataoff + pos, line, n))
-			return;
-		for (k = 0; k < n && line[k] != '\n'; k++)
-			;
-		if (k < n)
-			k++;
-		if (server) {
-			rescan_reply_line(pk, dataoff + pos, line, k, pos == 0,
-					  line[k - 1] != '\n' && pos + k == oldlen);
-		} else if (!rescan_command_line(pk, dataoff + pos, line, k)) {
-			pk->verdict = SMTP_RESET_CONN;
-			smtp_act(pk, NFSMTP_RULE_RCPT, NFSMTP_ACTION_RESET, "retransmission",
-				 "a rewritten segment came again and cannot be rewritten the same way");
-			return;
-		}
-		/* skip the rest of a line longer than our window */
-		while (k == n && line[n - 1] != '\n' && pos + k < oldlen) {
-			u8 c;
-
-			if (skb_copy_bits(pk->skb, dataoff + pos + k, &c, 1))
-				return;
-			k++;
-			if (c == '\n')
-				break;
-		}
-		pos += k;
-	}
+	smtp_add_rewrite(pk, -(s32)len, len, SMTP_FILL_X, false);
 }
 
 /* ---- applying rewrites ------------------------------------------------------------ */
@@ -601,7 +454,9 @@ static void fill_bytes(u8 *p, unsigned int len, u8 fill)
 /*
  * Write the queued rewrites and fix the TCP checksum incrementally: the
  * packet keeps its length, so sequence numbers and NAT state stay valid.
- * For CHECKSUM_PARTIAL the checksum is computed later over the new bytes.
+ * For CHECKSUM_PARTIAL the checksum is computed later over the new bytes;
+ * for CHECKSUM_COMPLETE the sum over the segment does not change (the
+ * checksum field moves against the bytes).
  */
 int smtp_fixup_apply(struct smtp_pkt *pk, unsigned int protoff)
 {
@@ -609,8 +464,9 @@ int smtp_fixup_apply(struct smtp_pkt *pk, unsigned int protoff)
 	unsigned int i, end = protoff + sizeof(struct tcphdr);
 	__wsum diff = 0;
 	struct tcphdr *th;
+	__be32 flags;
 
-	if (!pk->nrw)
+	if (!pk->nrw && !pk->clear_urg)
 		return 0;
 	for (i = 0; i < pk->nrw; i++)
 		end = max_t(unsigned int, end, pk->rw[i].off + pk->rw[i].len);
@@ -627,8 +483,17 @@ int smtp_fixup_apply(struct smtp_pkt *pk, unsigned int protoff)
 				      rw->off - protoff);
 	}
 	th = (struct tcphdr *)(skb->data + protoff);
-	inet_proto_csum_replace_by_diff(&th->check, skb, diff, false,
-					nf_ct_l3num(pk->ct) == AF_INET6);
+	if (pk->nrw)
+		inet_proto_csum_replace_by_diff(&th->check, skb, diff, false,
+						nf_ct_l3num(pk->ct) == AF_INET6);
+	if (pk->clear_urg) {
+		/* the receiver then reads the urgent byte in line, as the parser did */
+		flags = tcp_flag_word(th);
+		th->urg = 0;
+		inet_proto_csum_replace4(&th->check, skb, flags, tcp_flag_word(th), false);
+		inet_proto_csum_replace2(&th->check, skb, th->urg_ptr, 0, false);
+		th->urg_ptr = 0;
+	}
 	return 0;
 }
 
@@ -637,9 +502,10 @@ int smtp_fixup_apply(struct smtp_pkt *pk, unsigned int protoff)
 /*
  * Reset both ends: a RST back to this packet's sender, and this packet,
  * emptied and turned into a RST, to its receiver (whose next expected
- * sequence number is exactly this packet's).
+ * sequence number is exactly this packet's).  When the packet cannot be
+ * turned into a RST the caller drops it: its payload must not go out.
  */
-void smtp_fixup_reset(struct smtp_pkt *pk, unsigned int protoff)
+int smtp_fixup_reset(struct smtp_pkt *pk, unsigned int protoff)
 {
 	struct sk_buff *skb = pk->skb;
 	bool v6 = nf_ct_l3num(pk->ct) == AF_INET6;
@@ -653,12 +519,12 @@ void smtp_fixup_reset(struct smtp_pkt *pk, unsigned int protoff)
 
 	th = skb_header_pointer(skb, protoff, sizeof(*th), &(struct tcphdr){});
 	if (!th)
-		return;
+		return -EINVAL;
 	thlen = th->doff * 4;
 	if (skb_is_gso(skb))
 		skb_gso_reset(skb);
 	if (pskb_trim(skb, protoff + thlen) || skb_ensure_writable(skb, protoff + thlen))
-		return;
+		return -ENOMEM;
 	th = (struct tcphdr *)(skb->data + protoff);
 	th->rst = 1;
 	th->ack = 1;
@@ -666,6 +532,7 @@ void smtp_fixup_reset(struct smtp_pkt *pk, unsigned int protoff)
 	th->fin = 0;
 	th->syn = 0;
 	th->urg = 0;
+	th->urg_ptr = 0;
 	tcplen = thlen;
 	th->check = 0;
 	if (v6) {
@@ -683,4 +550,5 @@ void smtp_fixup_reset(struct smtp_pkt *pk, unsigned int protoff)
 					      IPPROTO_TCP, csum_partial(th, tcplen, 0));
 	}
 	skb->ip_summed = CHECKSUM_NONE;
+	return 0;
 }

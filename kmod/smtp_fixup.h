@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The ESMTP fixup: what the helper does with the parser's events under the
- * connection's policy profile.  Rewrites are collected while the skb is read
- * and applied afterwards, in place and length-preserving.
+ * connection's policy profile.  Rewrites, resets and the events and log
+ * lines that announce actions are collected while the skb is read under
+ * ct->lock and carried out afterwards.
  */
 #ifndef _SMTP_FIXUP_H
 #define _SMTP_FIXUP_H
@@ -14,6 +15,8 @@
 #include "smtp_net.h"
 
 #define SMTP_MAX_REWRITES	16
+#define SMTP_MAX_NOTES		4	/* announcements per packet */
+#define SMTP_EVENTS_PER_MESSAGE	8	/* then one summary, then silence until the next message */
 
 enum smtp_fill {
 	SMTP_FILL_X,		/* "VRFY" -> "XXXX" */
@@ -29,8 +32,17 @@ struct smtp_rewrite {
 
 enum smtp_verdict {
 	SMTP_PASS,
+	SMTP_DROP_SEGMENT,	/* drop this packet only (the sender resends) */
 	SMTP_DROP_CONN,		/* drop this and every later packet */
-	SMTP_RESET_CONN,	/* RST both ends, forget the connection */
+	SMTP_RESET_CONN,	/* RST both ends, then drop every later packet */
+};
+
+/* An action to announce (netlink event, kernel log line) once the lock is dropped. */
+struct smtp_note {
+	u8 rule;		/* enum nfsmtp_rule */
+	u8 action;		/* enum nfsmtp_action */
+	const char *detail;	/* static strings only */
+	const char *effect;
 };
 
 /* Everything the event sink needs about the packet being parsed. */
@@ -44,19 +56,32 @@ struct smtp_pkt {
 	u8 dir;			/* enum smtp_dir */
 	u8 verdict;		/* enum smtp_verdict */
 	u8 nrw;
+	u8 nnotes;
 	bool overflow;		/* more rewrites than SMTP_MAX_REWRITES */
+	bool clear_urg;		/* urgent mask: clear URG and the urgent pointer */
+	u32 announced;		/* rules announced for this packet (bit per rule) */
 	u32 new_off;		/* skb offset of the first byte not seen before */
 	u32 chunk_off;		/* skb offset of the chunk being parsed */
 	struct smtp_rewrite rw[SMTP_MAX_REWRITES];
+	struct smtp_note notes[SMTP_MAX_NOTES];
 };
 
 int smtp_fixup_event(void *ctx, const struct smtp_event *ev);
 void smtp_fixup_sink(struct smtp_pkt *pk, struct smtp_sink *sink);
 void smtp_fixup_open_verb(struct smtp_pkt *pk, struct smtp_conn *sc);
+int smtp_act(struct smtp_pkt *pk, enum nfsmtp_rule rule, u8 action,
+	     const char *detail, const char *effect);
+void smtp_fixup_announce(const struct smtp_pkt *pk);
+int smtp_fixup_apply(struct smtp_pkt *pk, unsigned int protoff);
+int smtp_fixup_reset(struct smtp_pkt *pk, unsigned int protoff);
+void smtp_stat_inc(struct smtp_stats *st, enum nfsmtp_stat i);
+
+/* smtp_retrans.c */
 void smtp_fixup_retransmit(struct smtp_pkt *pk, struct smtp_conn *sc,
 			   unsigned int dataoff, unsigned int oldlen);
-int smtp_fixup_apply(struct smtp_pkt *pk, unsigned int protoff);
-void smtp_fixup_reset(struct smtp_pkt *pk, unsigned int protoff);
-void smtp_stat_inc(struct smtp_stats *st, enum nfsmtp_stat i);
+bool smtp_kw_masked(const struct smtp_profile *prof, unsigned int kw);
+u32 smtp_allowed_verbs(const struct smtp_profile *prof);
+u32 smtp_unmasked_verbs(const struct smtp_profile *prof);
+void smtp_add_rewrite(struct smtp_pkt *pk, s32 start, s32 len, u8 fill, bool delim);
 
 #endif /* _SMTP_FIXUP_H */

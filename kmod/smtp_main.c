@@ -73,6 +73,16 @@ const char *const smtp_stat_names[__NFSMTP_STAT_MAX] = {
 	[NFSMTP_STAT_GAPS]		= "gaps",
 	[NFSMTP_STAT_RETRANS]		= "retransmissions",
 	[NFSMTP_STAT_SYNC_REFUSED]	= "sync_refused",
+	[NFSMTP_STAT_RELATED_IGNORED]	= "related_ignored",
+	[NFSMTP_STAT_STRAY_SYN]		= "stray_syn",
+	[NFSMTP_STAT_SYN_DATA]		= "syn_data",
+	[NFSMTP_STAT_RST_DATA]		= "rst_data",
+	[NFSMTP_STAT_OUT_OF_WINDOW]	= "out_of_window",
+	[NFSMTP_STAT_URGENT]		= "urgent",
+	[NFSMTP_STAT_OOO_DROPPED]	= "out_of_order_dropped",
+	[NFSMTP_STAT_RETRANS_MISMATCH]	= "retransmission_mismatch",
+	[NFSMTP_STAT_DEAD_PACKETS]	= "dead_packets",
+	[NFSMTP_STAT_EVENTS_SUPPRESSED]	= "events_suppressed",
 };
 
 static unsigned int smtp_net_id __read_mostly;
@@ -169,18 +179,194 @@ static unsigned int smtp_pick_profile(const struct smtp_config *cfg,
 /* ack acknowledges the other direction: forget its rewrites once all are acked. */
 static void smtp_ack_seen(struct smtp_conn *sc, int other, u32 ack)
 {
-	u8 bits = other == IP_CT_DIR_ORIGINAL ? SC_RW_CLIENT | SC_TR_CLIENT :
-		  SC_RW_SERVER;
+	u16 bits = other == IP_CT_DIR_ORIGINAL ? SC_RW_CLIENT | SC_TR_CLIENT :
+		   SC_RW_SERVER;
 
-	if ((sc->p.user & bits) && sc->next_seq[other] &&
+	if ((sc->p.user & bits) && (sc->p.user & smtp_seq_known_bit(other)) &&
 	    (s32)(ack - sc->next_seq[other]) >= 0)
 		sc->p.user &= ~bits;
 }
 
-/* Dropped connections live on only while their peers keep trying. */
-#define SMTP_DROP_TIMEOUT	(150 * HZ)
+/*
+ * A reset or dropped connection stays in the table, dropping everything but
+ * RSTs (ours and the peers'), until neither end has sent anything for this
+ * long: longer than MTAs wait for an idle peer (postfix, exim: 300 s), so
+ * its peers are gone before a packet could start a new, unjudged entry.
+ */
+#define SMTP_DEAD_TIMEOUT	(600 * HZ)
+
+/* The receiver cannot take a byte this far beyond the last one we saw. */
+static u32 smtp_recv_window(const struct nf_conn *ct, int dir)
+{
+	u32 win = ct->proto.tcp.seen[!dir].td_maxwin;
+
+	return max_t(u32, win, 65535);
+}
+
+/* A SYN or SYN-ACK: only the handshake's own set where a direction starts. */
+static bool smtp_syn(struct smtp_pkt *pk, const struct tcphdr *th, u32 seq,
+		     int dir, bool first)
+{
+	struct smtp_conn *sc = pk->sc;
+	u16 known = smtp_seq_known_bit(dir);
+	bool honour;
+
+	if (dir == IP_CT_DIR_ORIGINAL)
+		honour = first && !th->ack;
+	else	/* the SYN-ACK to the client's SYN (and to any data on it it took) */
+		honour = th->ack && !(sc->p.user & known) &&
+			 (sc->p.user & SC_SEQ_CLIENT) &&
+			 (s32)(ntohl(th->ack_seq) - sc->next_seq[IP_CT_DIR_ORIGINAL]) <= 0;
+	if (!honour) {
+		/* a retransmitted handshake packet is not stray */
+		if (!(sc->p.user & known) || seq + 1 != sc->next_seq[dir])
+			smtp_stat_inc(pk->st, NFSMTP_STAT_STRAY_SYN);
+		return false;
+	}
+	sc->next_seq[dir] = seq + 1;
+	sc->p.user |= known;
+	return true;
+}
 
 /* ---- the helper --------------------------------------------------------- */
+
+/* A packet of a reset or dropped connection. */
+static int smtp_dead(struct smtp_pkt *pk, const struct tcphdr *th, int dir,
+		     bool *forget)
+{
+	if (th->rst)
+		return NF_ACCEPT;
+	if (th->syn && !th->ack && dir == IP_CT_DIR_ORIGINAL) {
+		/* a new connection on the same ports: start it afresh */
+		*forget = true;
+		return NF_DROP;
+	}
+	smtp_stat_inc(pk->st, NFSMTP_STAT_DEAD_PACKETS);
+	WRITE_ONCE(pk->ct->timeout, nfct_time_stamp + SMTP_DEAD_TIMEOUT);
+	return NF_DROP;
+}
+
+static void smtp_stat_bh(struct smtp_net *sn, enum nfsmtp_stat i)
+{
+	struct smtp_stats *st;
+
+	local_bh_disable();
+	st = this_cpu_ptr(sn->stats);
+	u64_stats_update_begin(&st->syncp);
+	u64_stats_inc(&st->c[i]);
+	u64_stats_update_end(&st->syncp);
+	local_bh_enable();
+}
+
+/* Urgent data: receivers without SO_OOBINLINE take the byte out of the stream. */
+static void smtp_urgent(struct smtp_pkt *pk)
+{
+	u8 action = pk->prof->act[NFSMTP_RULE_URGENT];
+
+	smtp_stat_inc(pk->st, NFSMTP_STAT_URGENT);
+	if (action == NFSMTP_ACTION_MASK) {
+		pk->clear_urg = true;
+		smtp_act(pk, NFSMTP_RULE_URGENT, action, "URG",
+			 "urgent flag cleared: the receiver reads the byte in line, as the helper does");
+		return;
+	}
+	smtp_act(pk, NFSMTP_RULE_URGENT, action, "URG",
+		 action == NFSMTP_ACTION_LOG ?
+		 "the receiver drops the urgent byte from the stream, the helper does not" :
+		 "urgent data refused");
+}
+
+/*
+ * Where this segment's bytes go in the stream.  Returns how many leading
+ * bytes were seen before (they were judged again), or -1 when the segment
+ * is not to be parsed at all (pk->verdict may say why).
+ */
+static int smtp_place(struct smtp_pkt *pk, u32 seq, unsigned int dataoff,
+		      unsigned int datalen, int dir)
+{
+	struct smtp_conn *sc = pk->sc;
+	u16 known = smtp_seq_known_bit(dir);
+	unsigned int skip;
+	s32 rel;
+
+	if (!(sc->p.user & known)) {
+		/* this direction's handshake went by unseen: start where we are */
+		sc->next_seq[dir] = seq;
+		sc->p.user |= known;
+		if (smtp_parser_synced(&sc->p, SMTP_DIR_CLIENT))
+			smtp_parser_gap(&sc->p);
+	}
+	rel = (s32)(seq - sc->next_seq[dir]);
+	if (rel > 0) {
+		if ((u32)rel > smtp_recv_window(pk->ct, dir)) {
+			/* the receiver drops it: so must our view of the stream */
+			smtp_stat_inc(pk->st, NFSMTP_STAT_OUT_OF_WINDOW);
+			return -1;
+		}
+		if (pk->prof->out_of_order == NFSMTP_OOO_DROP) {
+			/* the sender resends the missing bytes, then this */
+			smtp_stat_inc(pk->st, NFSMTP_STAT_OOO_DROPPED);
+			pk->verdict = SMTP_DROP_SEGMENT;
+			return -1;
+		}
+		/* bytes before this segment never went by: resynchronise */
+		smtp_stat_inc(pk->st, NFSMTP_STAT_GAPS);
+		smtp_parser_gap(&sc->p);
+		return 0;
+	}
+	if (rel == 0)
+		return 0;
+	skip = min_t(u32, -rel, datalen);
+	pk->new_off = dataoff;
+	smtp_fixup_retransmit(pk, sc, dataoff, skip);
+	if (skip == datalen || pk->verdict != SMTP_PASS)
+		return -1;
+	return skip;
+}
+
+/* Parse what the packet brings under the connection's profile (ct->lock held). */
+static void smtp_packet(struct smtp_pkt *pk, const struct tcphdr *th, u32 seq,
+			unsigned int dataoff, unsigned int datalen, int dir,
+			bool first)
+{
+	struct smtp_conn *sc = pk->sc;
+	struct smtp_sink sink;
+	int skip;
+
+	if (th->ack)
+		smtp_ack_seen(sc, !dir, ntohl(th->ack_seq));
+	if (th->rst) {
+		/* a receiver never reads a RST's payload: neither do we */
+		if (datalen)
+			smtp_stat_inc(pk->st, NFSMTP_STAT_RST_DATA);
+		return;
+	}
+	if (th->syn) {
+		if (!smtp_syn(pk, th, seq, dir, first) || !datalen)
+			return;
+		/* TCP Fast Open: data on the SYN, from the sequence after it */
+		smtp_stat_inc(pk->st, NFSMTP_STAT_SYN_DATA);
+		if (pk->prof->out_of_order == NFSMTP_OOO_DROP) {
+			/* the client resends the SYN without data, then the data */
+			pk->verdict = SMTP_DROP_SEGMENT;
+			return;
+		}
+		seq++;
+	}
+	if (th->urg)
+		smtp_urgent(pk);
+	if (!datalen || smtp_parser_tls(&sc->p) || pk->verdict != SMTP_PASS)
+		return;
+	skip = smtp_place(pk, seq, dataoff, datalen, dir);
+	if (skip < 0)
+		return;
+	sc->next_seq[dir] = seq + datalen;
+	pk->new_off = dataoff + skip;
+	smtp_fixup_sink(pk, &sink);
+	smtp_feed(sc, pk, dataoff + skip, dataoff + datalen, &sink);
+	if (pk->dir == SMTP_DIR_CLIENT && pk->verdict == SMTP_PASS)
+		smtp_fixup_open_verb(pk, sc);
+}
 
 static int smtp_help(struct sk_buff *skb, unsigned int protoff,
 		     struct nf_conn *ct, enum ip_conntrack_info ctinfo)
@@ -194,17 +380,24 @@ static int smtp_help(struct sk_buff *skb, unsigned int protoff,
 		.net = net, .ct = ct, .sc = sc, .skb = skb,
 		.dir = dir == IP_CT_DIR_ORIGINAL ? SMTP_DIR_CLIENT : SMTP_DIR_SERVER,
 	};
-	struct smtp_sink sink;
 	const struct tcphdr *th;
 	struct tcphdr _th;
-	unsigned int dataoff, datalen, skip = 0, profile;
+	unsigned int dataoff, datalen, profile;
 	int verdict = NF_ACCEPT;
+	bool first = false, forget = false;
 	struct smtp_stats *st;
-	u32 seq;
-	s32 rel;
 
 	if (WARN_ON_ONCE(!sc))
 		return NF_ACCEPT;	/* only entries with a helper area get here */
+	/*
+	 * Only the connection's own TCP segments: an ICMP error that quotes
+	 * one arrives RELATED, and its bytes are no TCP header of ours.
+	 */
+	if (ctinfo != IP_CT_ESTABLISHED && ctinfo != IP_CT_ESTABLISHED_REPLY &&
+	    ctinfo != IP_CT_NEW) {
+		smtp_stat_bh(sn, NFSMTP_STAT_RELATED_IGNORED);
+		return NF_ACCEPT;
+	}
 	th = skb_header_pointer(skb, protoff, sizeof(_th), &_th);
 	if (!th)
 		return NF_ACCEPT;
@@ -212,7 +405,6 @@ static int smtp_help(struct sk_buff *skb, unsigned int protoff,
 	if (dataoff > skb->len)
 		return NF_ACCEPT;
 	datalen = skb->len - dataoff;
-	seq = ntohl(th->seq);
 
 	spin_lock_bh(&ct->lock);
 	cfg = rcu_dereference(sn->cfg);	/* callers hold rcu_read_lock */
@@ -225,15 +417,15 @@ static int smtp_help(struct sk_buff *skb, unsigned int protoff,
 	stat_add(st, dir == IP_CT_DIR_ORIGINAL ? NFSMTP_STAT_BYTES_ORIG :
 		 NFSMTP_STAT_BYTES_REPLY, datalen);
 
-	if (sc->p.user & SC_DROPPED) {
-		WRITE_ONCE(ct->timeout, nfct_time_stamp + SMTP_DROP_TIMEOUT);
-		verdict = NF_DROP;
+	if (sc->p.user & SC_DEAD) {
+		verdict = smtp_dead(&pk, th, dir, &forget);
 		goto out;
 	}
 	if (!(sc->p.user & SC_STARTED)) {
 		/* first packet since assignment: from the handshake, or mid-stream */
 		stat_add(st, NFSMTP_STAT_SESSIONS, 1);
-		if (th->syn && dir == IP_CT_DIR_ORIGINAL) {
+		first = true;
+		if (th->syn && !th->ack && dir == IP_CT_DIR_ORIGINAL) {
 			smtp_parser_init(&sc->p);
 		} else {
 			smtp_parser_init_pickup(&sc->p);
@@ -245,62 +437,39 @@ static int smtp_help(struct sk_buff *skb, unsigned int protoff,
 	profile = (sc->p.user & SC_PROFILE_MASK) >> SC_PROFILE_SHIFT;
 	pk.prof = &cfg->prof[profile];
 
-	if (th->ack)
-		smtp_ack_seen(sc, !dir, ntohl(th->ack_seq));
-	if (th->syn) {
-		sc->next_seq[dir] = seq + 1;
-		goto out;
-	}
-	if (!datalen || smtp_parser_tls(&sc->p))
-		goto out;
-	if (!sc->next_seq[dir]) {
-		/* this direction's handshake went by unseen: start where we are */
-		sc->next_seq[dir] = seq;
-		if (smtp_parser_synced(&sc->p, SMTP_DIR_CLIENT))
-			smtp_parser_gap(&sc->p);
-	}
+	smtp_packet(&pk, th, ntohl(th->seq), dataoff, datalen, dir, first);
 
-	rel = (s32)(seq - sc->next_seq[dir]);
-	if (rel > 0) {
-		/* bytes before this segment never went by: resynchronise */
-		stat_add(st, NFSMTP_STAT_GAPS, 1);
-		smtp_parser_gap(&sc->p);
-	} else if (rel < 0) {
-		skip = min_t(u32, -rel, datalen);
-		pk.new_off = dataoff;
-		smtp_fixup_retransmit(&pk, sc, dataoff, skip);
-		if (skip == datalen || pk.verdict != SMTP_PASS)
-			goto verdict;
-	}
-	sc->next_seq[dir] = seq + datalen;
-	pk.new_off = dataoff + skip;
-	smtp_fixup_sink(&pk, &sink);
-	smtp_feed(sc, &pk, dataoff + skip, skb->len, &sink);
-	if (pk.dir == SMTP_DIR_CLIENT && pk.verdict == SMTP_PASS)
-		smtp_fixup_open_verb(&pk, sc);
-verdict:
 	if (pk.nrw)
 		sc->p.user |= pk.dir == SMTP_DIR_CLIENT ? SC_RW_CLIENT : SC_RW_SERVER;
 	if (pk.overflow)
 		pk.verdict = SMTP_RESET_CONN;
-	if (pk.verdict == SMTP_DROP_CONN) {
-		sc->p.user |= SC_DROPPED;
-		stat_add(st, NFSMTP_STAT_DROPS, 1);
-		WRITE_ONCE(ct->timeout, nfct_time_stamp + SMTP_DROP_TIMEOUT);
+	switch (pk.verdict) {
+	case SMTP_DROP_SEGMENT:
 		verdict = NF_DROP;
-	} else if (pk.verdict == SMTP_RESET_CONN) {
-		stat_add(st, NFSMTP_STAT_RESETS, 1);
+		break;
+	case SMTP_DROP_CONN:
+		stat_add(st, NFSMTP_STAT_DROPS, 1);
+		verdict = NF_DROP;
+		fallthrough;
+	case SMTP_RESET_CONN:
+		if (pk.verdict == SMTP_RESET_CONN)
+			stat_add(st, NFSMTP_STAT_RESETS, 1);
+		sc->p.user |= SC_DEAD;
+		WRITE_ONCE(ct->timeout, nfct_time_stamp + SMTP_DEAD_TIMEOUT);
+		break;
 	}
 out:
 	u64_stats_update_end(&st->syncp);
 	spin_unlock_bh(&ct->lock);
 
-	/* outside the lock: a RST we send comes back through this helper */
-	if (pk.verdict == SMTP_RESET_CONN) {
-		smtp_fixup_reset(&pk, protoff);
+	smtp_fixup_announce(&pk);
+	if (forget) {
 		nf_ct_kill(ct);
-		return NF_ACCEPT;
+		return NF_DROP;
 	}
+	/* outside the lock: a RST we send comes back through this helper */
+	if (pk.verdict == SMTP_RESET_CONN)
+		return smtp_fixup_reset(&pk, protoff) ? NF_DROP : NF_ACCEPT;
 	if (verdict == NF_ACCEPT && smtp_fixup_apply(&pk, protoff))
 		verdict = NF_DROP;	/* never let the unmasked bytes out */
 	return verdict;

@@ -16,6 +16,7 @@ struct smtp_profile {
 	u8 starttls;			/* enum nfsmtp_starttls */
 	u8 banner;			/* enum nfsmtp_banner */
 	u8 commands;			/* enum nfsmtp_commands */
+	u8 out_of_order;		/* enum nfsmtp_out_of_order */
 	u8 act[__NFSMTP_RULE_MAX];	/* enum nfsmtp_action per rule */
 	u32 ehlo_mask;			/* bits of enum nfsmtp_kw */
 	u16 cmd_line_max;		/* line limits: octets with CRLF, 0 = off */

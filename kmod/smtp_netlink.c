@@ -35,6 +35,9 @@ static const struct nla_policy smtp_nl_policy[NFSMTP_A_MAX + 1] = {
 	[NFSMTP_A_ACT_SMUGGLING]	= NLA_POLICY_MAX(NLA_U8, NFSMTP_ACTION_RESET),
 	[NFSMTP_A_ACT_BARE_NEWLINE]	= NLA_POLICY_MAX(NLA_U8, NFSMTP_ACTION_RESET),
 	[NFSMTP_A_ACT_INJECTION]	= NLA_POLICY_MAX(NLA_U8, NFSMTP_ACTION_RESET),
+	[NFSMTP_A_ACT_LOST_SYNC]	= NLA_POLICY_MAX(NLA_U8, NFSMTP_ACTION_RESET),
+	[NFSMTP_A_ACT_URGENT]		= NLA_POLICY_MAX(NLA_U8, NFSMTP_ACTION_RESET),
+	[NFSMTP_A_OUT_OF_ORDER]		= NLA_POLICY_MAX(NLA_U8, NFSMTP_OOO_DROP),
 	[NFSMTP_A_MARK_MASK]		= { .type = NLA_U32 },
 	[NFSMTP_A_MARK_SHIFT]		= NLA_POLICY_MAX(NLA_U8, 31),
 };
@@ -58,6 +61,8 @@ static const struct {
 	[NFSMTP_A_ACT_SMUGGLING]    = { NFSMTP_RULE_SMUGGLING, ACTS_GUARD },
 	[NFSMTP_A_ACT_BARE_NEWLINE] = { NFSMTP_RULE_BARE_NEWLINE, ACTS_GUARD },
 	[NFSMTP_A_ACT_INJECTION]    = { NFSMTP_RULE_INJECTION, ACTS_GUARD },
+	[NFSMTP_A_ACT_LOST_SYNC]    = { NFSMTP_RULE_LOST_SYNC, ACTS_LIMIT },
+	[NFSMTP_A_ACT_URGENT]	    = { NFSMTP_RULE_URGENT, ACTS_REWRITE },
 };
 
 /* 6.1 has no formatted extack messages: one fixed text per action */
@@ -96,6 +101,10 @@ void smtp_profile_default(struct smtp_profile *p)
 	p->act[NFSMTP_RULE_BARE_NEWLINE] = NFSMTP_ACTION_OFF;
 	/* pipelined plaintext after STARTTLS is an attack (CVE-2011-0411) */
 	p->act[NFSMTP_RULE_INJECTION] = NFSMTP_ACTION_RESET;
+	/* what the parser cannot follow passes, counted: fail closed is opt-in */
+	p->act[NFSMTP_RULE_LOST_SYNC] = NFSMTP_ACTION_LOG;
+	p->act[NFSMTP_RULE_URGENT] = NFSMTP_ACTION_LOG;
+	p->out_of_order = NFSMTP_OOO_PASS;
 }
 
 /* Serialises policy writers (control plane only; packets use RCU). */
@@ -119,6 +128,7 @@ static int put_profile(struct sk_buff *skb, const struct smtp_config *cfg,
 	    nla_put_u8(skb, NFSMTP_A_BANNER, p->banner) ||
 	    nla_put_u32(skb, NFSMTP_A_EHLO_MASK, p->ehlo_mask) ||
 	    nla_put_u8(skb, NFSMTP_A_COMMANDS, p->commands) ||
+	    nla_put_u8(skb, NFSMTP_A_OUT_OF_ORDER, p->out_of_order) ||
 	    nla_put_u16(skb, NFSMTP_A_CMD_LINE_MAX, p->cmd_line_max) ||
 	    nla_put_u16(skb, NFSMTP_A_RCPT_MAX, p->rcpt_max) ||
 	    nla_put_u16(skb, NFSMTP_A_HEADER_LINE_MAX, p->header_line_max) ||
@@ -229,6 +239,8 @@ static int smtp_nl_policy_set(struct sk_buff *skb, struct genl_info *info)
 		p->ehlo_mask = nla_get_u32(tb[NFSMTP_A_EHLO_MASK]);
 	if (tb[NFSMTP_A_COMMANDS])
 		p->commands = nla_get_u8(tb[NFSMTP_A_COMMANDS]);
+	if (tb[NFSMTP_A_OUT_OF_ORDER])
+		p->out_of_order = nla_get_u8(tb[NFSMTP_A_OUT_OF_ORDER]);
 	if (tb[NFSMTP_A_CMD_LINE_MAX])
 		p->cmd_line_max = nla_get_u16(tb[NFSMTP_A_CMD_LINE_MAX]);
 	if (tb[NFSMTP_A_RCPT_MAX])

@@ -17,11 +17,6 @@ static_assert(ARRAY_LEN(sp_hdr_words) == SP_NHDRS, "header list");
 
 /* ---- word matcher ---------------------------------------------------- */
 
-#define TOK_POS_SHIFT	6
-#define TOK_IDX_MASK	0x3f
-#define TOK_DEAD	0x3f	/* index 63: no word matches */
-#define TOK_POS_MAX	31
-
 const char *const sp_verb_words[SP_NVERBS] = {
 	"AUTH", "BDAT", "DATA", "EHLO", "ETRN", "EXPN", "HELO", "HELP",
 	"MAIL", "NOOP", "QUIT", "RCPT", "RSET", "STARTTLS", "VRFY",
@@ -108,6 +103,35 @@ int  sp_anomaly(struct run *r, u8 dir, u8 anom, s32 start, s32 len)
 
 /* ---- command queue ------------------------------------------------------ */
 
+/*
+ * Replies are matched to commands by order (RFC 2920).  The queue keeps runs
+ * of pending commands, so 600 pipelined RCPTs take one entry.  When it is
+ * full, two neighbouring runs of commands whose replies change nothing the
+ * parser follows become one (SMTP_VERB_MIXED), so NOOP, RSET, NOOP, RSET,
+ * NOOP, STARTTLS fits; runs of RCPT, DATA, STARTTLS, AUTH and EHLO stay
+ * apart.  A run that holds MAIL, RSET, HELO or EHLO is marked: when all its
+ * replies were 2xx, the server started a new transaction.
+ */
+static bool q_plain(unsigned int verb)
+{
+	switch (verb) {
+	case SMTP_VERB_RCPT:
+	case SMTP_VERB_DATA:
+	case SMTP_VERB_STARTTLS:
+	case SMTP_VERB_AUTH:
+	case SMTP_VERB_AUTH_DATA:
+	case SMTP_VERB_EHLO:
+		return false;
+	}
+	return true;
+}
+
+static bool q_resets(unsigned int verb)
+{
+	return verb == SMTP_VERB_MAIL || verb == SMTP_VERB_RSET ||
+	       verb == SMTP_VERB_HELO || verb == SMTP_VERB_EHLO;
+}
+
 unsigned int  sp_q_head(const struct smtp_parser *p)
 {
 	if (p->flags & F_GREETING)
@@ -117,32 +141,100 @@ unsigned int  sp_q_head(const struct smtp_parser *p)
 	return p->queue[0] >> Q_VERB_SHIFT;
 }
 
+static u16 q_entry(unsigned int verb, u16 flags, unsigned int count)
+{
+	return verb << Q_VERB_SHIFT | flags | count;
+}
+
+/* Merge two neighbouring plain runs to make room; false if none can be. */
+static bool q_compact(struct smtp_parser *p)
+{
+	unsigned int i, j, n;
+	u16 a, b;
+
+	for (i = 0; i + 1 < ARRAY_LEN(p->queue); i++) {
+		a = p->queue[i];
+		b = p->queue[i + 1];
+		n = (a & Q_COUNT_MASK) + (b & Q_COUNT_MASK);
+		if (!q_plain(a >> Q_VERB_SHIFT) || !q_plain(b >> Q_VERB_SHIFT) ||
+		    n > Q_COUNT_MASK)
+			continue;
+		p->queue[i] = q_entry(SMTP_VERB_MIXED, (a | b) & Q_RESET, n);
+		for (j = i + 1; j + 1 < ARRAY_LEN(p->queue); j++)
+			p->queue[j] = p->queue[j + 1];
+		p->queue[j] = 0;
+		return true;
+	}
+	return false;
+}
+
 bool  sp_q_push(struct smtp_parser *p, unsigned int verb)
 {
+	u16 reset = q_resets(verb) ? Q_RESET : 0;
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_LEN(p->queue) && p->queue[i]; i++)
 		;
-	if (i && (p->queue[i - 1] >> Q_VERB_SHIFT) == verb &&
+	if (i && p->queue[i - 1] >> Q_VERB_SHIFT == verb &&
 	    (p->queue[i - 1] & Q_COUNT_MASK) < Q_COUNT_MASK) {
 		p->queue[i - 1]++;
 		return true;
 	}
-	if (i == ARRAY_LEN(p->queue))
-		return false;
-	p->queue[i] = (verb << Q_VERB_SHIFT) | 1;
+	if (i == ARRAY_LEN(p->queue)) {
+		/* a plain command joins a plain tail run before runs are merged */
+		if (q_plain(verb) && q_plain(p->queue[i - 1] >> Q_VERB_SHIFT) &&
+		    (p->queue[i - 1] & Q_COUNT_MASK) < Q_COUNT_MASK) {
+			p->queue[i - 1] = q_entry(SMTP_VERB_MIXED,
+						  (p->queue[i - 1] & Q_RESET) | reset,
+						  (p->queue[i - 1] & Q_COUNT_MASK) + 1);
+			return true;
+		}
+		if (!q_compact(p))
+			return false;
+		i--;
+	}
+	p->queue[i] = q_entry(verb, reset, 1);
 	return true;
 }
 
-void  sp_q_pop(struct smtp_parser *p)
+/* RCPTs pending: sent after every command still ahead of them */
+static unsigned int q_rcpts(const struct smtp_parser *p)
 {
+	unsigned int i, n = 0;
+
+	for (i = 0; i < ARRAY_LEN(p->queue) && p->queue[i]; i++)
+		if (p->queue[i] >> Q_VERB_SHIFT == SMTP_VERB_RCPT)
+			n += p->queue[i] & Q_COUNT_MASK;
+	return n;
+}
+
+/* The head command got its final reply with code. */
+void  sp_q_pop(struct smtp_parser *p, u16 code)
+{
+	u16 head = p->queue[0];
 	unsigned int i;
 
-	if (!p->queue[0] || --p->queue[0] & Q_COUNT_MASK)
+	if (!head)
+		return;
+	/* a refused recipient is not in the transaction */
+	if (head >> Q_VERB_SHIFT == SMTP_VERB_RCPT && (code < 200 || code > 299) &&
+	    sp_txn_rcpts(p) && p->txn && p->txn < TX_RCPT_MAX)
+		p->txn--;
+	if ((head & Q_RESET) && (code < 200 || code > 299))
+		p->flags |= F_RUN_FAILED;
+	if (--p->queue[0] & Q_COUNT_MASK)
 		return;
 	for (i = 0; i + 1 < ARRAY_LEN(p->queue); i++)
 		p->queue[i] = p->queue[i + 1];
 	p->queue[i] = 0;
+	/*
+	 * The server accepted every MAIL, RSET, HELO or EHLO of the run: its
+	 * transaction holds just the RCPTs sent since (in a message, txn is
+	 * the header state, and the message's end starts a transaction anyway).
+	 */
+	if ((head & Q_RESET) && !(p->flags & F_RUN_FAILED) && sp_txn_rcpts(p))
+		p->txn = q_rcpts(p);
+	p->flags &= ~F_RUN_FAILED;
 }
 
 bool  sp_q_contains(const struct smtp_parser *p, unsigned int verb)
@@ -163,7 +255,7 @@ void  sp_enter_resync(struct smtp_parser *p)
 	p->c_ls = RL_MID;
 	p->c_len = 0;
 	p->c_tok = 0;
-	p->c_txn = 0;
+	p->txn = 0;
 	p->c_flags = 0;
 	p->s_mode = SM_RESYNC;
 	p->s_ls = SL_SKIP;
@@ -177,7 +269,7 @@ void  sp_enter_resync(struct smtp_parser *p)
 
 void smtp_parser_init(struct smtp_parser *p)
 {
-	u8 user = p->user;
+	u16 user = p->user;
 
 	__builtin_memset(p, 0, sizeof(*p));
 	p->user = user;
@@ -190,7 +282,7 @@ void smtp_parser_init(struct smtp_parser *p)
 
 void smtp_parser_init_pickup(struct smtp_parser *p)
 {
-	u8 user = p->user;
+	u16 user = p->user;
 
 	__builtin_memset(p, 0, sizeof(*p));
 	p->user = user;
@@ -213,7 +305,7 @@ int  sp_lost_sync(struct run *r, u8 dir, s32 at)
 
 void  sp_start_message(struct smtp_parser *p)
 {
-	p->c_txn = TX_HDR;
+	p->txn = TX_HDR;
 	p->c_len = 0;
 	p->c_tok = 0;
 }
@@ -224,7 +316,7 @@ void  sp_to_command_mode(struct smtp_parser *p)
 	p->c_ls = CL_START;
 	p->c_len = 0;
 	p->c_tok = 0;
-	p->c_txn = 0;
+	p->txn = 0;
 	p->c_flags = 0;
 }
 
@@ -297,7 +389,13 @@ static const char *check_queue(const struct smtp_parser *p)
 		verb = p->queue[i] >> Q_VERB_SHIFT;
 		if (verb >= SMTP_VERB_MAX || verb == SMTP_VERB_GREETING)
 			return "queue entry with a bad verb";
+		if ((p->queue[i] & Q_RESET) && !q_plain(verb) && verb != SMTP_VERB_EHLO)
+			return "reset mark on a run that cannot hold a reset";
+		if (!(p->queue[i] & Q_RESET) && q_resets(verb))
+			return "reset command in an unmarked run";
 	}
+	if ((p->flags & F_RUN_FAILED) && !(p->queue[0] & Q_RESET))
+		return "failed reset run flag without such a run";
 	return NULL;
 }
 
@@ -319,6 +417,8 @@ static const char *check_client(const struct smtp_parser *p)
 	case CM_DATA:
 		if (ls < DL_START_CRLF || ls > HL_WSP)
 			return "client line state outside message text";
+		if (p->txn & ~(TX_HDR | TX_SEEN_MASK))
+			return "bad header state";
 		if (!tok_valid(sp_hdr_words, SP_NHDRS, p->c_tok))
 			return "bad header matcher state";
 		return NULL;
@@ -403,8 +503,8 @@ const char *smtp_parser_check(const struct smtp_parser *p)
 		why = check_server(p);
 	if (why)
 		return why;
-	if (p->flags & F_BAD_SEEN)
-		return "reserved session flag";
+	if (p->c_spare)
+		return "reserved client bit";
 	if ((p->flags & F_GREETING) && p->flags != F_GREETING)
 		return "greeting awaited after a resync";
 	resync = p->c_mode == CM_RESYNC;
@@ -432,6 +532,8 @@ const char *smtp_verb_name(unsigned int verb)
 		return "AUTH-DATA";
 	case SMTP_VERB_GREETING:
 		return "GREETING";
+	case SMTP_VERB_MIXED:
+		return "MIXED";
 	default:
 		return "UNKNOWN";
 	}
@@ -504,6 +606,18 @@ unsigned int smtp_kw_lookup(const u8 *s, unsigned int len)
 bool smtp_parser_client_commands(const struct smtp_parser *p)
 {
 	return p->c_mode == CM_CMD;
+}
+
+bool smtp_parser_client_text(const struct smtp_parser *p)
+{
+	return p->c_mode == CM_DATA;
+}
+
+int smtp_parser_client_line_len(const struct smtp_parser *p)
+{
+	if (p->c_mode != CM_CMD || p->c_len >= SMTP_LINE_COUNTER_MAX)
+		return -1;
+	return p->c_len + (p->c_ls == CL_CR);
 }
 
 /*

@@ -43,6 +43,7 @@ enum smtp_verb {
 	SMTP_VERB_EOD,		/* pseudo command: the "." ending DATA */
 	SMTP_VERB_AUTH_DATA,	/* pseudo command: a client line answering 334 */
 	SMTP_VERB_GREETING,	/* pseudo command: the connection, answered by the banner */
+	SMTP_VERB_MIXED,	/* pseudo command: a run of different commands that change no mode */
 	SMTP_VERB_MAX,
 };
 
@@ -162,6 +163,12 @@ struct smtp_sink {
 
 #define SMTP_LINE_COUNTER_MAX	8191	/* line lengths saturate here */
 
+/* Bytes a server skips before a verb and takes for the end of one. */
+static inline bool smtp_is_blank(u8 c)
+{
+	return c == ' ' || c == '\t';
+}
+
 /*
  * Parser state: 24 bytes for both directions.  Bitfields keep it inside the
  * 32-byte helper area next to the helper's own sequence numbers.
@@ -171,20 +178,24 @@ struct smtp_parser {
 	u32 c_len:13;		/* content bytes of the line so far (saturating) */
 	u32 c_ls:5;		/* line sub-state */
 	u32 c_mode:3;		/* what the client sends: commands, DATA, BDAT content ... */
-	u32 c_tok:11;		/* verb or header-name matcher */
-	/* client direction: the transaction */
-	u32 c_txn:13;		/* RCPTs so far, or in a message: singletons seen + HDR flag */
-	u32 c_flags:6;
-	u32 flags:5;		/* session flags */
-	u32 user:8;		/* the caller's (the helper keeps its profile number here) */
-	/* server direction */
+	u32 c_tok:10;		/* verb or header-name matcher */
+	u32 c_spare:1;
+	/* server direction: the current line */
 	u32 s_len:10;
 	u32 s_ls:4;
 	u32 s_mode:2;
-	u32 s_tok:11;		/* reply code, or keyword matcher on EHLO keyword lines */
-	u32 s_flags:5;
+	u32 s_tok:10;		/* reply code, or keyword matcher on EHLO keyword lines */
+	u32 s_flags:6;
 	u32 bdat_left;		/* BDAT content bytes still due; size accumulator in the command */
-	u16 queue[4];		/* pending commands, head first: verb << 11 | count */
+	u16 c_flags:6;		/* per client mode */
+	u16 flags:10;		/* session flags */
+	/*
+	 * Commands: RCPTs in the transaction as the server sees it (saturating).
+	 * In a message: singleton header fields seen, and the header flag.
+	 */
+	u16 txn;
+	u16 queue[3];		/* pending commands, head first: runs of verbs */
+	u16 user;		/* the caller's (the helper keeps its flags and profile here) */
 };
 
 #define SMTP_PARSER_SIZE 24
@@ -206,6 +217,10 @@ size_t smtp_parse(struct smtp_parser *p, enum smtp_dir dir, const u8 *buf,
 
 bool smtp_parser_tls(const struct smtp_parser *p);
 bool smtp_parser_client_commands(const struct smtp_parser *p);
+/* The client sends message text after DATA (dot lines matter). */
+bool smtp_parser_client_text(const struct smtp_parser *p);
+/* Bytes of the client's current command line so far, or -1 when not known. */
+int smtp_parser_client_line_len(const struct smtp_parser *p);
 bool smtp_parser_open_verb(const struct smtp_parser *p, u32 allowed, u32 *len);
 unsigned int smtp_verb_lookup(const u8 *s, unsigned int len);
 unsigned int smtp_kw_lookup(const u8 *s, unsigned int len);

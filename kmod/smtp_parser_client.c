@@ -108,9 +108,9 @@ static int header_done(struct run *r, s32 i)
 	if (hdr_prefix_done(p->c_tok))
 		hdr = SMTP_HDR_RESENT;
 	if (hdr != SMTP_HDR_RESENT && hdr != SMTP_HDR_OTHER) {
-		if (p->c_txn & (1U << hdr))
+		if (p->txn & (1U << hdr))
 			flags |= SMTP_EVF_DUP;
-		p->c_txn |= 1U << hdr;
+		p->txn |= 1U << hdr;
 	}
 	if (p->c_len >= SMTP_LINE_COUNTER_MAX)
 		flags |= SMTP_EVF_NOSPAN;
@@ -160,7 +160,7 @@ static int verb_done(struct run *r, s32 i)
 	/* for RCPT: which recipient of the transaction this would be */
 	ret = sp_emit(r, SMTP_EV_VERB, SMTP_DIR_CLIENT, verb, 0, 0, flags,
 		      i - (s32)p->c_len, p->c_len,
-		   verb == SMTP_VERB_RCPT ? p->c_txn + 1 : 0);
+		      verb == SMTP_VERB_RCPT ? (u32)p->txn + 1 : 0);
 	if (ret == SMTP_MASKED) {
 		p->c_tok = TOK_DEAD;	/* the server sees an unknown verb */
 		return SMTP_CONTINUE;
@@ -187,17 +187,12 @@ static int command_done(struct run *r, s32 i, bool crlf)
 		verb = SMTP_VERB_AUTH_DATA;
 		p->c_flags &= ~CF_AUTH_CONT;
 	}
+	/* MAIL, RSET, HELO, EHLO reset the count when the server accepts them */
 	switch (verb) {
 	case SMTP_VERB_RCPT:
-		if (p->c_txn < TX_HDR - 1)
-			p->c_txn++;
-		value = p->c_txn;
-		break;
-	case SMTP_VERB_MAIL:
-	case SMTP_VERB_RSET:
-	case SMTP_VERB_HELO:
-	case SMTP_VERB_EHLO:
-		p->c_txn = 0;
+		value = (u32)p->txn + 1;
+		if (p->txn < TX_RCPT_MAX)
+			p->txn++;
 		break;
 	case SMTP_VERB_STARTTLS:
 		p->c_flags |= CF_STLS_PEND;
@@ -267,6 +262,7 @@ static int bdat_line_done(struct run *r, s32 i)
 	struct smtp_parser *p = r->p;
 	bool first = p->c_ls == CL_BDAT_FIRST;
 	bool last = p->c_flags & CF_LAST;
+	u16 txn;
 	int ret;
 
 	ret = sp_emit(r, SMTP_EV_COMMAND, SMTP_DIR_CLIENT, SMTP_VERB_BDAT, 0, 0,
@@ -284,7 +280,10 @@ static int bdat_line_done(struct run *r, s32 i)
 			return ret == SMTP_STOP ? ret : sp_lost_sync(r, SMTP_DIR_CLIENT, i);
 		}
 		/* the server answers 5xx and reads on as commands */
+		txn = p->txn;
 		sp_to_command_mode(p);
+		if (first)
+			p->txn = txn;	/* no message began: the transaction goes on */
 		return sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_BDAT_SYNTAX, i, 1);
 	}
 	if (first) {
@@ -295,7 +294,7 @@ static int bdat_line_done(struct run *r, s32 i)
 	p->c_flags = last ? CF_LAST : 0;
 	if (p->c_ls == HL_NAME || p->c_ls == HL_WSP || p->c_ls == BL_CR)
 		p->c_flags |= CF_SPLIT;
-	if (p->c_txn & TX_HDR)
+	if (p->txn & TX_HDR)
 		p->c_len = 0;	/* a header line's length restarts after a chunk break */
 	return sp_emit(r, SMTP_EV_BDAT_START, SMTP_DIR_CLIENT, SMTP_VERB_BDAT, 0, 0,
 		    last ? SMTP_EVF_LAST : 0, i + 1, 0, p->bdat_left);
@@ -443,7 +442,7 @@ int  sp_client_confirm(struct run *r, u16 code)
 		p->c_ls = DL_START_CRLF;
 		sp_start_message(p);
 		/* headers may be long gone: judge no duplicates in this message */
-		p->c_txn = 0;
+		p->txn = 0;
 	} else {
 		sp_to_command_mode(p);
 		p->flags |= F_PROBE;
@@ -546,7 +545,7 @@ static void bdat_header_byte(struct run *r, s32 i, u8 c, int *ret)
 		if (c == '\r') {
 			p->c_ls = BL_CR;
 		} else if (c == '\n') {
-			p->c_txn &= ~TX_HDR;
+			p->txn &= ~TX_HDR;
 			*ret = sp_emit(r, SMTP_EV_HEADERS_END, 0, 0, 0, 0, 0, i, 1, 0);
 		} else if (c == ' ' || c == '\t') {
 			p->c_ls = BL_TEXT;
@@ -562,7 +561,7 @@ static void bdat_header_byte(struct run *r, s32 i, u8 c, int *ret)
 			/* a CR before the BDAT command is not at i - 1 */
 			bool split = p->c_flags & CF_SPLIT;
 
-			p->c_txn &= ~TX_HDR;
+			p->txn &= ~TX_HDR;
 			*ret = sp_emit(r, SMTP_EV_HEADERS_END, 0, 0, 0, 0, 0,
 				       split ? i : i - 1, split ? 1 : 2, 0);
 		} else {
@@ -601,7 +600,7 @@ static size_t bdat_content(struct run *r, const u8 *buf, size_t i, size_t n,
 
 	if (avail > p->bdat_left)
 		avail = p->bdat_left;
-	if (!(p->c_txn & TX_HDR)) {
+	if (!(p->txn & TX_HDR)) {
 		take = avail;	/* body: nothing to look at */
 	} else if (p->c_ls == BL_TEXT) {
 		const u8 *q = scan_lf(buf + i, buf + i + avail);
@@ -630,7 +629,7 @@ static size_t bdat_content(struct run *r, const u8 *buf, size_t i, size_t n,
 static size_t data_text(struct run *r, const u8 *buf, size_t i, size_t n, int *ret)
 {
 	struct smtp_parser *p = r->p;
-	bool hdr = p->c_txn & TX_HDR;
+	bool hdr = p->txn & TX_HDR;
 	u16 limit = hdr ? r->max_hdr : r->max_text;
 	u8 anom = hdr ? SMTP_ANOM_HEADER_TOO_LONG : SMTP_ANOM_TEXT_TOO_LONG;
 	u32 max = count_max(limit), len = p->c_len;
@@ -675,7 +674,7 @@ static size_t data_text(struct run *r, const u8 *buf, size_t i, size_t n, int *r
 static void data_ctl(struct run *r, s32 i, u8 c, int *ret)
 {
 	struct smtp_parser *p = r->p;
-	bool hdr = p->c_txn & TX_HDR;
+	bool hdr = p->txn & TX_HDR;
 
 	if (c == '\r') {
 		p->c_ls = DL_CR;
@@ -717,14 +716,14 @@ static int data_line_start(struct run *r, s32 i, u8 c, int *ret)
 	}
 	if (c == '\n') {
 		*ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_BARE_LF, i, 1);
-		if (*ret != SMTP_STOP && p->c_len == 0 && (p->c_txn & TX_HDR)) {
-			p->c_txn &= ~TX_HDR;
+		if (*ret != SMTP_STOP && p->c_len == 0 && (p->txn & TX_HDR)) {
+			p->txn &= ~TX_HDR;
 			*ret = sp_emit(r, SMTP_EV_HEADERS_END, 0, 0, 0, 0, 0, i, 1, 0);
 		}
 		p->c_ls = DL_START_LF;
 		return NEXT;
 	}
-	if (!(p->c_txn & TX_HDR) || c == ' ' || c == '\t') {
+	if (!(p->txn & TX_HDR) || c == ' ' || c == '\t') {
 		p->c_ls = DL_TEXT;	/* body text, or a folded header line */
 		return AGAIN;
 	}
@@ -787,8 +786,8 @@ static int data_byte(struct run *r, s32 i, u8 c, int *ret)
 	switch (p->c_ls) {
 	case DL_CR:
 		if (c == '\n') {
-			if (p->c_len == 0 && (p->c_txn & TX_HDR)) {
-				p->c_txn &= ~TX_HDR;
+			if (p->c_len == 0 && (p->txn & TX_HDR)) {
+				p->txn &= ~TX_HDR;
 				*ret = sp_emit(r, SMTP_EV_HEADERS_END, 0, 0, 0, 0, 0, i - 1, 2, 0);
 			}
 			p->c_ls = DL_START_CRLF;

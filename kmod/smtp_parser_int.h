@@ -50,16 +50,18 @@ enum {
 	BN_LA, BN_LS, BN_LT, BN_END, BN_JUNK, BN_CR,
 };
 
-/* c_txn inside a message */
+/* txn inside a message */
 #define TX_HDR		0x1000	/* in the header section */
 #define TX_SEEN_MASK	0x0fff
+/* txn in commands: RCPTs, saturating */
+#define TX_RCPT_MAX	0xffff
 
 /* session flags */
 #define F_GREETING	0x01	/* the banner is still to come */
 #define F_QAPPROX	0x02	/* queue may miss commands sent before a resync */
 #define F_PROBE		0x04	/* first client line after a resync must be a known verb */
 #define F_CHECK_CLIENT	0x08	/* client waits for a server reply to resync */
-#define F_BAD_SEEN	0x10	/* reserved */
+#define F_RUN_FAILED	0x10	/* a reply of the head run that resets the transaction was not 2xx */
 
 /* server line sub-states */
 enum { SL_START, SL_D1, SL_D2, SL_SEP, SL_KW, SL_TEXT, SL_CR, SL_SKIP };
@@ -73,12 +75,15 @@ enum { SL_START, SL_D1, SL_D2, SL_SEP, SL_KW, SL_TEXT, SL_CR, SL_SKIP };
 
 #define SMTP_REPLY_COUNTER_MAX	1023	/* s_len saturates here */
 
-#define Q_COUNT_MASK	0x07ff
+/* a queue entry: a run of commands awaiting replies */
+#define Q_COUNT_MASK	0x03ff
+#define Q_RESET		0x0400	/* the run holds a command whose 2xx starts a new transaction */
 #define Q_VERB_SHIFT	11
 
-#define TOK_POS_SHIFT	6
-#define TOK_IDX_MASK	0x3f
-#define TOK_DEAD	0x3f	/* index 63: no word matches */
+/* a word matcher state: position in the word << 5 | index of the first candidate */
+#define TOK_POS_SHIFT	5
+#define TOK_IDX_MASK	0x1f
+#define TOK_DEAD	0x1f	/* index 31: no word matches */
 #define TOK_POS_MAX	31
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -112,6 +117,13 @@ static inline bool hdr_prefix_done(u16 st)
 	       (st >> TOK_POS_SHIFT) == 7;
 }
 
+/* Does txn count RCPTs (commands, or a first BDAT command), not headers? */
+static inline bool sp_txn_rcpts(const struct smtp_parser *p)
+{
+	return p->c_mode == CM_CMD ||
+	       (p->c_mode == CM_BDAT_NEXT && p->c_ls == CL_BDAT_FIRST);
+}
+
 static inline const u8 *scan_lf(const u8 *p, const u8 *end)
 {
 	while (p < end && *p != '\n')
@@ -140,7 +152,7 @@ int sp_emit(struct run *r, u8 type, u8 dir, u8 verb, u8 sub, u16 code,
 int sp_anomaly(struct run *r, u8 dir, u8 anom, s32 start, s32 len);
 unsigned int sp_q_head(const struct smtp_parser *p);
 bool sp_q_push(struct smtp_parser *p, unsigned int verb);
-void sp_q_pop(struct smtp_parser *p);
+void sp_q_pop(struct smtp_parser *p, u16 code);
 bool sp_q_contains(const struct smtp_parser *p, unsigned int verb);
 void sp_enter_resync(struct smtp_parser *p);
 int sp_lost_sync(struct run *r, u8 dir, s32 at);

@@ -18,16 +18,17 @@ static int reply_done(struct run *r, s32 i, unsigned int verb, u16 code)
 		p->flags &= ~F_GREETING;
 	} else if (p->flags & F_QAPPROX) {
 		/* commands sent before a resync may still be answered */
+		/* their replies went by unseen: code 0 takes them for failures */
 		if (code == 354 && sp_q_contains(p, SMTP_VERB_DATA))
 			while (sp_q_head(p) != SMTP_VERB_DATA)
-				sp_q_pop(p);
+				sp_q_pop(p, 0);
 		else if (code == 220 && sp_q_contains(p, SMTP_VERB_STARTTLS))
 			while (sp_q_head(p) != SMTP_VERB_STARTTLS)
-				sp_q_pop(p);
+				sp_q_pop(p, 0);
 		verb = sp_q_head(p);
-		sp_q_pop(p);
+		sp_q_pop(p, code);
 	} else {
-		sp_q_pop(p);
+		sp_q_pop(p, code);
 	}
 	/* outside command mode c_flags holds BDAT framing: leave it alone */
 	if (p->c_mode == CM_CMD) {

@@ -52,7 +52,7 @@ static u32 smtp_hi_flags(const struct smtp_conn *sc)
 	flags |= NFSMTP_HIF_STARTED;
 	if (smtp_parser_tls(&sc->p))
 		flags |= NFSMTP_HIF_TLS;
-	if (sc->p.user & SC_DROPPED)
+	if (sc->p.user & SC_DEAD)
 		flags |= NFSMTP_HIF_DROPPED;
 	return flags;
 }
@@ -129,8 +129,10 @@ static const char *smtp_hi_decode(const struct nlattr *attr, struct smtp_conn *o
 		*out = sc;
 		return NULL;
 	}
+	if (sc.p.user & ~SC_ALL)
+		return "unknown helper bits";
 	if (!(sc.p.user & SC_STARTED) || smtp_hi_profile(&sc) != profile ||
-	    !(sc.p.user & SC_DROPPED) != !(flags & NFSMTP_HIF_DROPPED) ||
+	    !(sc.p.user & SC_DEAD) != !(flags & NFSMTP_HIF_DROPPED) ||
 	    smtp_parser_tls(&sc.p) != !!(flags & NFSMTP_HIF_TLS))
 		return "flags or profile disagree with the parser state";
 	if (flags & NFSMTP_HIF_DROPPED) {

@@ -180,7 +180,8 @@ DEFAULT = {"starttls": "allow", "banner": "keep", "ehlo_mask": [], "commands": "
            "command_action": "mask", "cmd_line_action": "reset", "rcpt_action": "mask",
            "header_line_action": "reset", "body_line_action": "log",
            "dup_headers": "off", "smuggling": "log", "bare_newline": "off",
-           "starttls_injection": "reset"}
+           "starttls_injection": "reset", "lost_sync": "log", "urgent": "log",
+           "out_of_order": "pass"}
 REWRITE = ["log", "mask", "drop", "reset"]       # command, rcpt
 LIMIT = ["log", "drop", "reset"]                 # cmd-line, header-line, body-line
 GUARD = ["off", "log", "drop", "reset"]          # smuggling, bare-newline, injection
@@ -197,7 +198,9 @@ def values(n):
             "cmd_line_action": LIMIT[(n + 1) % 3], "rcpt_action": REWRITE[(n + 2) % 4],
             "header_line_action": LIMIT[n % 3], "body_line_action": LIMIT[(n + 1) % 3],
             "dup_headers": DUP[n % 5], "smuggling": GUARD[n % 4],
-            "bare_newline": GUARD[(n + 1) % 4], "starttls_injection": GUARD[(n + 2) % 4]}
+            "bare_newline": GUARD[(n + 1) % 4], "starttls_injection": GUARD[(n + 2) % 4],
+            "lost_sync": LIMIT[(n + 2) % 3], "urgent": REWRITE[(n + 3) % 4],
+            "out_of_order": ["pass", "drop"][n // 4 % 2]}
 
 
 def words(vals):

@@ -244,12 +244,11 @@ static void run(const struct input *in, const struct split *sp,
 
 static void dump_state(const char *what, const struct smtp_parser *p)
 {
-	fprintf(stderr, "%s: c_len=%u c_ls=%u c_mode=%u c_tok=%#x c_txn=%#x c_flags=%#x flags=%#x user=%u "
-		"s_len=%u s_ls=%u s_mode=%u s_tok=%u s_flags=%#x bdat_left=%u queue=%#x,%#x,%#x,%#x\n",
-		what, p->c_len, p->c_ls, p->c_mode, p->c_tok, p->c_txn, p->c_flags,
+	fprintf(stderr, "%s: c_len=%u c_ls=%u c_mode=%u c_tok=%#x txn=%#x c_flags=%#x flags=%#x user=%u "
+		"s_len=%u s_ls=%u s_mode=%u s_tok=%u s_flags=%#x bdat_left=%u queue=%#x,%#x,%#x\n",
+		what, p->c_len, p->c_ls, p->c_mode, p->c_tok, p->txn, p->c_flags,
 		p->flags, p->user, p->s_len, p->s_ls, p->s_mode, p->s_tok,
-		p->s_flags, p->bdat_left, p->queue[0], p->queue[1], p->queue[2],
-		p->queue[3]);
+		p->s_flags, p->bdat_left, p->queue[0], p->queue[1], p->queue[2]);
 }
 
 static void compare(const char *what, const struct tbuf *ref, const struct tbuf *got,

@@ -533,12 +533,14 @@ def module_defaults(hdr, netlink_c):
                                for n, v in hdr.enums["nfsmtp_action"]
                                if not n.startswith("__") and bits & (1 << v)]
     defaults = {}
-    field_attr = {"starttls": "NFSMTP_A_STARTTLS", "banner": "NFSMTP_A_BANNER",
-                  "commands": "NFSMTP_A_COMMANDS"}
+    field_attr = {"starttls": ("NFSMTP_A_STARTTLS", "NFSMTP_STARTTLS_"),
+                  "banner": ("NFSMTP_A_BANNER", "NFSMTP_BANNER_"),
+                  "commands": ("NFSMTP_A_COMMANDS", "NFSMTP_COMMANDS_"),
+                  "out_of_order": ("NFSMTP_A_OUT_OF_ORDER", "NFSMTP_OOO_")}
     for field, value in re.findall(r"p->(\w+)\s*=\s*(NFSMTP_\w+)\s*;", fn):
         if field in field_attr:
-            prefix = "NFSMTP_%s_" % field.upper()
-            defaults[field_attr[field]] = value[len(prefix):].lower()
+            attr, prefix = field_attr[field]
+            defaults[attr] = value[len(prefix):].lower()
     for rule, value in re.findall(r"p->act\[(NFSMTP_RULE_\w+)\]\s*=\s*(NFSMTP_ACTION_\w+)", fn):
         defaults[rule_attr[rule]] = value[len("NFSMTP_ACTION_"):].lower()
     return defaults, allowed
@@ -548,8 +550,8 @@ def check_defaults(hdr, netlink_c, tool_c, man):
     e = []
     defaults, allowed = module_defaults(hdr, netlink_c)
     keys = tool_keys(tool_c)
-    if len(keys) != 19:
-        e.append("found %d keys in the tool's table, expected 19" % len(keys))
+    if len(keys) != 22:
+        e.append("found %d keys in the tool's table, expected 22" % len(keys))
     # everything smtp_profile_default() leaves at 0 (memset, kzalloc)
     zero = {"NFSMTP_A_EHLO_MASK": "none", "NFSMTP_A_MARK_MASK": "0x0"}
     sections = re.split(r"^\.TP\s*$", man, flags=re.M)

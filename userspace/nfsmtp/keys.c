@@ -20,6 +20,11 @@ static const char *const banner_names[] = {
 	[NFSMTP_BANNER_MASK] = "mask",
 };
 
+static const char *const out_of_order_names[] = {
+	[NFSMTP_OOO_PASS] = "pass",
+	[NFSMTP_OOO_DROP] = "drop",
+};
+
 static const char *const commands_names[] = {
 	[NFSMTP_COMMANDS_ALL] = "all",
 	[NFSMTP_COMMANDS_ESMTP] = "esmtp",
@@ -48,6 +53,8 @@ const char *const nfsmtp_rule_names[__NFSMTP_RULE_MAX] = {
 	[NFSMTP_RULE_BARE_NEWLINE] = "bare-newline",
 	[NFSMTP_RULE_INJECTION] = "starttls-injection",
 	[NFSMTP_RULE_LOST_SYNC] = "lost-sync",
+	[NFSMTP_RULE_URGENT] = "urgent",
+	[NFSMTP_RULE_OUT_OF_ORDER] = "out-of-order",
 };
 
 const char *const nfsmtp_kw_names[__NFSMTP_KW_MAX] = {
@@ -95,6 +102,16 @@ const char *const nfsmtp_stat_names[__NFSMTP_STAT_MAX] = {
 	[NFSMTP_STAT_GAPS]		= "gaps",
 	[NFSMTP_STAT_RETRANS]		= "retransmissions",
 	[NFSMTP_STAT_SYNC_REFUSED]	= "sync_refused",
+	[NFSMTP_STAT_RELATED_IGNORED]	= "related_ignored",
+	[NFSMTP_STAT_STRAY_SYN]		= "stray_syn",
+	[NFSMTP_STAT_SYN_DATA]		= "syn_data",
+	[NFSMTP_STAT_RST_DATA]		= "rst_data",
+	[NFSMTP_STAT_OUT_OF_WINDOW]	= "out_of_window",
+	[NFSMTP_STAT_URGENT]		= "urgent",
+	[NFSMTP_STAT_OOO_DROPPED]	= "out_of_order_dropped",
+	[NFSMTP_STAT_RETRANS_MISMATCH]	= "retransmission_mismatch",
+	[NFSMTP_STAT_DEAD_PACKETS]	= "dead_packets",
+	[NFSMTP_STAT_EVENTS_SUPPRESSED]	= "events_suppressed",
 };
 
 #define ENUM_KEY(n, j, a, tbl, l, d) \
@@ -128,6 +145,9 @@ const struct nfsmtp_key nfsmtp_keys[] = {
 	ACT_KEY("smuggling", "smuggling", NFSMTP_A_ACT_SMUGGLING, "log"),
 	ACT_KEY("bare-newline", "bare_newline", NFSMTP_A_ACT_BARE_NEWLINE, "off"),
 	ACT_KEY("starttls-injection", "starttls_injection", NFSMTP_A_ACT_INJECTION, "reset"),
+	ACT_KEY("lost-sync", "lost_sync", NFSMTP_A_ACT_LOST_SYNC, "log"),
+	ACT_KEY("urgent", "urgent", NFSMTP_A_ACT_URGENT, "log"),
+	ENUM_KEY("out-of-order", "out_of_order", NFSMTP_A_OUT_OF_ORDER, out_of_order_names, 3, "pass"),
 	{ .name = "profile-mark-mask", .json = "profile_mark_mask",
 	  .attr = NFSMTP_A_MARK_MASK, .type = NFSMTP_KT_U32, .per_ns = true, .hex = true, .def = "0x0" },
 	{ .name = "profile-mark-shift", .json = "profile_mark_shift",

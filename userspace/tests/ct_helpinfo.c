@@ -300,7 +300,7 @@ static const char *decode(const unsigned char *b, size_t len, struct smtp_conn *
 		return NULL;
 	}
 	if (!(sc.p.user & SC_STARTED) || conn_profile(&sc) != profile ||
-	    !(sc.p.user & SC_DROPPED) != !(flags & NFSMTP_HIF_DROPPED) ||
+	    !(sc.p.user & SC_DEAD) != !(flags & NFSMTP_HIF_DROPPED) ||
 	    smtp_parser_tls(&sc.p) != !!(flags & NFSMTP_HIF_TLS))
 		return "flags or profile disagree with the parser state";
 	if (flags & NFSMTP_HIF_DROPPED) {
@@ -345,7 +345,7 @@ static void encode_conn(struct info *in, const struct smtp_conn *sc)
 
 	if (smtp_parser_tls(&sc->p))
 		flags |= NFSMTP_HIF_TLS;
-	if (sc->p.user & SC_DROPPED)
+	if (sc->p.user & SC_DEAD)
 		flags |= NFSMTP_HIF_DROPPED;
 	encode(in, NFSMTP_HELPINFO_VERSION, conn_profile(sc), flags, &sc->p, sc->next_seq);
 }
@@ -373,7 +373,7 @@ static void print_info(const struct info *info)
 	}
 	printf("state started=%d profile=%u tls=%d dropped=%d synced=%d seq=%" PRIu32 ",%" PRIu32 "\n",
 	       !!(sc.p.user & SC_STARTED), conn_profile(&sc), smtp_parser_tls(&sc.p),
-	       !!(sc.p.user & SC_DROPPED),
+	       !!(sc.p.user & SC_DEAD),
 	       smtp_parser_synced(&sc.p, SMTP_DIR_CLIENT) && smtp_parser_synced(&sc.p, SMTP_DIR_SERVER),
 	       sc.next_seq[0], sc.next_seq[1]);
 }
@@ -574,7 +574,7 @@ static void gen(struct info *in, bool *nested, const struct smtp_conn *bases,
 	case 15:	/* dropped: the parser state does not matter */
 		for (i = 0; i < sizeof(sc.p); i++)
 			((unsigned char *)&sc.p)[i] = rnd();
-		sc.p.user |= SC_STARTED | SC_DROPPED;
+		sc.p.user |= SC_STARTED | SC_DEAD;
 		encode_conn(in, &sc);
 		break;
 	default:	/* the whole info nested once more */

@@ -104,6 +104,8 @@ static const uint8_t act_allowed[NFSMTP_A_MAX + 1] = {
 	[NFSMTP_A_ACT_SMUGGLING]    = ACTS_GUARD,
 	[NFSMTP_A_ACT_BARE_NEWLINE] = ACTS_GUARD,
 	[NFSMTP_A_ACT_INJECTION]    = ACTS_GUARD,
+	[NFSMTP_A_ACT_LOST_SYNC]    = ACTS_LIMIT,
+	[NFSMTP_A_ACT_URGENT]	    = ACTS_REWRITE,
 };
 
 static void pol_init(void)
@@ -121,6 +123,9 @@ static void pol_init(void)
 	pol[NFSMTP_A_BODY_LINE_MAX] = (struct attr_pol){ K_U16, NFSMTP_LINE_MAX_LIMIT, 0 };
 	for (a = NFSMTP_A_ACT_COMMAND; a <= NFSMTP_A_ACT_INJECTION; a++)
 		pol[a] = (struct attr_pol){ K_U8, NFSMTP_ACTION_RESET, 0 };
+	pol[NFSMTP_A_ACT_LOST_SYNC] = (struct attr_pol){ K_U8, NFSMTP_ACTION_RESET, 0 };
+	pol[NFSMTP_A_ACT_URGENT] = (struct attr_pol){ K_U8, NFSMTP_ACTION_RESET, 0 };
+	pol[NFSMTP_A_OUT_OF_ORDER] = (struct attr_pol){ K_U8, NFSMTP_OOO_DROP, 0 };
 	pol[NFSMTP_A_MARK_MASK] = (struct attr_pol){ K_U32, 0, 0 };
 	pol[NFSMTP_A_MARK_SHIFT] = (struct attr_pol){ K_U8, 31, 0 };
 	/* PAD, STATS and the event attributes: NLA_UNSPEC, refused in requests */
@@ -141,7 +146,8 @@ struct model {
 
 static bool per_profile(int a)
 {
-	return a >= NFSMTP_A_STARTTLS && a <= NFSMTP_A_ACT_INJECTION;
+	return (a >= NFSMTP_A_STARTTLS && a <= NFSMTP_A_ACT_INJECTION) ||
+	       (a >= NFSMTP_A_ACT_LOST_SYNC && a <= NFSMTP_A_OUT_OF_ORDER);
 }
 
 /* ---- netlink ---------------------------------------------------------------- */
@@ -442,7 +448,9 @@ static void rand_attr(struct req *r, int depth)
 	uint16_t type;
 	int t;
 
-	if (chance(80))
+	if (chance(10))
+		t = NFSMTP_A_ACT_LOST_SYNC + below(NFSMTP_A_OUT_OF_ORDER - NFSMTP_A_ACT_LOST_SYNC + 1);
+	else if (chance(80))
 		t = NFSMTP_A_PROFILE + below(NFSMTP_A_MARK_SHIFT - NFSMTP_A_PROFILE + 1);
 	else if (chance(60))
 		t = below(NFSMTP_A_MAX + 4);

@@ -36,6 +36,16 @@ enum nfsmtp_stat {
 	NFSMTP_STAT_GAPS,		/* segments beyond a hole in the stream */
 	NFSMTP_STAT_RETRANS,		/* segments carrying bytes already seen */
 	NFSMTP_STAT_SYNC_REFUSED,	/* helper states from ctnetlink refused */
+	NFSMTP_STAT_RELATED_IGNORED,	/* ICMP errors quoting a connection: never read as TCP */
+	NFSMTP_STAT_STRAY_SYN,		/* SYNs after the session started: ignored */
+	NFSMTP_STAT_SYN_DATA,		/* SYNs carrying data (TCP Fast Open) */
+	NFSMTP_STAT_RST_DATA,		/* RSTs carrying data: not read (receivers drop it) */
+	NFSMTP_STAT_OUT_OF_WINDOW,	/* segments beyond the receiver's window: not read */
+	NFSMTP_STAT_URGENT,		/* segments with urgent data (URG) */
+	NFSMTP_STAT_OOO_DROPPED,	/* segments ahead of the next byte dropped (out-of-order drop) */
+	NFSMTP_STAT_RETRANS_MISMATCH,	/* retransmissions that may differ where it matters */
+	NFSMTP_STAT_DEAD_PACKETS,	/* packets of reset or dropped connections, dropped */
+	NFSMTP_STAT_EVENTS_SUPPRESSED,	/* events and log lines over the per-message budget */
 	__NFSMTP_STAT_MAX
 };
 
@@ -74,6 +84,11 @@ enum nfsmtp_banner {
 	NFSMTP_BANNER_MASK,	/* greeting text becomes '*', the code stays */
 };
 
+enum nfsmtp_out_of_order {
+	NFSMTP_OOO_PASS,	/* default: resynchronise at a gap; the late bytes go unread */
+	NFSMTP_OOO_DROP,	/* drop a segment ahead of the next byte: senders resend in order */
+};
+
 enum nfsmtp_commands {
 	NFSMTP_COMMANDS_ALL,		/* default: no allow-list */
 	NFSMTP_COMMANDS_ESMTP,		/* the verbs of RFC 5321 and its extensions we know */
@@ -105,6 +120,8 @@ enum nfsmtp_rule {
 	NFSMTP_RULE_BARE_NEWLINE,	/* bare CR or LF in DATA */
 	NFSMTP_RULE_INJECTION,		/* bytes pipelined after STARTTLS, or after its 220 */
 	NFSMTP_RULE_LOST_SYNC,		/* the session can no longer be followed */
+	NFSMTP_RULE_URGENT,		/* urgent data: a receiver drops the byte from the stream */
+	NFSMTP_RULE_OUT_OF_ORDER,	/* a segment ahead of the next expected byte */
 	__NFSMTP_RULE_MAX
 };
 
@@ -164,6 +181,10 @@ enum nfsmtp_attr {
 	NFSMTP_A_EV_ACTION,		/* u8: enum nfsmtp_action taken */
 	NFSMTP_A_EV_DETAIL,		/* string: the verb, keyword or header concerned */
 	NFSMTP_A_EV_DIR,		/* u8: 0 client to server, 1 server to client */
+	/* per profile, later additions */
+	NFSMTP_A_ACT_LOST_SYNC,		/* u8 action: what the parser cannot follow */
+	NFSMTP_A_ACT_URGENT,		/* u8 action: mask clears URG and the urgent pointer */
+	NFSMTP_A_OUT_OF_ORDER,		/* u8: enum nfsmtp_out_of_order */
 	__NFSMTP_A_MAX
 };
 
@@ -174,14 +195,14 @@ enum nfsmtp_attr {
  * conntrack entry whose helper is "smtp" (dumps, events, and entries created
  * or updated through ctnetlink, as conntrackd does on a backup gateway).
  * CTA_HELP_INFO holds these attributes, each exactly once and of exactly its
- * size; anything else is refused whole.  Version 1 carries the parser state
+ * size; anything else is refused whole.  Version 2 carries the parser state
  * in the module's own layout: both gateways of a pair run the same module
  * build.  A connection not yet started (no packet seen) has flags 0 and
  * everything else 0.  The kernel ignores a refusal's error (Linux 6.1 to
  * 7.3): a created entry then starts as if it had no helper info (mid-stream
  * pickup at its first packet), an updated one keeps its state.
  */
-#define NFSMTP_HELPINFO_VERSION	1
+#define NFSMTP_HELPINFO_VERSION	2
 #define NFSMTP_HELPINFO_PARSER_LEN	24
 
 enum nfsmtp_helpinfo_attr {
@@ -198,7 +219,7 @@ enum nfsmtp_helpinfo_attr {
 
 #define NFSMTP_HIF_STARTED	0x1	/* a packet was seen: the state below is live */
 #define NFSMTP_HIF_TLS		0x2	/* handed off to TLS: nothing is parsed any more */
-#define NFSMTP_HIF_DROPPED	0x4	/* action drop: every packet is dropped */
+#define NFSMTP_HIF_DROPPED	0x4	/* reset or dropped: every packet but a RST is dropped */
 #define NFSMTP_HIF_ALL		0x7
 
 #endif /* _UAPI_LINUX_NF_CONNTRACK_SMTP_H */
