@@ -147,8 +147,16 @@ static bool rescan_command_line(struct smtp_pkt *pk, u32 off, const u8 *l,
 		return !(verb == SMTP_VERB_RCPT && pk->prof->rcpt_max);
 	}
 	if (!(smtp_unmasked_verbs(pk->prof) & (1U << verb))) {
+		bool stls = verb == SMTP_VERB_STARTTLS &&
+			    pk->prof->starttls == NFSMTP_STARTTLS_STRIP;
+
 		pk->chunk_off = off;
 		smtp_add_rewrite(pk, 0, lead + k, SMTP_FILL_X, false);
+		smtp_stat_inc(pk->st, stls ? NFSMTP_STAT_STARTTLS_STRIPPED :
+			      NFSMTP_STAT_CMDS_MASKED);
+		smtp_act(pk, stls ? NFSMTP_RULE_STARTTLS : NFSMTP_RULE_COMMAND,
+			 NFSMTP_ACTION_MASK, smtp_verb_name(verb),
+			 "masked in a retransmission: the server will answer 500");
 	}
 	return true;
 }
