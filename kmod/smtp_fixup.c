@@ -207,7 +207,7 @@ void smtp_add_rewrite(struct smtp_pkt *pk, s32 start, s32 len, u8 fill,
 	}
 	if (to > pk->skb->len)
 		to = pk->skb->len;
-	if (pk->nrw == SMTP_MAX_REWRITES) {
+	if (pk->nrw == pk->rw_max) {
 		pk->overflow = true;
 		return;
 	}
@@ -322,12 +322,18 @@ static int on_anomaly(struct smtp_pkt *pk, const struct smtp_event *ev)
 		smtp_stat_inc(pk->st, NFSMTP_STAT_LIMIT_HITS);
 		return smtp_act(pk, NFSMTP_RULE_BODY_LINE, prof->act[NFSMTP_RULE_BODY_LINE],
 				name, "body line over body-line-max");
+	case SMTP_ANOM_REPLY_MISMATCH:
+		smtp_stat_inc(pk->st, NFSMTP_STAT_REPLY_MISMATCH);
+		return smtp_act(pk, NFSMTP_RULE_LOST_SYNC, prof->act[NFSMTP_RULE_LOST_SYNC], name,
+				"the server read a command otherwise: followed");
+	case SMTP_ANOM_EOD_UNSEEN:
+		smtp_stat_inc(pk->st, NFSMTP_STAT_SMUGGLING);
+		return smtp_act(pk, NFSMTP_RULE_SMUGGLING, prof->act[NFSMTP_RULE_SMUGGLING], name,
+				"the server ended the message where no end of data was");
 	case SMTP_ANOM_LOST_SYNC:
 		smtp_stat_inc(pk->st, NFSMTP_STAT_LOST_SYNC);
-		return smtp_act(pk, NFSMTP_RULE_LOST_SYNC, prof->act[NFSMTP_RULE_LOST_SYNC],
-				name, prof->act[NFSMTP_RULE_LOST_SYNC] == NFSMTP_ACTION_LOG ?
-				"session no longer followed: passed untouched until it resynchronises" :
-				"session no longer followed");
+		return smtp_act(pk, NFSMTP_RULE_LOST_SYNC, prof->act[NFSMTP_RULE_LOST_SYNC], name,
+				"session no longer followed until it resynchronises");
 	}
 	return SMTP_CONTINUE;
 }

@@ -14,7 +14,8 @@
 #include "smtp_conn.h"
 #include "smtp_net.h"
 
-#define SMTP_MAX_REWRITES	16
+#define SMTP_MAX_REWRITES	1024	/* per packet, in a per-CPU buffer */
+#define SMTP_STACK_REWRITES	8	/* if that buffer were in use */
 #define SMTP_MAX_NOTES		4	/* announcements per packet */
 #define SMTP_EVENTS_PER_MESSAGE	8	/* then one summary, then silence until the next message */
 
@@ -55,14 +56,15 @@ struct smtp_pkt {
 	const struct smtp_profile *prof;
 	u8 dir;			/* enum smtp_dir */
 	u8 verdict;		/* enum smtp_verdict */
-	u8 nrw;
 	u8 nnotes;
+	u16 nrw;
+	u16 rw_max;
 	bool overflow;		/* more rewrites than SMTP_MAX_REWRITES */
 	bool clear_urg;		/* urgent mask: clear URG and the urgent pointer */
 	u32 announced;		/* rules announced for this packet (bit per rule) */
 	u32 new_off;		/* skb offset of the first byte not seen before */
 	u32 chunk_off;		/* skb offset of the chunk being parsed */
-	struct smtp_rewrite rw[SMTP_MAX_REWRITES];
+	struct smtp_rewrite *rw;
 	struct smtp_note notes[SMTP_MAX_NOTES];
 };
 

@@ -83,9 +83,22 @@ const char *const smtp_stat_names[__NFSMTP_STAT_MAX] = {
 	[NFSMTP_STAT_RETRANS_MISMATCH]	= "retransmission_mismatch",
 	[NFSMTP_STAT_DEAD_PACKETS]	= "dead_packets",
 	[NFSMTP_STAT_EVENTS_SUPPRESSED]	= "events_suppressed",
+	[NFSMTP_STAT_REPLY_MISMATCH]	= "reply_mismatch",
 };
 
 static unsigned int smtp_net_id __read_mostly;
+
+/*
+ * Rewrites of the packet in hand: a pipelined burst of RCPTs over the limit
+ * can need hundreds in one GRO packet, too many for the stack.  help() runs
+ * with BH off, so one buffer per CPU serves every packet.
+ */
+struct smtp_scratch {
+	bool busy;
+	struct smtp_rewrite rw[SMTP_MAX_REWRITES];
+};
+
+static DEFINE_PER_CPU(struct smtp_scratch, smtp_scratch);
 
 struct smtp_net *smtp_pernet(const struct net *net)
 {
@@ -213,7 +226,7 @@ static bool smtp_syn(struct smtp_pkt *pk, const struct tcphdr *th, u32 seq,
 
 	if (dir == IP_CT_DIR_ORIGINAL)
 		honour = first && !th->ack;
-	else	/* the SYN-ACK to the client's SYN (and to any data on it it took) */
+	else	/* the SYN-ACK to the client's SYN and any data it took */
 		honour = th->ack && !(sc->p.user & known) &&
 			 (sc->p.user & SC_SEQ_CLIENT) &&
 			 (s32)(ntohl(th->ack_seq) - sc->next_seq[IP_CT_DIR_ORIGINAL]) <= 0;
@@ -368,48 +381,24 @@ static void smtp_packet(struct smtp_pkt *pk, const struct tcphdr *th, u32 seq,
 		smtp_fixup_open_verb(pk, sc);
 }
 
-static int smtp_help(struct sk_buff *skb, unsigned int protoff,
-		     struct nf_conn *ct, enum ip_conntrack_info ctinfo)
+/* One TCP segment of the connection, under its profile; returns the verdict. */
+static int smtp_segment(struct smtp_pkt *pk, const struct tcphdr *th,
+			unsigned int protoff, unsigned int dataoff,
+			unsigned int datalen, int dir)
 {
-	struct net *net = nf_ct_net(ct);
-	struct smtp_net *sn = smtp_pernet(net);
-	struct smtp_conn *sc = nf_smtp_help_data(ct);
-	int dir = CTINFO2DIR(ctinfo);
+	struct smtp_net *sn = smtp_pernet(pk->net);
+	struct smtp_conn *sc = pk->sc;
+	struct nf_conn *ct = pk->ct;
 	const struct smtp_config *cfg;
-	struct smtp_pkt pk = {
-		.net = net, .ct = ct, .sc = sc, .skb = skb,
-		.dir = dir == IP_CT_DIR_ORIGINAL ? SMTP_DIR_CLIENT : SMTP_DIR_SERVER,
-	};
-	const struct tcphdr *th;
-	struct tcphdr _th;
-	unsigned int dataoff, datalen, profile;
+	unsigned int profile;
 	int verdict = NF_ACCEPT;
 	bool first = false, forget = false;
 	struct smtp_stats *st;
 
-	if (WARN_ON_ONCE(!sc))
-		return NF_ACCEPT;	/* only entries with a helper area get here */
-	/*
-	 * Only the connection's own TCP segments: an ICMP error that quotes
-	 * one arrives RELATED, and its bytes are no TCP header of ours.
-	 */
-	if (ctinfo != IP_CT_ESTABLISHED && ctinfo != IP_CT_ESTABLISHED_REPLY &&
-	    ctinfo != IP_CT_NEW) {
-		smtp_stat_bh(sn, NFSMTP_STAT_RELATED_IGNORED);
-		return NF_ACCEPT;
-	}
-	th = skb_header_pointer(skb, protoff, sizeof(_th), &_th);
-	if (!th)
-		return NF_ACCEPT;
-	dataoff = protoff + th->doff * 4;
-	if (dataoff > skb->len)
-		return NF_ACCEPT;
-	datalen = skb->len - dataoff;
-
 	spin_lock_bh(&ct->lock);
 	cfg = rcu_dereference(sn->cfg);	/* callers hold rcu_read_lock */
 	st = this_cpu_ptr(sn->stats);
-	pk.st = st;
+	pk->st = st;
 	u64_stats_update_begin(&st->syncp);
 
 	stat_add(st, dir == IP_CT_DIR_ORIGINAL ? NFSMTP_STAT_PKTS_ORIG :
@@ -418,7 +407,7 @@ static int smtp_help(struct sk_buff *skb, unsigned int protoff,
 		 NFSMTP_STAT_BYTES_REPLY, datalen);
 
 	if (sc->p.user & SC_DEAD) {
-		verdict = smtp_dead(&pk, th, dir, &forget);
+		verdict = smtp_dead(pk, th, dir, &forget);
 		goto out;
 	}
 	if (!(sc->p.user & SC_STARTED)) {
@@ -435,15 +424,15 @@ static int smtp_help(struct sk_buff *skb, unsigned int protoff,
 		sc->p.user = SC_STARTED | profile << SC_PROFILE_SHIFT;
 	}
 	profile = (sc->p.user & SC_PROFILE_MASK) >> SC_PROFILE_SHIFT;
-	pk.prof = &cfg->prof[profile];
+	pk->prof = &cfg->prof[profile];
 
-	smtp_packet(&pk, th, ntohl(th->seq), dataoff, datalen, dir, first);
+	smtp_packet(pk, th, ntohl(th->seq), dataoff, datalen, dir, first);
 
-	if (pk.nrw)
-		sc->p.user |= pk.dir == SMTP_DIR_CLIENT ? SC_RW_CLIENT : SC_RW_SERVER;
-	if (pk.overflow)
-		pk.verdict = SMTP_RESET_CONN;
-	switch (pk.verdict) {
+	if (pk->nrw)
+		sc->p.user |= pk->dir == SMTP_DIR_CLIENT ? SC_RW_CLIENT : SC_RW_SERVER;
+	if (pk->overflow)
+		pk->verdict = SMTP_RESET_CONN;
+	switch (pk->verdict) {
 	case SMTP_DROP_SEGMENT:
 		verdict = NF_DROP;
 		break;
@@ -452,7 +441,7 @@ static int smtp_help(struct sk_buff *skb, unsigned int protoff,
 		verdict = NF_DROP;
 		fallthrough;
 	case SMTP_RESET_CONN:
-		if (pk.verdict == SMTP_RESET_CONN)
+		if (pk->verdict == SMTP_RESET_CONN)
 			stat_add(st, NFSMTP_STAT_RESETS, 1);
 		sc->p.user |= SC_DEAD;
 		WRITE_ONCE(ct->timeout, nfct_time_stamp + SMTP_DEAD_TIMEOUT);
@@ -462,16 +451,66 @@ out:
 	u64_stats_update_end(&st->syncp);
 	spin_unlock_bh(&ct->lock);
 
-	smtp_fixup_announce(&pk);
+	smtp_fixup_announce(pk);
 	if (forget) {
 		nf_ct_kill(ct);
 		return NF_DROP;
 	}
 	/* outside the lock: a RST we send comes back through this helper */
-	if (pk.verdict == SMTP_RESET_CONN)
-		return smtp_fixup_reset(&pk, protoff) ? NF_DROP : NF_ACCEPT;
-	if (verdict == NF_ACCEPT && smtp_fixup_apply(&pk, protoff))
+	if (pk->verdict == SMTP_RESET_CONN)
+		return smtp_fixup_reset(pk, protoff) ? NF_DROP : NF_ACCEPT;
+	if (verdict == NF_ACCEPT && smtp_fixup_apply(pk, protoff))
 		verdict = NF_DROP;	/* never let the unmasked bytes out */
+	return verdict;
+}
+
+static int smtp_help(struct sk_buff *skb, unsigned int protoff,
+		     struct nf_conn *ct, enum ip_conntrack_info ctinfo)
+{
+	struct net *net = nf_ct_net(ct);
+	struct smtp_conn *sc = nf_smtp_help_data(ct);
+	int dir = CTINFO2DIR(ctinfo);
+	struct smtp_rewrite stack_rw[SMTP_STACK_REWRITES];
+	struct smtp_pkt pk = {
+		.net = net, .ct = ct, .sc = sc, .skb = skb,
+		.dir = dir == IP_CT_DIR_ORIGINAL ? SMTP_DIR_CLIENT : SMTP_DIR_SERVER,
+		.rw = stack_rw, .rw_max = SMTP_STACK_REWRITES,
+	};
+	struct smtp_scratch *scratch;
+	unsigned int dataoff;
+	const struct tcphdr *th;
+	struct tcphdr _th;
+	int verdict;
+
+	if (WARN_ON_ONCE(!sc))
+		return NF_ACCEPT;	/* only entries with a helper area get here */
+	/*
+	 * Only the connection's own TCP segments: an ICMP error that quotes
+	 * one arrives RELATED, and its bytes are no TCP header of ours.
+	 */
+	if (ctinfo != IP_CT_ESTABLISHED && ctinfo != IP_CT_ESTABLISHED_REPLY &&
+	    ctinfo != IP_CT_NEW) {
+		smtp_stat_bh(smtp_pernet(net), NFSMTP_STAT_RELATED_IGNORED);
+		return NF_ACCEPT;
+	}
+	th = skb_header_pointer(skb, protoff, sizeof(_th), &_th);
+	if (!th)
+		return NF_ACCEPT;
+	dataoff = protoff + th->doff * 4;
+	if (dataoff > skb->len)
+		return NF_ACCEPT;
+
+	local_bh_disable();
+	scratch = this_cpu_ptr(&smtp_scratch);
+	if (!scratch->busy) {
+		scratch->busy = true;
+		pk.rw = scratch->rw;
+		pk.rw_max = SMTP_MAX_REWRITES;
+	}
+	verdict = smtp_segment(&pk, th, protoff, dataoff, skb->len - dataoff, dir);
+	if (pk.rw == scratch->rw)
+		scratch->busy = false;
+	local_bh_enable();
 	return verdict;
 }
 

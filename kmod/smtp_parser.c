@@ -253,6 +253,7 @@ void  sp_enter_resync(struct smtp_parser *p)
 {
 	p->c_mode = CM_RESYNC;
 	p->c_ls = RL_MID;
+	p->c_lead = 0;
 	p->c_len = 0;
 	p->c_tok = 0;
 	p->txn = 0;
@@ -264,7 +265,7 @@ void  sp_enter_resync(struct smtp_parser *p)
 	p->s_flags = SF_TENT;
 	p->bdat_left = 0;
 	__builtin_memset(p->queue, 0, sizeof(p->queue));
-	p->flags = F_QAPPROX | F_CHECK_CLIENT;
+	p->flags = (p->flags & F_SESSION) | F_QAPPROX | F_CHECK_CLIENT;
 }
 
 void smtp_parser_init(struct smtp_parser *p)
@@ -286,6 +287,8 @@ void smtp_parser_init_pickup(struct smtp_parser *p)
 
 	__builtin_memset(p, 0, sizeof(*p));
 	p->user = user;
+	/* the EHLO reply went by unseen: a BDAT is taken for framing */
+	p->flags = F_CHUNKING;
 	sp_enter_resync(p);
 	/* a pickup may land on a line start: let the first line count */
 	p->c_ls = RL_MID;
@@ -314,6 +317,7 @@ void  sp_to_command_mode(struct smtp_parser *p)
 {
 	p->c_mode = CM_CMD;
 	p->c_ls = CL_START;
+	p->c_lead = 0;
 	p->c_len = 0;
 	p->c_tok = 0;
 	p->txn = 0;
@@ -407,9 +411,9 @@ static const char *check_client(const struct smtp_parser *p)
 
 	switch (p->c_mode) {
 	case CM_CMD:
-		if (ls > CL_CR)
+		if (ls > CL_LEAD_CR)
 			return "client line state outside command mode";
-		if (p->c_flags & (CF_LAST | CF_BAD))
+		if (p->c_flags & CF_BAD)
 			return "BDAT flags in command mode";
 		if (!tok_valid(sp_verb_words, SP_NVERBS, p->c_tok))
 			return "bad verb matcher state";
@@ -503,10 +507,12 @@ const char *smtp_parser_check(const struct smtp_parser *p)
 		why = check_server(p);
 	if (why)
 		return why;
-	if (p->c_spare)
-		return "reserved client bit";
-	if ((p->flags & F_GREETING) && p->flags != F_GREETING)
+	if (p->c_lead && (p->c_mode != CM_CMD || !p->c_len))
+		return "leading blanks outside a command line";
+	if ((p->flags & F_GREETING) && (p->flags & ~(F_GREETING | F_SESSION)))
 		return "greeting awaited after a resync";
+	if (p->flags & ~F_ALL)
+		return "unknown session flags";
 	resync = p->c_mode == CM_RESYNC;
 	if (!(p->flags & F_CHECK_CLIENT) == resync)
 		return "client resync flag and mode disagree";
@@ -562,6 +568,7 @@ const char *smtp_anomaly_name(unsigned int anom)
 		"starttls-injection", "tls-response-injection",
 		"data-pipelined", "reply-unexpected", "bad-reply",
 		"bdat-syntax", "bdat-too-big", "queue-full", "lost-sync",
+		"reply-mismatch", "eod-unseen",
 	};
 
 	return anom < ARRAY_LEN(names) ? names[anom] : "?";
@@ -617,7 +624,7 @@ int smtp_parser_client_line_len(const struct smtp_parser *p)
 {
 	if (p->c_mode != CM_CMD || p->c_len >= SMTP_LINE_COUNTER_MAX)
 		return -1;
-	return p->c_len + (p->c_ls == CL_CR);
+	return p->c_len + (p->c_ls == CL_CR || p->c_ls == CL_LEAD_CR);
 }
 
 /*

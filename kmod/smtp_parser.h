@@ -43,7 +43,7 @@ enum smtp_verb {
 	SMTP_VERB_EOD,		/* pseudo command: the "." ending DATA */
 	SMTP_VERB_AUTH_DATA,	/* pseudo command: a client line answering 334 */
 	SMTP_VERB_GREETING,	/* pseudo command: the connection, answered by the banner */
-	SMTP_VERB_MIXED,	/* pseudo command: a run of different commands that change no mode */
+	SMTP_VERB_MIXED,	/* pseudo command: a run of commands that change no mode */
 	SMTP_VERB_MAX,
 };
 
@@ -100,6 +100,8 @@ enum smtp_anomaly {
 	SMTP_ANOM_BDAT_TOO_BIG,		/* chunk size beyond 32 bits */
 	SMTP_ANOM_QUEUE_FULL,		/* too many distinct pipelined commands */
 	SMTP_ANOM_LOST_SYNC,		/* from here on the parser claims nothing */
+	SMTP_ANOM_REPLY_MISMATCH,	/* the reply shows the server read a command otherwise */
+	SMTP_ANOM_EOD_UNSEEN,		/* a reply ends message text the parser still reads */
 	SMTP_ANOM_MAX,
 };
 
@@ -163,10 +165,14 @@ struct smtp_sink {
 
 #define SMTP_LINE_COUNTER_MAX	8191	/* line lengths saturate here */
 
-/* Bytes a server skips before a verb and takes for the end of one. */
+/*
+ * Bytes a server skips before a verb and takes for the end of one: postfix
+ * splits command words on isspace() (a CR not ending the line included);
+ * no byte may be white space to a server and part of a verb to us.
+ */
 static inline bool smtp_is_blank(u8 c)
 {
-	return c == ' ' || c == '\t';
+	return c == ' ' || (c >= '\t' && c <= '\r' && c != '\n');
 }
 
 /*
@@ -179,7 +185,7 @@ struct smtp_parser {
 	u32 c_ls:5;		/* line sub-state */
 	u32 c_mode:3;		/* what the client sends: commands, DATA, BDAT content ... */
 	u32 c_tok:10;		/* verb or header-name matcher */
-	u32 c_spare:1;
+	u32 c_lead:1;		/* blanks came before the verb of this command line */
 	/* server direction: the current line */
 	u32 s_len:10;
 	u32 s_ls:4;

@@ -148,6 +148,7 @@ static int verb_done(struct run *r, s32 i)
 	if (p->flags & F_PROBE) {
 		if (verb == SMTP_VERB_UNKNOWN) {
 			/* not a command after all: wait for another reply */
+			p->c_lead = 0;
 			p->c_mode = CM_RESYNC;
 			p->c_ls = RL_MID;
 			p->flags |= F_CHECK_CLIENT;
@@ -165,7 +166,9 @@ static int verb_done(struct run *r, s32 i)
 		p->c_tok = TOK_DEAD;	/* the server sees an unknown verb */
 		return SMTP_CONTINUE;
 	}
-	if (verb == SMTP_VERB_BDAT) {
+	/* BDAT is framing only where the server offered CHUNKING (RFC 3030) */
+	if (verb == SMTP_VERB_BDAT && (p->flags & F_CHUNKING)) {
+		p->c_lead = 0;
 		p->c_mode = CM_BDAT_NEXT;
 		p->c_ls = CL_BDAT_FIRST;
 		p->c_flags = (p->c_flags & ~CF_SUB_MASK & ~(CF_LAST | CF_BAD)) | BN_VERBEND;
@@ -210,7 +213,8 @@ static int command_done(struct run *r, s32 i, bool crlf)
 			.len = i + 1 - start, .value = value, .arg_len = -1,
 		};
 
-		if (verb >= SMTP_VERB_AUTH && verb <= SMTP_VERB_VRFY) {
+		/* after leading blanks the arguments' start is not known */
+		if (verb >= SMTP_VERB_AUTH && verb <= SMTP_VERB_VRFY && !p->c_lead) {
 			s32 vlen = (s32)(p->c_tok >> TOK_POS_SHIFT) + 1;
 
 			ev.arg_start = start + vlen;
@@ -225,6 +229,7 @@ static int command_done(struct run *r, s32 i, bool crlf)
 	p->c_ls = CL_START;
 	p->c_len = 0;
 	p->c_tok = 0;
+	p->c_lead = 0;
 	if (!sp_q_push(p, verb)) {
 		if (ret == SMTP_STOP)
 			return ret;
@@ -468,13 +473,18 @@ static int cmd_byte(struct run *r, s32 i, u8 c, int *ret)
 		 * "STARTTLS<TAB>" would slip past a mask.  The verb's span then
 		 * includes the leading blanks.
 		 */
-		if (c == ' ' || c == '\t') {
+		if (c == '\r') {
+			p->c_ls = CL_LEAD_CR;	/* a blank, unless an LF follows */
+			return NEXT;
+		}
+		if (smtp_is_blank(c)) {
 			*ret = c_count(r, i, 1, r->max_cmd, SMTP_ANOM_CMD_TOO_LONG);
+			p->c_lead = 1;
 			return NEXT;
 		}
 		fallthrough;
 	case CL_VERB:
-		if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+		if (smtp_is_blank(c) || c == '\n') {
 			*ret = verb_done(r, i);
 			if (*ret != SMTP_STOP && p->c_mode == CM_CMD)
 				p->c_ls = CL_ARGS;
@@ -502,6 +512,15 @@ static int cmd_byte(struct run *r, s32 i, u8 c, int *ret)
 				*ret = c_count(r, i, 1, r->max_cmd, SMTP_ANOM_CMD_TOO_LONG);
 		}
 		return NEXT;
+	case CL_LEAD_CR:
+		if (c == '\n') {
+			*ret = command_done(r, i, true);
+			return NEXT;
+		}
+		p->c_ls = CL_START;	/* the CR was a blank */
+		p->c_lead = 1;
+		*ret = c_count(r, i - 1, 1, r->max_cmd, SMTP_ANOM_CMD_TOO_LONG);
+		return AGAIN;
 	default:	/* CL_CR */
 		if (c == '\n') {
 			*ret = command_done(r, i, true);
@@ -839,6 +858,27 @@ static int pipelined_check(struct run *r, s32 i)
 			  i, 1);
 }
 
+/*
+ * The client's first byte after a 220 to a command the parser did not take
+ * for STARTTLS: a TLS record (handshake, 0x16) means the server took it for
+ * STARTTLS; anything else (after XCLIENT's 220, say) is a command.  Returns
+ * true when the session went to TLS.
+ */
+static bool maybe_tls(struct run *r, s32 i, u8 c, int *ret)
+{
+	struct smtp_parser *p = r->p;
+
+	p->c_flags &= ~CF_TLS_MAYBE;
+	if (c != 0x16 || p->c_ls != CL_START || p->c_len)
+		return false;
+	*ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_REPLY_MISMATCH, i, 1);
+	p->c_mode = CM_TLS;
+	p->s_mode = SM_TLS;
+	if (*ret != SMTP_STOP)
+		*ret = sp_emit(r, SMTP_EV_TLS_START, SMTP_DIR_CLIENT, 0, 0, 220, 0, i, 0, 0);
+	return true;
+}
+
 /* Resynchronising: skip to each line start and wait there for a server reply. */
 static size_t resync_bytes(struct smtp_parser *p, const u8 *buf, size_t i, size_t n)
 {
@@ -891,6 +931,8 @@ size_t sp_parse_client(struct run *r, const u8 *buf, size_t n)
 				return i;
 			continue;
 		case CM_CMD:
+			if ((p->c_flags & CF_TLS_MAYBE) && maybe_tls(r, i, c, &ret))
+				return ret == SMTP_STOP ? i : n;
 			next = cmd_byte(r, i, c, &ret);
 			break;
 		default:	/* CM_DATA */

@@ -18,6 +18,7 @@ enum { SM_REPLY, SM_RESYNC, SM_TLS };
 /* client line sub-states */
 enum {
 	CL_START, CL_VERB, CL_ARGS, CL_CR,
+	CL_LEAD_CR,		/* a CR before the verb: a blank, or an empty line's end */
 	CL_BDAT_FIRST,		/* BDAT_NEXT entered from a first chunk's command */
 	/* message text after 354 */
 	DL_START_CRLF,		/* line start after CRLF */
@@ -41,6 +42,7 @@ enum {
 #define CF_SPLIT	0x04	/* BDAT content: a header name or CR began before a BDAT command */
 #define CF_AUTH_CONT	0x08	/* the next line answers a 334 */
 #define CF_LAST		0x10	/* BDAT: LAST given */
+#define CF_TLS_MAYBE	0x10	/* commands: 220 to a command not taken for STARTTLS */
 #define CF_BAD		0x20	/* BDAT: syntax error in the command */
 #define CF_SUB_MASK	0x0f	/* CM_BDAT_NEXT: position in the BDAT command */
 
@@ -61,7 +63,10 @@ enum {
 #define F_QAPPROX	0x02	/* queue may miss commands sent before a resync */
 #define F_PROBE		0x04	/* first client line after a resync must be a known verb */
 #define F_CHECK_CLIENT	0x08	/* client waits for a server reply to resync */
-#define F_RUN_FAILED	0x10	/* a reply of the head run that resets the transaction was not 2xx */
+#define F_RUN_FAILED	0x10	/* the head run holds a reset command and a non-2xx reply */
+#define F_CHUNKING	0x20	/* the server advertised CHUNKING: BDAT is framing */
+#define F_SESSION	F_CHUNKING	/* what a resync keeps */
+#define F_ALL		0x3f
 
 /* server line sub-states */
 enum { SL_START, SL_D1, SL_D2, SL_SEP, SL_KW, SL_TEXT, SL_CR, SL_SKIP };
@@ -72,6 +77,7 @@ enum { SL_START, SL_D1, SL_D2, SL_SEP, SL_KW, SL_TEXT, SL_CR, SL_SKIP };
 #define SF_KWLINE	0x04	/* the current line is an EHLO keyword line */
 #define SF_TENT		0x08	/* resynchronising: no events, bad lines are skipped */
 #define SF_TLS_QUIET	0x10	/* TLS started and the client has not spoken yet */
+#define SF_ORPHAN	0x20	/* the current reply answers no command */
 
 #define SMTP_REPLY_COUNTER_MAX	1023	/* s_len saturates here */
 

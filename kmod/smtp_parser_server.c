@@ -8,10 +8,51 @@
 
 /* ---- server ------------------------------------------------------------- */
 
+/*
+ * The reply says the server read a command otherwise than the parser did:
+ * it follows the server; the caller's rule decides what else happens.
+ */
+static int mismatch(struct run *r, s32 i)
+{
+	return sp_anomaly(r, SMTP_DIR_SERVER, SMTP_ANOM_REPLY_MISMATCH, i, 1);
+}
+
+/* 354: message text follows, whatever the parser took the command for. */
+static int reply_354(struct run *r, s32 i, unsigned int verb, bool piped)
+{
+	struct smtp_parser *p = r->p;
+	int ret = SMTP_CONTINUE;
+
+	if (verb != SMTP_VERB_DATA) {
+		ret = mismatch(r, i);
+		if (ret == SMTP_STOP)
+			return ret;
+	}
+	if (piped || p->c_ls != CL_START || p->c_len)
+		/* text already went by as commands: where does it start? */
+		return sp_lost_sync(r, SMTP_DIR_SERVER, i);
+	p->c_mode = CM_DATA;
+	p->c_ls = DL_START_CRLF;
+	sp_start_message(p);
+	return sp_emit(r, SMTP_EV_DATA_START, SMTP_DIR_SERVER, verb, 0, 354, 0, i, 1, 0);
+}
+
+static int start_tls(struct run *r, s32 i, unsigned int verb, u16 code)
+{
+	struct smtp_parser *p = r->p;
+
+	p->c_mode = CM_TLS;
+	p->s_mode = SM_TLS;
+	p->s_flags |= SF_TLS_QUIET;
+	return sp_emit(r, SMTP_EV_TLS_START, SMTP_DIR_SERVER, verb, 0, code, 0, i, 1, 0);
+}
+
 /* A final reply (last line) completed: command queue and mode changes. */
 static int reply_done(struct run *r, s32 i, unsigned int verb, u16 code)
 {
 	struct smtp_parser *p = r->p;
+	bool cmd = p->c_mode == CM_CMD;
+	bool piped = p->c_flags & CF_PIPED;
 	int ret = SMTP_CONTINUE;
 
 	if (verb == SMTP_VERB_GREETING) {
@@ -31,41 +72,61 @@ static int reply_done(struct run *r, s32 i, unsigned int verb, u16 code)
 		sp_q_pop(p, code);
 	}
 	/* outside command mode c_flags holds BDAT framing: leave it alone */
-	if (p->c_mode == CM_CMD) {
-		p->c_flags &= ~CF_AUTH_CONT;
-		if (code == 334 && (verb == SMTP_VERB_AUTH || verb == SMTP_VERB_AUTH_DATA))
-			p->c_flags |= CF_AUTH_CONT;
-	}
-
-	if (verb == SMTP_VERB_DATA) {
-		bool piped = p->c_flags & CF_PIPED;
-
-		if (p->c_mode == CM_CMD)
+	if (cmd) {
+		p->c_flags &= ~(CF_AUTH_CONT | CF_TLS_MAYBE);
+		if (verb == SMTP_VERB_DATA)
 			p->c_flags &= ~(CF_DATA_PEND | CF_PIPED);
-		if (code == 354 && p->c_mode == CM_CMD) {
-			if (piped || p->c_ls != CL_START)
-				/* text already went by as commands: where does it start? */
-				return sp_lost_sync(r, SMTP_DIR_SERVER, i);
-			p->c_mode = CM_DATA;
-			p->c_ls = DL_START_CRLF;
-			sp_start_message(p);
-			ret = sp_emit(r, SMTP_EV_DATA_START, SMTP_DIR_SERVER, verb, 0,
-				      code, 0, i, 1, 0);
-		}
-	} else if (verb == SMTP_VERB_STARTTLS) {
-		if (p->c_mode == CM_CMD)
+		if (verb == SMTP_VERB_STARTTLS)
 			p->c_flags &= ~(CF_STLS_PEND | CF_PIPED);
-		if (code >= 200 && code < 300) {
-			p->c_mode = CM_TLS;
-			p->s_mode = SM_TLS;
-			p->s_flags |= SF_TLS_QUIET;
-			ret = sp_emit(r, SMTP_EV_TLS_START, SMTP_DIR_SERVER, verb, 0,
-				      code, 0, i, 1, 0);
+		if (code == 334) {
+			/* the server reads a SASL line next, whatever the command was */
+			p->c_flags |= CF_AUTH_CONT;
+			if (verb != SMTP_VERB_AUTH && verb != SMTP_VERB_AUTH_DATA)
+				ret = mismatch(r, i);
 		}
 	}
+	if (ret == SMTP_STOP || (p->flags & F_CHECK_CLIENT))
+		goto confirm;
+
+	if (code == 354 && cmd) {
+		ret = reply_354(r, i, verb, piped);
+	} else if (verb == SMTP_VERB_STARTTLS && code >= 200 && code < 300) {
+		ret = start_tls(r, i, verb, code);
+	} else if (code == 220 && cmd && verb != SMTP_VERB_GREETING) {
+		/* TLS, if the client's next bytes are a TLS record (not XCLIENT's 220) */
+		p->c_flags |= CF_TLS_MAYBE;
+	} else if (verb == SMTP_VERB_BDAT && (code == 500 || code == 502) &&
+		   (p->flags & F_CHUNKING)) {
+		/* no BDAT for this server: what followed it, we took for a chunk */
+		ret = mismatch(r, i);
+		if (ret != SMTP_STOP)
+			ret = sp_lost_sync(r, SMTP_DIR_SERVER, i);
+	} else if (p->c_mode == CM_BDAT && !p->queue[0]) {
+		/* the server answered the chunk the parser still reads */
+		ret = mismatch(r, i);
+		if (ret != SMTP_STOP)
+			ret = sp_lost_sync(r, SMTP_DIR_SERVER, i);
+	}
+confirm:
 	if (ret != SMTP_STOP && (p->flags & F_CHECK_CLIENT))
 		ret = sp_client_confirm(r, code);
 	return ret;
+}
+
+/*
+ * A reply with no command pending while the client sends message text: the
+ * server ended the message where the parser saw no end of data.  Follow it:
+ * the client sends commands; a line begun as text is one whose verb went by.
+ */
+static void text_ended(struct smtp_parser *p)
+{
+	bool line_start = p->c_ls == DL_START_CRLF || p->c_ls == DL_START_LF;
+
+	sp_to_command_mode(p);
+	if (!line_start) {
+		p->c_ls = CL_ARGS;
+		p->c_tok = TOK_DEAD;
+	}
 }
 
 /* The reply line ended at offset i (the LF, after a CR when crlf). */
@@ -80,10 +141,11 @@ static int reply_line_done(struct run *r, s32 i, bool crlf)
 	u16 flags = (first ? SMTP_EVF_FIRST : 0) | (last ? SMTP_EVF_LAST : 0);
 	s32 start = i - (s32)p->s_len;
 	u16 nospan = p->s_len >= SMTP_REPLY_COUNTER_MAX ? SMTP_EVF_NOSPAN : 0;
+	bool orphan = p->s_flags & SF_ORPHAN;
 	int ret = SMTP_CONTINUE;
 
 	p->s_ls = SL_START;
-	p->s_flags &= ~(SF_KWLINE | SF_LAST | SF_CONT);
+	p->s_flags &= ~(SF_KWLINE | SF_LAST | SF_CONT | SF_ORPHAN);
 	if (!last)
 		p->s_flags |= SF_CONT;
 	if (tent) {
@@ -97,15 +159,23 @@ static int reply_line_done(struct run *r, s32 i, bool crlf)
 			ret = sp_client_confirm(r, code);
 		goto out;
 	}
-	if (verb == SMTP_VERB_MAX) {
-		if (!(p->flags & F_QAPPROX) && first) {
+	/* 421: the server closes the connection, no command need be pending */
+	if (verb == SMTP_VERB_MAX && first && !(p->flags & F_QAPPROX)) {
+		if (p->c_mode == CM_DATA && code != 421) {
+			ret = sp_anomaly(r, SMTP_DIR_SERVER, SMTP_ANOM_EOD_UNSEEN,
+					 start, p->s_len + 1);
+			text_ended(p);
+			verb = SMTP_VERB_EOD;
+		} else {
 			ret = sp_anomaly(r, SMTP_DIR_SERVER, SMTP_ANOM_REPLY_UNEXPECTED,
 					 start, p->s_len + 1);
-			if (ret == SMTP_STOP)
-				goto out;
+			orphan = code != 421;
 		}
-		verb = SMTP_VERB_UNKNOWN;
+		if (ret == SMTP_STOP)
+			goto out;
 	}
+	if (verb == SMTP_VERB_MAX)
+		verb = SMTP_VERB_UNKNOWN;
 	ret = sp_emit(r, SMTP_EV_REPLY, SMTP_DIR_SERVER, verb, 0, code,
 		      flags | nospan, start, p->s_len + 1, 0);
 	if (ret == SMTP_STOP)
@@ -120,6 +190,14 @@ static int reply_line_done(struct run *r, s32 i, bool crlf)
 	}
 	if (last)
 		ret = reply_done(r, i, verb, code);
+	/* a reply nobody asked for: which command does the next one answer? */
+	if (orphan && !last)
+		p->s_flags |= SF_ORPHAN;
+	if (orphan && last && ret != SMTP_STOP && !(p->flags & F_CHECK_CLIENT))
+		ret = sp_lost_sync(r, SMTP_DIR_SERVER, i);
+	/* lost sync at this line's end: the next line is whole */
+	if (p->s_ls == SL_SKIP)
+		p->s_ls = SL_START;
 out:
 	p->s_len = 0;
 	p->s_tok = 0;
@@ -199,12 +277,36 @@ static int keyword_done(struct run *r, s32 i)
 	int w = sp_tok_word(sp_kw_words, p->s_tok);
 	s32 klen = (s32)p->s_len - 4;
 
+	if (w == SMTP_KW_CHUNKING)
+		p->flags |= F_CHUNKING;
 	p->s_ls = SL_TEXT;
 	p->s_tok = 250;
 	return sp_emit(r, SMTP_EV_EHLO_KEYWORD, SMTP_DIR_SERVER, SMTP_VERB_EHLO,
 		    w < 0 ? SMTP_KW_OTHER : w, 250,
 		    p->s_len >= SMTP_REPLY_COUNTER_MAX ? SMTP_EVF_NOSPAN : 0,
 		    i - klen, klen, 0);
+}
+
+/* One byte of an EHLO keyword line's keyword that does not end the line. */
+static int keyword_byte(struct run *r, s32 i, u8 c)
+{
+	struct smtp_parser *p = r->p;
+	int ret;
+
+	if (smtp_is_blank(c) || c == '=') {
+		/* clients skip blanks before the keyword and end it at one */
+		if (!p->s_tok && c != '\r' && c != '=')
+			return SMTP_CONTINUE;
+		ret = keyword_done(r, i);
+		if (ret == SMTP_STOP)
+			return ret;
+		/* the delimiter is text; its length was checked */
+		return reply_byte(r, i, c);
+	}
+	p->s_tok = sp_tok_step(sp_kw_words, SP_NKWS, p->s_tok, c);
+	if (c == '\0')	/* as in any other reply text */
+		return sp_anomaly(r, SMTP_DIR_SERVER, SMTP_ANOM_NUL, i, 1);
+	return SMTP_CONTINUE;
 }
 
 size_t  sp_parse_server(struct run *r, const u8 *buf, size_t n)
@@ -277,21 +379,10 @@ size_t  sp_parse_server(struct run *r, const u8 *buf, size_t n)
 				return i;
 			continue;
 		}
-		if (p->s_ls == SL_KW) {
-			if (c == ' ' || c == '=' || c == '\r') {
-				ret = keyword_done(r, i);
-				if (ret == SMTP_STOP)
-					return i;
-				/* the delimiter is text; its length was checked above */
-				ret = reply_byte(r, i, c);
-			} else {
-				p->s_tok = sp_tok_step(sp_kw_words, SP_NKWS, p->s_tok, c);
-				if (c == '\0')	/* as in any other reply text */
-					ret = sp_anomaly(r, SMTP_DIR_SERVER, SMTP_ANOM_NUL, i, 1);
-			}
-		} else {
+		if (p->s_ls == SL_KW)
+			ret = keyword_byte(r, i, c);
+		else
 			ret = reply_byte(r, i, c);
-		}
 		if (p->s_len < SMTP_REPLY_COUNTER_MAX)
 			p->s_len++;
 		i++;

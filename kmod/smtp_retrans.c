@@ -22,8 +22,7 @@ static unsigned int token_len(const u8 *s, unsigned int len)
 	unsigned int i;
 
 	for (i = 0; i < len; i++)
-		if (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n' ||
-		    s[i] == '=')
+		if (smtp_is_blank(s[i]) || s[i] == '\n' || s[i] == '=')
 			break;
 	return i;
 }

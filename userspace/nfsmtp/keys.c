@@ -112,6 +112,7 @@ const char *const nfsmtp_stat_names[__NFSMTP_STAT_MAX] = {
 	[NFSMTP_STAT_RETRANS_MISMATCH]	= "retransmission_mismatch",
 	[NFSMTP_STAT_DEAD_PACKETS]	= "dead_packets",
 	[NFSMTP_STAT_EVENTS_SUPPRESSED]	= "events_suppressed",
+	[NFSMTP_STAT_REPLY_MISMATCH]	= "reply_mismatch",
 };
 
 #define ENUM_KEY(n, j, a, tbl, l, d) \

@@ -128,5 +128,6 @@ TEST_F(parser, three_ways)
 #include "cases_tls.inc"
 #include "cases_resync.inc"
 #include "cases_limits.inc"
+#include "cases_agree.inc"
 
 TEST_HARNESS_MAIN

@@ -42,10 +42,11 @@ enum nfsmtp_stat {
 	NFSMTP_STAT_RST_DATA,		/* RSTs carrying data: not read (receivers drop it) */
 	NFSMTP_STAT_OUT_OF_WINDOW,	/* segments beyond the receiver's window: not read */
 	NFSMTP_STAT_URGENT,		/* segments with urgent data (URG) */
-	NFSMTP_STAT_OOO_DROPPED,	/* segments ahead of the next byte dropped (out-of-order drop) */
+	NFSMTP_STAT_OOO_DROPPED,	/* segments ahead of the next byte, dropped */
 	NFSMTP_STAT_RETRANS_MISMATCH,	/* retransmissions that may differ where it matters */
 	NFSMTP_STAT_DEAD_PACKETS,	/* packets of reset or dropped connections, dropped */
 	NFSMTP_STAT_EVENTS_SUPPRESSED,	/* events and log lines over the per-message budget */
+	NFSMTP_STAT_REPLY_MISMATCH,	/* replies showing the server read a command otherwise */
 	__NFSMTP_STAT_MAX
 };
 
