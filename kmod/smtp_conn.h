@@ -21,7 +21,8 @@
 #define SC_SEQ_SERVER	0x0200	/* next_seq[server] is known */
 #define SC_EV_SHIFT	10	/* 4 bits: events announced in this message */
 #define SC_EV_MASK	0x3c00
-#define SC_ALL		0x3fff
+#define SC_ENDED	0x4000	/* a FIN or RST was seen: the session's ending is counted */
+#define SC_ALL		0x7fff
 
 struct smtp_conn {
 	struct smtp_parser p;

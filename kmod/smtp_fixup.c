@@ -37,6 +37,9 @@ static const char *const rule_names[__NFSMTP_RULE_MAX] = {
 	[NFSMTP_RULE_LOST_SYNC]		= "lost-sync",
 	[NFSMTP_RULE_URGENT]		= "urgent",
 	[NFSMTP_RULE_OUT_OF_ORDER]	= "out-of-order",
+	[NFSMTP_RULE_TLS_FRAMING]	= "tls-framing",
+	[NFSMTP_RULE_REQUIRE_TLS]	= "require-tls",
+	[NFSMTP_RULE_DOWNGRADE]		= "downgrade",
 };
 
 static const char *const action_names[__NFSMTP_ACTION_MAX] = {
@@ -89,7 +92,9 @@ u32 smtp_unmasked_verbs(const struct smtp_profile *prof)
 
 bool smtp_kw_masked(const struct smtp_profile *prof, unsigned int kw)
 {
-	/* parser keyword numbers are the UAPI's, OTHER is UNKNOWN */
+	/* parser keyword numbers are the UAPI's, OTHER is UNKNOWN (so is MASKED) */
+	if (kw > SMTP_KW_OTHER)
+		kw = SMTP_KW_OTHER;
 	if (kw == SMTP_KW_STARTTLS && prof->starttls == NFSMTP_STARTTLS_STRIP)
 		return true;
 	return prof->ehlo_mask & (1U << kw);
@@ -219,6 +224,21 @@ void smtp_add_rewrite(struct smtp_pkt *pk, s32 start, s32 len, u8 fill,
 
 /* ---- the event sink ------------------------------------------------------------ */
 
+/* What require-tls holds back until TLS: the mail and the credentials. */
+static bool needs_tls(unsigned int verb)
+{
+	return verb == SMTP_VERB_MAIL || verb == SMTP_VERB_RCPT || verb == SMTP_VERB_AUTH ||
+	       verb == SMTP_VERB_DATA || verb == SMTP_VERB_BDAT;
+}
+
+/* Signs that someone else strips STARTTLS: counted, announced, nothing rewritten. */
+static void downgrade(struct smtp_pkt *pk, enum nfsmtp_stat stat, const char *detail,
+		      const char *effect)
+{
+	smtp_stat_inc(pk->st, stat);
+	smtp_act(pk, NFSMTP_RULE_DOWNGRADE, NFSMTP_ACTION_LOG, detail, effect);
+}
+
 static int on_verb(struct smtp_pkt *pk, const struct smtp_event *ev)
 {
 	const struct smtp_profile *prof = pk->prof;
@@ -246,6 +266,18 @@ static int on_verb(struct smtp_pkt *pk, const struct smtp_event *ev)
 		}
 		return smtp_act(pk, NFSMTP_RULE_COMMAND, action, name, "not allowed");
 	}
+	if (needs_tls(ev->verb) && prof->act[NFSMTP_RULE_REQUIRE_TLS] != NFSMTP_ACTION_OFF) {
+		u8 action = prof->act[NFSMTP_RULE_REQUIRE_TLS];
+
+		smtp_stat_inc(pk->st, NFSMTP_STAT_REQUIRE_TLS);
+		if (action == NFSMTP_ACTION_MASK) {
+			smtp_add_rewrite(pk, ev->start, ev->len, SMTP_FILL_X, true);
+			smtp_act(pk, NFSMTP_RULE_REQUIRE_TLS, action, name,
+				 "sent before TLS: masked, the server will answer 500");
+			return SMTP_MASKED;
+		}
+		return smtp_act(pk, NFSMTP_RULE_REQUIRE_TLS, action, name, "sent before TLS");
+	}
 	if (ev->verb == SMTP_VERB_RCPT && prof->rcpt_max && ev->value > prof->rcpt_max) {
 		u8 action = prof->act[NFSMTP_RULE_RCPT];
 
@@ -262,6 +294,18 @@ static int on_verb(struct smtp_pkt *pk, const struct smtp_event *ev)
 	return SMTP_CONTINUE;
 }
 
+/* A guard fired: counted and acted on unless the profile turned it off. */
+static int guard_act(struct smtp_pkt *pk, enum nfsmtp_rule rule, enum nfsmtp_stat stat,
+		     const char *detail, const char *effect)
+{
+	u8 action = pk->prof->act[rule];
+
+	if (action == NFSMTP_ACTION_OFF)
+		return SMTP_CONTINUE;
+	smtp_stat_inc(pk->st, stat);
+	return smtp_act(pk, rule, action, detail, effect);
+}
+
 static int on_anomaly(struct smtp_pkt *pk, const struct smtp_event *ev)
 {
 	const struct smtp_profile *prof = pk->prof;
@@ -270,13 +314,14 @@ static int on_anomaly(struct smtp_pkt *pk, const struct smtp_event *ev)
 	switch (ev->sub) {
 	case SMTP_ANOM_STARTTLS_INJECTION:
 	case SMTP_ANOM_TLS_RESPONSE_INJECTION:
-		smtp_stat_inc(pk->st, NFSMTP_STAT_INJECTION);
-		return smtp_act(pk, NFSMTP_RULE_INJECTION, prof->act[NFSMTP_RULE_INJECTION],
-				name, "plaintext pipelined around STARTTLS (CVE-2011-0411 class)");
+		return guard_act(pk, NFSMTP_RULE_INJECTION, NFSMTP_STAT_INJECTION, name,
+				 "plaintext pipelined around STARTTLS (CVE-2011-0411 class)");
+	case SMTP_ANOM_TLS_FRAMING:
+		return guard_act(pk, NFSMTP_RULE_TLS_FRAMING, NFSMTP_STAT_TLS_FRAMING, name,
+				 "bytes after STARTTLS that are no TLS record (CVE-2026-45185 class)");
 	case SMTP_ANOM_SMUGGLING:
-		smtp_stat_inc(pk->st, NFSMTP_STAT_SMUGGLING);
-		return smtp_act(pk, NFSMTP_RULE_SMUGGLING, prof->act[NFSMTP_RULE_SMUGGLING],
-				name, "non-canonical end of data (SMTP smuggling)");
+		return guard_act(pk, NFSMTP_RULE_SMUGGLING, NFSMTP_STAT_SMUGGLING, name,
+				 "non-canonical end of data (SMTP smuggling)");
 	case SMTP_ANOM_DATA_PIPELINED:
 		/*
 		 * Client bytes behind DATA, before its reply: no client may
@@ -285,11 +330,8 @@ static int on_anomaly(struct smtp_pkt *pk, const struct smtp_event *ev)
 		 * stops following the session at the 354, so the smuggling
 		 * guard would never see an end-of-data sequence in them.
 		 */
-		if (prof->act[NFSMTP_RULE_SMUGGLING] == NFSMTP_ACTION_OFF)
-			return SMTP_CONTINUE;
-		smtp_stat_inc(pk->st, NFSMTP_STAT_SMUGGLING);
-		return smtp_act(pk, NFSMTP_RULE_SMUGGLING, prof->act[NFSMTP_RULE_SMUGGLING],
-				name, "message text before the 354 reply: no guard can follow it");
+		return guard_act(pk, NFSMTP_RULE_SMUGGLING, NFSMTP_STAT_SMUGGLING, name,
+				 "message text before the 354 reply: no guard can follow it");
 	case SMTP_ANOM_BARE_CR:
 	case SMTP_ANOM_BARE_LF:
 		/*
@@ -327,9 +369,8 @@ static int on_anomaly(struct smtp_pkt *pk, const struct smtp_event *ev)
 		return smtp_act(pk, NFSMTP_RULE_LOST_SYNC, prof->act[NFSMTP_RULE_LOST_SYNC], name,
 				"the server read a command otherwise: followed");
 	case SMTP_ANOM_EOD_UNSEEN:
-		smtp_stat_inc(pk->st, NFSMTP_STAT_SMUGGLING);
-		return smtp_act(pk, NFSMTP_RULE_SMUGGLING, prof->act[NFSMTP_RULE_SMUGGLING], name,
-				"the server ended the message where no end of data was");
+		return guard_act(pk, NFSMTP_RULE_SMUGGLING, NFSMTP_STAT_SMUGGLING, name,
+				 "the server ended the message where no end of data was");
 	case SMTP_ANOM_LOST_SYNC:
 		smtp_stat_inc(pk->st, NFSMTP_STAT_LOST_SYNC);
 		return smtp_act(pk, NFSMTP_RULE_LOST_SYNC, prof->act[NFSMTP_RULE_LOST_SYNC], name,
@@ -352,12 +393,25 @@ int smtp_fixup_event(void *ctx, const struct smtp_event *ev)
 			smtp_stat_inc(pk->st, NFSMTP_STAT_STARTTLS_SEEN);
 			smtp_stat_inc(pk->st, NFSMTP_STAT_STARTTLS_ALLOWED);
 		}
+		if (ev->flags & SMTP_EVF_REQUIRETLS)
+			downgrade(pk, NFSMTP_STAT_REQUIRETLS_PLAIN, "REQUIRETLS",
+				  prof->starttls == NFSMTP_STARTTLS_STRIP ?
+				  "requires TLS and this profile strips STARTTLS: it will bounce" :
+				  "mail that requires TLS (RFC 8689) sent in plaintext");
 		break;
 	case SMTP_EV_REPLY:
-		if (ev->flags & SMTP_EVF_LAST)
-			smtp_stat_inc(pk->st, NFSMTP_STAT_REPLIES);
+		if (!(ev->flags & SMTP_EVF_LAST))
+			break;
+		smtp_stat_inc(pk->st, NFSMTP_STAT_REPLIES);
+		if (ev->verb == SMTP_VERB_STARTTLS && (ev->code == 454 || ev->code >= 500) &&
+		    smtp_parser_starttls_offered(&pk->sc->p))
+			downgrade(pk, NFSMTP_STAT_STARTTLS_REFUSED, "STARTTLS",
+				  "refused by a server that offered it: a box on the way may mask it");
 		break;
 	case SMTP_EV_EHLO_KEYWORD:
+		if (ev->sub == SMTP_KW_MASKED)
+			downgrade(pk, NFSMTP_STAT_UPSTREAM_MASK, "XXXXXXXA",
+				  "an upstream box masks STARTTLS: clients will see 250-XXXXXXXA");
 		if (!smtp_kw_masked(prof, ev->sub))
 			break;
 		smtp_stat_inc(pk->st, NFSMTP_STAT_EHLO_KW_MASKED);

@@ -84,6 +84,14 @@ const char *const smtp_stat_names[__NFSMTP_STAT_MAX] = {
 	[NFSMTP_STAT_DEAD_PACKETS]	= "dead_packets",
 	[NFSMTP_STAT_EVENTS_SUPPRESSED]	= "events_suppressed",
 	[NFSMTP_STAT_REPLY_MISMATCH]	= "reply_mismatch",
+	[NFSMTP_STAT_TLS_FRAMING]	= "tls_framing",
+	[NFSMTP_STAT_REQUIRE_TLS]	= "require_tls",
+	[NFSMTP_STAT_UPSTREAM_MASK]	= "upstream_mask_seen",
+	[NFSMTP_STAT_STARTTLS_REFUSED]	= "starttls_refused",
+	[NFSMTP_STAT_REQUIRETLS_PLAIN]	= "requiretls_plaintext",
+	[NFSMTP_STAT_ENDED_TLS]		= "ended_tls",
+	[NFSMTP_STAT_ENDED_PLAIN_OFFERED] = "ended_plaintext_offered",
+	[NFSMTP_STAT_ENDED_PLAIN]	= "ended_plaintext",
 };
 
 static unsigned int smtp_net_id __read_mostly;
@@ -91,14 +99,15 @@ static unsigned int smtp_net_id __read_mostly;
 /*
  * Rewrites of the packet in hand: a pipelined burst of RCPTs over the limit
  * can need hundreds in one GRO packet, too many for the stack.  help() runs
- * with BH off, so one buffer per CPU serves every packet.
+ * with BH off, so one buffer per CPU serves every packet.  Allocated at load
+ * (8 KB per CPU: more than a module's static per-CPU reserve).
  */
 struct smtp_scratch {
 	bool busy;
 	struct smtp_rewrite rw[SMTP_MAX_REWRITES];
 };
 
-static DEFINE_PER_CPU(struct smtp_scratch, smtp_scratch);
+static struct smtp_scratch __percpu *smtp_scratch;
 
 struct smtp_net *smtp_pernet(const struct net *net)
 {
@@ -348,6 +357,13 @@ static void smtp_packet(struct smtp_pkt *pk, const struct tcphdr *th, u32 seq,
 
 	if (th->ack)
 		smtp_ack_seen(sc, !dir, ntohl(th->ack_seq));
+	if ((th->fin || th->rst) && !(sc->p.user & SC_ENDED)) {
+		/* how the session ended: the figures for an MTA-STS or TLS-RPT rollout */
+		sc->p.user |= SC_ENDED;
+		smtp_stat_inc(pk->st, smtp_parser_tls(&sc->p) ? NFSMTP_STAT_ENDED_TLS :
+			      smtp_parser_starttls_offered(&sc->p) ?
+			      NFSMTP_STAT_ENDED_PLAIN_OFFERED : NFSMTP_STAT_ENDED_PLAIN);
+	}
 	if (th->rst) {
 		/* a receiver never reads a RST's payload: neither do we */
 		if (datalen)
@@ -368,7 +384,7 @@ static void smtp_packet(struct smtp_pkt *pk, const struct tcphdr *th, u32 seq,
 	}
 	if (th->urg)
 		smtp_urgent(pk);
-	if (!datalen || smtp_parser_tls(&sc->p) || pk->verdict != SMTP_PASS)
+	if (!datalen || pk->verdict != SMTP_PASS)
 		return;
 	skip = smtp_place(pk, seq, dataoff, datalen, dir);
 	if (skip < 0)
@@ -501,7 +517,7 @@ static int smtp_help(struct sk_buff *skb, unsigned int protoff,
 		return NF_ACCEPT;
 
 	local_bh_disable();
-	scratch = this_cpu_ptr(&smtp_scratch);
+	scratch = this_cpu_ptr(smtp_scratch);
 	if (!scratch->busy) {
 		scratch->busy = true;
 		pk.rw = scratch->rw;
@@ -601,13 +617,16 @@ static int __init nf_conntrack_smtp_init(void)
 		ports_c = 1;
 	}
 
+	smtp_scratch = alloc_percpu(struct smtp_scratch);
+	if (!smtp_scratch)
+		return -ENOMEM;
 	ret = register_pernet_subsys(&smtp_net_ops);
 	if (ret < 0)
-		return ret;
+		goto free_scratch;
 	ret = smtp_netlink_init();
 	if (ret < 0) {
 		unregister_pernet_subsys(&smtp_net_ops);
-		return ret;
+		goto free_scratch;
 	}
 
 	/* no ->destroy: on 7.3 it could be called after the module is gone */
@@ -632,9 +651,12 @@ static int __init nf_conntrack_smtp_init(void)
 		pr_err("failed to register helpers: %d\n", ret);
 		smtp_netlink_exit();
 		unregister_pernet_subsys(&smtp_net_ops);
-		return ret;
+		goto free_scratch;
 	}
 	return 0;
+free_scratch:
+	free_percpu(smtp_scratch);
+	return ret;
 }
 
 static void __exit nf_conntrack_smtp_fini(void)
@@ -646,6 +668,7 @@ static void __exit nf_conntrack_smtp_fini(void)
 	nf_smtp_helpers_unregister(smtp_helpers_reg, smtp_helpers_n);
 	smtp_netlink_exit();
 	unregister_pernet_subsys(&smtp_net_ops);
+	free_percpu(smtp_scratch);
 }
 
 module_init(nf_conntrack_smtp_init);

@@ -38,6 +38,8 @@ static const struct nla_policy smtp_nl_policy[NFSMTP_A_MAX + 1] = {
 	[NFSMTP_A_ACT_LOST_SYNC]	= NLA_POLICY_MAX(NLA_U8, NFSMTP_ACTION_RESET),
 	[NFSMTP_A_ACT_URGENT]		= NLA_POLICY_MAX(NLA_U8, NFSMTP_ACTION_RESET),
 	[NFSMTP_A_OUT_OF_ORDER]		= NLA_POLICY_MAX(NLA_U8, NFSMTP_OOO_DROP),
+	[NFSMTP_A_ACT_TLS_FRAMING]	= NLA_POLICY_MAX(NLA_U8, NFSMTP_ACTION_RESET),
+	[NFSMTP_A_ACT_REQUIRE_TLS]	= NLA_POLICY_MAX(NLA_U8, NFSMTP_ACTION_RESET),
 	[NFSMTP_A_MARK_MASK]		= { .type = NLA_U32 },
 	[NFSMTP_A_MARK_SHIFT]		= NLA_POLICY_MAX(NLA_U8, 31),
 };
@@ -63,6 +65,9 @@ static const struct {
 	[NFSMTP_A_ACT_INJECTION]    = { NFSMTP_RULE_INJECTION, ACTS_GUARD },
 	[NFSMTP_A_ACT_LOST_SYNC]    = { NFSMTP_RULE_LOST_SYNC, ACTS_LIMIT },
 	[NFSMTP_A_ACT_URGENT]	    = { NFSMTP_RULE_URGENT, ACTS_REWRITE },
+	[NFSMTP_A_ACT_TLS_FRAMING]  = { NFSMTP_RULE_TLS_FRAMING, ACTS_GUARD },
+	[NFSMTP_A_ACT_REQUIRE_TLS]  = { NFSMTP_RULE_REQUIRE_TLS, ACT(OFF) | ACT(LOG) | ACT(MASK) |
+									ACT(RESET) },
 };
 
 /* 6.1 has no formatted extack messages: one fixed text per action */
@@ -104,6 +109,9 @@ void smtp_profile_default(struct smtp_profile *p)
 	/* what the parser cannot follow passes, counted: fail closed is opt-in */
 	p->act[NFSMTP_RULE_LOST_SYNC] = NFSMTP_ACTION_LOG;
 	p->act[NFSMTP_RULE_URGENT] = NFSMTP_ACTION_LOG;
+	/* a byte breaking TLS framing after STARTTLS is never traffic: README says why reset */
+	p->act[NFSMTP_RULE_TLS_FRAMING] = NFSMTP_ACTION_RESET;
+	p->act[NFSMTP_RULE_REQUIRE_TLS] = NFSMTP_ACTION_OFF;
 	p->out_of_order = NFSMTP_OOO_PASS;
 }
 

@@ -296,7 +296,9 @@ void smtp_parser_init_pickup(struct smtp_parser *p)
 
 void smtp_parser_gap(struct smtp_parser *p)
 {
-	if (p->c_mode != CM_TLS)
+	if (p->c_mode == CM_TLS)
+		sp_tls_gap(p);	/* ciphertext has no line to resynchronise at */
+	else
 		sp_enter_resync(p);
 }
 
@@ -322,6 +324,7 @@ void  sp_to_command_mode(struct smtp_parser *p)
 	p->c_tok = 0;
 	p->txn = 0;
 	p->c_flags = 0;
+	p->bdat_left = 0;
 }
 
 size_t smtp_parse(struct smtp_parser *p, enum smtp_dir dir, const u8 *buf,
@@ -345,6 +348,11 @@ size_t smtp_parse(struct smtp_parser *p, enum smtp_dir dir, const u8 *buf,
 bool smtp_parser_tls(const struct smtp_parser *p)
 {
 	return p->c_mode == CM_TLS;
+}
+
+bool smtp_parser_starttls_offered(const struct smtp_parser *p)
+{
+	return p->flags & F_STLS_OFFERED;
 }
 
 bool smtp_parser_synced(const struct smtp_parser *p, enum smtp_dir dir)
@@ -413,6 +421,8 @@ static const char *check_client(const struct smtp_parser *p)
 	case CM_CMD:
 		if (ls > CL_LEAD_CR)
 			return "client line state outside command mode";
+		if (p->arg_scan & ~AS_ALL || (p->arg_scan && !(p->arg_scan & AS_ON)))
+			return "bad argument matcher state";
 		if (p->c_flags & CF_BAD)
 			return "BDAT flags in command mode";
 		if (!tok_valid(sp_verb_words, SP_NVERBS, p->c_tok))
@@ -486,8 +496,12 @@ static const char *check_server(const struct smtp_parser *p)
 		return "bad server mode";
 	}
 	if (p->s_ls == SL_KW) {
+		unsigned int idx = p->s_tok & TOK_IDX_MASK;
+		bool xrun = (idx == TOK_XRUN || idx == TOK_XRUN_A) &&
+			    (p->s_tok >> TOK_POS_SHIFT);
+
 		if (!(p->s_flags & SF_KWLINE) ||
-		    !tok_valid(sp_kw_words, SP_NKWS, p->s_tok))
+		    (!xrun && !tok_valid(sp_kw_words, SP_NKWS, p->s_tok)))
 			return "bad keyword matcher state";
 	} else if (p->s_tok > 599) {
 		return "reply code out of range";
@@ -500,7 +514,8 @@ const char *smtp_parser_check(const struct smtp_parser *p)
 	bool synced = smtp_parser_synced(p, SMTP_DIR_CLIENT), resync;
 	const char *why;
 
-	why = check_queue(p);
+	/* in TLS the queue's place holds the record framing */
+	why = p->c_mode == CM_TLS ? sp_tls_check(p) : check_queue(p);
 	if (!why)
 		why = check_client(p);
 	if (!why)
@@ -547,6 +562,8 @@ const char *smtp_verb_name(unsigned int verb)
 
 const char *smtp_kw_name(unsigned int kw)
 {
+	if (kw == SMTP_KW_MASKED)
+		return "XXXXXXXA";
 	return kw < SP_NKWS ? sp_kw_words[kw] : "OTHER";
 }
 
@@ -568,7 +585,7 @@ const char *smtp_anomaly_name(unsigned int anom)
 		"starttls-injection", "tls-response-injection",
 		"data-pipelined", "reply-unexpected", "bad-reply",
 		"bdat-syntax", "bdat-too-big", "queue-full", "lost-sync",
-		"reply-mismatch", "eod-unseen",
+		"reply-mismatch", "eod-unseen", "tls-framing",
 	};
 
 	return anom < ARRAY_LEN(names) ? names[anom] : "?";

@@ -61,6 +61,7 @@ enum smtp_ehlo_kw {
 	SMTP_KW_SMTPUTF8,
 	SMTP_KW_STARTTLS,
 	SMTP_KW_OTHER,
+	SMTP_KW_MASKED,		/* X's, maybe one A at the end: a box upstream masked a keyword */
 	SMTP_KW_MAX,
 };
 
@@ -102,6 +103,7 @@ enum smtp_anomaly {
 	SMTP_ANOM_LOST_SYNC,		/* from here on the parser claims nothing */
 	SMTP_ANOM_REPLY_MISMATCH,	/* the reply shows the server read a command otherwise */
 	SMTP_ANOM_EOD_UNSEEN,		/* a reply ends message text the parser still reads */
+	SMTP_ANOM_TLS_FRAMING,		/* after STARTTLS, a byte that is no TLS record's */
 	SMTP_ANOM_MAX,
 };
 
@@ -129,6 +131,7 @@ enum smtp_ev_type {
 #define SMTP_EVF_DUP		0x04	/* header: repeated singleton */
 #define SMTP_EVF_NOSPAN		0x08	/* span start unknown (line longer than the counter) */
 #define SMTP_EVF_PARTIAL	0x10	/* header name split by a BDAT command: span is its tail */
+#define SMTP_EVF_REQUIRETLS	0x20	/* MAIL command: with the REQUIRETLS parameter */
 
 struct smtp_event {
 	u8 type;		/* enum smtp_ev_type */
@@ -175,6 +178,13 @@ static inline bool smtp_is_blank(u8 c)
 	return c == ' ' || (c >= '\t' && c <= '\r' && c != '\n');
 }
 
+/* TLS record framing of one direction, once TLS started */
+struct smtp_tls_dir {
+	u16 left;		/* body bytes of the record still due; its length while read */
+	u8 pos;			/* header byte next (0-4), or 5: in a body */
+	u8 flags;
+};
+
 /*
  * Parser state: 24 bytes for both directions.  Bitfields keep it inside the
  * 32-byte helper area next to the helper's own sequence numbers.
@@ -192,15 +202,24 @@ struct smtp_parser {
 	u32 s_mode:2;
 	u32 s_tok:10;		/* reply code, or keyword matcher on EHLO keyword lines */
 	u32 s_flags:6;
-	u32 bdat_left;		/* BDAT content bytes still due; size accumulator in the command */
+	union {
+		u32 bdat_left;	/* BDAT content bytes still due; size accumulator in the command */
+		u32 arg_scan;	/* a MAIL line: the argument matcher (REQUIRETLS) */
+	};
 	u16 c_flags:6;		/* per client mode */
 	u16 flags:10;		/* session flags */
-	/*
-	 * Commands: RCPTs in the transaction as the server sees it (saturating).
-	 * In a message: singleton header fields seen, and the header flag.
-	 */
-	u16 txn;
-	u16 queue[3];		/* pending commands, head first: runs of verbs */
+	union {
+		struct {
+			/*
+			 * Commands: RCPTs in the transaction as the server
+			 * sees it (saturating).  In a message: singleton header
+			 * fields seen, and the header flag.
+			 */
+			u16 txn;
+			u16 queue[3];	/* pending commands, head first: runs of verbs */
+		};
+		struct smtp_tls_dir tls[2];	/* after STARTTLS: TLS records, per direction */
+	};
 	u16 user;		/* the caller's (the helper keeps its flags and profile here) */
 };
 
@@ -222,6 +241,8 @@ size_t smtp_parse(struct smtp_parser *p, enum smtp_dir dir, const u8 *buf,
 		  size_t len, const struct smtp_sink *sink);
 
 bool smtp_parser_tls(const struct smtp_parser *p);
+/* The server offered STARTTLS in an EHLO reply of this session. */
+bool smtp_parser_starttls_offered(const struct smtp_parser *p);
 bool smtp_parser_client_commands(const struct smtp_parser *p);
 /* The client sends message text after DATA (dot lines matter). */
 bool smtp_parser_client_text(const struct smtp_parser *p);

@@ -158,6 +158,8 @@ static int verb_done(struct run *r, s32 i)
 	}
 	if ((p->c_flags & CF_AUTH_CONT) || !p->c_len)
 		return SMTP_CONTINUE;	/* a SASL response or an empty line */
+	if (verb == SMTP_VERB_MAIL)
+		p->arg_scan = AS_ON;	/* look for REQUIRETLS among its words */
 	/* for RCPT: which recipient of the transaction this would be */
 	ret = sp_emit(r, SMTP_EV_VERB, SMTP_DIR_CLIENT, verb, 0, 0, flags,
 		      i - (s32)p->c_len, p->c_len,
@@ -177,6 +179,30 @@ static int verb_done(struct run *r, s32 i)
 	return ret;
 }
 
+/* The argument matcher: a word of a MAIL line ended. */
+static void arg_word_end(struct smtp_parser *p)
+{
+	if ((p->arg_scan & (AS_WORD | AS_POS_MASK)) == (AS_WORD | 10))
+		p->arg_scan |= AS_FOUND;
+	if (p->arg_scan)
+		p->arg_scan = (p->arg_scan & (AS_ON | AS_FOUND)) | AS_WORD;
+}
+
+/* One argument byte of a MAIL line (not the line's end). */
+static void arg_byte(struct smtp_parser *p, u8 c)
+{
+	unsigned int pos = p->arg_scan & AS_POS_MASK;
+
+	if (!p->arg_scan)
+		return;
+	if (smtp_is_blank(c))
+		arg_word_end(p);
+	else if ((p->arg_scan & AS_WORD) && pos < 10 && upper(c) == (u8)"REQUIRETLS"[pos])
+		p->arg_scan++;
+	else
+		p->arg_scan &= ~(AS_WORD | AS_POS_MASK);
+}
+
 /* A command line ended at offset i (the LF, after a CR when crlf). */
 static int command_done(struct run *r, s32 i, bool crlf)
 {
@@ -186,6 +212,10 @@ static int command_done(struct run *r, s32 i, bool crlf)
 	u32 value = 0;
 	int ret;
 
+	arg_word_end(p);
+	if (p->arg_scan & AS_FOUND)
+		flags |= SMTP_EVF_REQUIRETLS;
+	p->arg_scan = 0;
 	if (p->c_flags & CF_AUTH_CONT) {
 		verb = SMTP_VERB_AUTH_DATA;
 		p->c_flags &= ~CF_AUTH_CONT;
@@ -510,6 +540,7 @@ static int cmd_byte(struct run *r, s32 i, u8 c, int *ret)
 				*ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_NUL, i, 1);
 			if (*ret != SMTP_STOP)
 				*ret = c_count(r, i, 1, r->max_cmd, SMTP_ANOM_CMD_TOO_LONG);
+			arg_byte(p, c);
 		}
 		return NEXT;
 	case CL_LEAD_CR:
@@ -526,8 +557,9 @@ static int cmd_byte(struct run *r, s32 i, u8 c, int *ret)
 			*ret = command_done(r, i, true);
 			return NEXT;
 		}
-		/* the CR was content */
+		/* the CR was content: a blank to servers */
 		p->c_ls = CL_ARGS;
+		arg_byte(p, '\r');
 		*ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_BARE_CR, i - 1, 1);
 		if (*ret != SMTP_STOP)
 			*ret = c_count(r, i - 1, 1, r->max_cmd, SMTP_ANOM_CMD_TOO_LONG);
@@ -872,8 +904,7 @@ static bool maybe_tls(struct run *r, s32 i, u8 c, int *ret)
 	if (c != 0x16 || p->c_ls != CL_START || p->c_len)
 		return false;
 	*ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_REPLY_MISMATCH, i, 1);
-	p->c_mode = CM_TLS;
-	p->s_mode = SM_TLS;
+	sp_tls_start(p);
 	if (*ret != SMTP_STOP)
 		*ret = sp_emit(r, SMTP_EV_TLS_START, SMTP_DIR_CLIENT, 0, 0, 220, 0, i, 0, 0);
 	return true;
@@ -908,8 +939,7 @@ size_t sp_parse_client(struct run *r, const u8 *buf, size_t n)
 			return i;
 		switch (p->c_mode) {
 		case CM_TLS:
-			p->s_flags &= ~SF_TLS_QUIET;
-			return n;
+			return sp_parse_tls(r, SMTP_DIR_CLIENT, buf, i, n);
 		case CM_RESYNC:
 			i = resync_bytes(p, buf, i, n);
 			continue;
@@ -931,8 +961,11 @@ size_t sp_parse_client(struct run *r, const u8 *buf, size_t n)
 				return i;
 			continue;
 		case CM_CMD:
-			if ((p->c_flags & CF_TLS_MAYBE) && maybe_tls(r, i, c, &ret))
-				return ret == SMTP_STOP ? i : n;
+			if ((p->c_flags & CF_TLS_MAYBE) && maybe_tls(r, i, c, &ret)) {
+				if (ret == SMTP_STOP)
+					return i;
+				continue;	/* the byte starts the first record */
+			}
 			next = cmd_byte(r, i, c, &ret);
 			break;
 		default:	/* CM_DATA */

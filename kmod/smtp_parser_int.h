@@ -65,8 +65,16 @@ enum {
 #define F_CHECK_CLIENT	0x08	/* client waits for a server reply to resync */
 #define F_RUN_FAILED	0x10	/* the head run holds a reset command and a non-2xx reply */
 #define F_CHUNKING	0x20	/* the server advertised CHUNKING: BDAT is framing */
-#define F_SESSION	F_CHUNKING	/* what a resync keeps */
-#define F_ALL		0x3f
+#define F_STLS_OFFERED	0x40	/* the server advertised STARTTLS */
+#define F_SESSION	(F_CHUNKING | F_STLS_OFFERED)	/* what a resync keeps */
+#define F_ALL		0x7f
+
+/* arg_scan on a MAIL line: is one of its words REQUIRETLS (RFC 8689)? */
+#define AS_ON		0x80	/* scanning this line */
+#define AS_WORD		0x40	/* in a word that matches so far */
+#define AS_FOUND	0x20
+#define AS_POS_MASK	0x0f
+#define AS_ALL		0xef
 
 /* server line sub-states */
 enum { SL_START, SL_D1, SL_D2, SL_SEP, SL_KW, SL_TEXT, SL_CR, SL_SKIP };
@@ -91,6 +99,9 @@ enum { SL_START, SL_D1, SL_D2, SL_SEP, SL_KW, SL_TEXT, SL_CR, SL_SKIP };
 #define TOK_IDX_MASK	0x1f
 #define TOK_DEAD	0x1f	/* index 31: no word matches */
 #define TOK_POS_MAX	31
+/* EHLO keywords only: a keyword of X's so far, then maybe one A (PIX, ASA masks) */
+#define TOK_XRUN	0x1e
+#define TOK_XRUN_A	0x1d
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -166,6 +177,10 @@ void sp_start_message(struct smtp_parser *p);
 void sp_to_command_mode(struct smtp_parser *p);
 int sp_client_confirm(struct run *r, u16 code);
 size_t sp_parse_client(struct run *r, const u8 *buf, size_t n);
+void sp_tls_start(struct smtp_parser *p);
+void sp_tls_gap(struct smtp_parser *p);
+const char *sp_tls_check(const struct smtp_parser *p);
+size_t sp_parse_tls(struct run *r, u8 dir, const u8 *buf, size_t i, size_t n);
 size_t sp_parse_server(struct run *r, const u8 *buf, size_t n);
 
 #endif /* _SMTP_PARSER_INT_H */

@@ -39,11 +39,7 @@ static int reply_354(struct run *r, s32 i, unsigned int verb, bool piped)
 
 static int start_tls(struct run *r, s32 i, unsigned int verb, u16 code)
 {
-	struct smtp_parser *p = r->p;
-
-	p->c_mode = CM_TLS;
-	p->s_mode = SM_TLS;
-	p->s_flags |= SF_TLS_QUIET;
+	sp_tls_start(r->p);
 	return sp_emit(r, SMTP_EV_TLS_START, SMTP_DIR_SERVER, verb, 0, code, 0, i, 1, 0);
 }
 
@@ -270,19 +266,51 @@ static int reply_byte(struct run *r, s32 i, u8 c)
 	}
 }
 
+/* The keyword matcher, and a run of X's no keyword starts with. */
+static u16 kw_step(u16 st, u8 c)
+{
+	unsigned int idx = st & TOK_IDX_MASK, pos = st >> TOK_POS_SHIFT;
+
+	if (idx == TOK_XRUN || (!st && upper(c) == 'X')) {
+		if (pos == TOK_POS_MAX)
+			return st;
+		if (upper(c) == 'X')
+			return TOK_XRUN | (pos + 1) << TOK_POS_SHIFT;
+		if (upper(c) == 'A')
+			return TOK_XRUN_A | (pos + 1) << TOK_POS_SHIFT;
+		return TOK_DEAD;
+	}
+	if (idx == TOK_XRUN_A)
+		return TOK_DEAD;
+	return sp_tok_step(sp_kw_words, SP_NKWS, st, c);
+}
+
+static unsigned int kw_of(u16 st)
+{
+	unsigned int idx = st & TOK_IDX_MASK, pos = st >> TOK_POS_SHIFT;
+	int w;
+
+	if (idx == TOK_XRUN || idx == TOK_XRUN_A)
+		return pos >= 4 ? SMTP_KW_MASKED : SMTP_KW_OTHER;
+	w = sp_tok_word(sp_kw_words, st);
+	return w < 0 ? SMTP_KW_OTHER : w;
+}
+
 /* The keyword of an EHLO keyword line ended at offset i. */
 static int keyword_done(struct run *r, s32 i)
 {
 	struct smtp_parser *p = r->p;
-	int w = sp_tok_word(sp_kw_words, p->s_tok);
+	unsigned int w = kw_of(p->s_tok);
 	s32 klen = (s32)p->s_len - 4;
 
 	if (w == SMTP_KW_CHUNKING)
 		p->flags |= F_CHUNKING;
+	if (w == SMTP_KW_STARTTLS)
+		p->flags |= F_STLS_OFFERED;
 	p->s_ls = SL_TEXT;
 	p->s_tok = 250;
 	return sp_emit(r, SMTP_EV_EHLO_KEYWORD, SMTP_DIR_SERVER, SMTP_VERB_EHLO,
-		    w < 0 ? SMTP_KW_OTHER : w, 250,
+		    w, 250,
 		    p->s_len >= SMTP_REPLY_COUNTER_MAX ? SMTP_EVF_NOSPAN : 0,
 		    i - klen, klen, 0);
 }
@@ -303,7 +331,7 @@ static int keyword_byte(struct run *r, s32 i, u8 c)
 		/* the delimiter is text; its length was checked */
 		return reply_byte(r, i, c);
 	}
-	p->s_tok = sp_tok_step(sp_kw_words, SP_NKWS, p->s_tok, c);
+	p->s_tok = kw_step(p->s_tok, c);
 	if (c == '\0')	/* as in any other reply text */
 		return sp_anomaly(r, SMTP_DIR_SERVER, SMTP_ANOM_NUL, i, 1);
 	return SMTP_CONTINUE;
@@ -323,15 +351,8 @@ size_t  sp_parse_server(struct run *r, const u8 *buf, size_t n)
 	while (i < n) {
 		u8 c = buf[i];
 
-		if (p->s_mode == SM_TLS) {
-			/* server bytes before the client's first TLS record: injected */
-			if (!(p->s_flags & SF_TLS_QUIET))
-				return n;
-			p->s_flags &= ~SF_TLS_QUIET;
-			ret = sp_anomaly(r, SMTP_DIR_SERVER,
-					 SMTP_ANOM_TLS_RESPONSE_INJECTION, i, 1);
-			return ret == SMTP_STOP ? i : n;
-		}
+		if (p->s_mode == SM_TLS)
+			return sp_parse_tls(r, SMTP_DIR_SERVER, buf, i, n);
 		if (p->s_ls == SL_SKIP) {
 			const u8 *q = scan_lf(buf + i, buf + n);
 

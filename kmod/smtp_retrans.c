@@ -230,6 +230,8 @@ void smtp_fixup_retransmit(struct smtp_pkt *pk, struct smtp_conn *sc,
 	unsigned int pos = 0;
 
 	smtp_stat_inc(pk->st, NFSMTP_STAT_RETRANS);
+	if (smtp_parser_tls(&sc->p))
+		return;	/* ciphertext: no line to judge */
 	if (server ? !rewritten : switched && !rewritten)
 		return;	/* nothing to redo, or no way to tell commands from text */
 	if (!server && (!commands || switched)) {

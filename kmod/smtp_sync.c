@@ -54,6 +54,8 @@ static u32 smtp_hi_flags(const struct smtp_conn *sc)
 		flags |= NFSMTP_HIF_TLS;
 	if (sc->p.user & SC_DEAD)
 		flags |= NFSMTP_HIF_DROPPED;
+	if (smtp_parser_starttls_offered(&sc->p))
+		flags |= NFSMTP_HIF_OFFERED;
 	return flags;
 }
 
@@ -133,7 +135,8 @@ static const char *smtp_hi_decode(const struct nlattr *attr, struct smtp_conn *o
 		return "unknown helper bits";
 	if (!(sc.p.user & SC_STARTED) || smtp_hi_profile(&sc) != profile ||
 	    !(sc.p.user & SC_DEAD) != !(flags & NFSMTP_HIF_DROPPED) ||
-	    smtp_parser_tls(&sc.p) != !!(flags & NFSMTP_HIF_TLS))
+	    smtp_parser_tls(&sc.p) != !!(flags & NFSMTP_HIF_TLS) ||
+	    smtp_parser_starttls_offered(&sc.p) != !!(flags & NFSMTP_HIF_OFFERED))
 		return "flags or profile disagree with the parser state";
 	if (flags & NFSMTP_HIF_DROPPED) {
 		/* every packet is dropped before the parser: keep none of its state */

@@ -181,7 +181,7 @@ DEFAULT = {"starttls": "allow", "banner": "keep", "ehlo_mask": [], "commands": "
            "header_line_action": "reset", "body_line_action": "log",
            "dup_headers": "off", "smuggling": "log", "bare_newline": "off",
            "starttls_injection": "reset", "lost_sync": "log", "urgent": "log",
-           "out_of_order": "pass"}
+           "out_of_order": "pass", "tls_framing": "reset", "require_tls": "off"}
 REWRITE = ["log", "mask", "drop", "reset"]       # command, rcpt
 LIMIT = ["log", "drop", "reset"]                 # cmd-line, header-line, body-line
 GUARD = ["off", "log", "drop", "reset"]          # smuggling, bare-newline, injection
@@ -200,7 +200,8 @@ def values(n):
             "dup_headers": DUP[n % 5], "smuggling": GUARD[n % 4],
             "bare_newline": GUARD[(n + 1) % 4], "starttls_injection": GUARD[(n + 2) % 4],
             "lost_sync": LIMIT[(n + 2) % 3], "urgent": REWRITE[(n + 3) % 4],
-            "out_of_order": ["pass", "drop"][n // 4 % 2]}
+            "out_of_order": ["pass", "drop"][n // 4 % 2],
+            "tls_framing": GUARD[(n + 3) % 4], "require_tls": ["off", "log", "mask", "reset"][n % 4]}
 
 
 def words(vals):

@@ -55,6 +55,9 @@ const char *const nfsmtp_rule_names[__NFSMTP_RULE_MAX] = {
 	[NFSMTP_RULE_LOST_SYNC] = "lost-sync",
 	[NFSMTP_RULE_URGENT] = "urgent",
 	[NFSMTP_RULE_OUT_OF_ORDER] = "out-of-order",
+	[NFSMTP_RULE_TLS_FRAMING] = "tls-framing",
+	[NFSMTP_RULE_REQUIRE_TLS] = "require-tls",
+	[NFSMTP_RULE_DOWNGRADE] = "downgrade",
 };
 
 const char *const nfsmtp_kw_names[__NFSMTP_KW_MAX] = {
@@ -113,6 +116,14 @@ const char *const nfsmtp_stat_names[__NFSMTP_STAT_MAX] = {
 	[NFSMTP_STAT_DEAD_PACKETS]	= "dead_packets",
 	[NFSMTP_STAT_EVENTS_SUPPRESSED]	= "events_suppressed",
 	[NFSMTP_STAT_REPLY_MISMATCH]	= "reply_mismatch",
+	[NFSMTP_STAT_TLS_FRAMING]	= "tls_framing",
+	[NFSMTP_STAT_REQUIRE_TLS]	= "require_tls",
+	[NFSMTP_STAT_UPSTREAM_MASK]	= "upstream_mask_seen",
+	[NFSMTP_STAT_STARTTLS_REFUSED]	= "starttls_refused",
+	[NFSMTP_STAT_REQUIRETLS_PLAIN]	= "requiretls_plaintext",
+	[NFSMTP_STAT_ENDED_TLS]		= "ended_tls",
+	[NFSMTP_STAT_ENDED_PLAIN_OFFERED] = "ended_plaintext_offered",
+	[NFSMTP_STAT_ENDED_PLAIN]	= "ended_plaintext",
 };
 
 #define ENUM_KEY(n, j, a, tbl, l, d) \
@@ -149,6 +160,8 @@ const struct nfsmtp_key nfsmtp_keys[] = {
 	ACT_KEY("lost-sync", "lost_sync", NFSMTP_A_ACT_LOST_SYNC, "log"),
 	ACT_KEY("urgent", "urgent", NFSMTP_A_ACT_URGENT, "log"),
 	ENUM_KEY("out-of-order", "out_of_order", NFSMTP_A_OUT_OF_ORDER, out_of_order_names, 3, "pass"),
+	ACT_KEY("tls-framing", "tls_framing", NFSMTP_A_ACT_TLS_FRAMING, "reset"),
+	ACT_KEY("require-tls", "require_tls", NFSMTP_A_ACT_REQUIRE_TLS, "off"),
 	{ .name = "profile-mark-mask", .json = "profile_mark_mask",
 	  .attr = NFSMTP_A_MARK_MASK, .type = NFSMTP_KT_U32, .per_ns = true, .hex = true, .def = "0x0" },
 	{ .name = "profile-mark-shift", .json = "profile_mark_shift",

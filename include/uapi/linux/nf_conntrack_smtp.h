@@ -47,6 +47,14 @@ enum nfsmtp_stat {
 	NFSMTP_STAT_DEAD_PACKETS,	/* packets of reset or dropped connections, dropped */
 	NFSMTP_STAT_EVENTS_SUPPRESSED,	/* events and log lines over the per-message budget */
 	NFSMTP_STAT_REPLY_MISMATCH,	/* replies showing the server read a command otherwise */
+	NFSMTP_STAT_TLS_FRAMING,	/* bytes after STARTTLS that break the TLS record framing */
+	NFSMTP_STAT_REQUIRE_TLS,	/* MAIL, RCPT, AUTH, DATA, BDAT before TLS (require-tls) */
+	NFSMTP_STAT_UPSTREAM_MASK,	/* a masked EHLO keyword: a box upstream strips */
+	NFSMTP_STAT_STARTTLS_REFUSED,	/* STARTTLS refused by a server that offered it */
+	NFSMTP_STAT_REQUIRETLS_PLAIN,	/* MAIL FROM ... REQUIRETLS in plaintext (RFC 8689) */
+	NFSMTP_STAT_ENDED_TLS,		/* sessions that ended in TLS */
+	NFSMTP_STAT_ENDED_PLAIN_OFFERED, /* ... in plaintext, the server offered STARTTLS */
+	NFSMTP_STAT_ENDED_PLAIN,	/* ... in plaintext, STARTTLS not offered */
 	__NFSMTP_STAT_MAX
 };
 
@@ -123,6 +131,9 @@ enum nfsmtp_rule {
 	NFSMTP_RULE_LOST_SYNC,		/* the session can no longer be followed */
 	NFSMTP_RULE_URGENT,		/* urgent data: a receiver drops the byte from the stream */
 	NFSMTP_RULE_OUT_OF_ORDER,	/* a segment ahead of the next expected byte */
+	NFSMTP_RULE_TLS_FRAMING,	/* after STARTTLS, bytes that are no TLS records */
+	NFSMTP_RULE_REQUIRE_TLS,	/* a mail command before TLS started */
+	NFSMTP_RULE_DOWNGRADE,		/* signs that someone else strips STARTTLS (log only) */
 	__NFSMTP_RULE_MAX
 };
 
@@ -186,6 +197,8 @@ enum nfsmtp_attr {
 	NFSMTP_A_ACT_LOST_SYNC,		/* u8 action: what the parser cannot follow */
 	NFSMTP_A_ACT_URGENT,		/* u8 action: mask clears URG and the urgent pointer */
 	NFSMTP_A_OUT_OF_ORDER,		/* u8: enum nfsmtp_out_of_order */
+	NFSMTP_A_ACT_TLS_FRAMING,	/* u8 action: the tls-framing guard */
+	NFSMTP_A_ACT_REQUIRE_TLS,	/* u8 action: require-tls */
 	__NFSMTP_A_MAX
 };
 
@@ -221,6 +234,7 @@ enum nfsmtp_helpinfo_attr {
 #define NFSMTP_HIF_STARTED	0x1	/* a packet was seen: the state below is live */
 #define NFSMTP_HIF_TLS		0x2	/* handed off to TLS: nothing is parsed any more */
 #define NFSMTP_HIF_DROPPED	0x4	/* reset or dropped: every packet but a RST is dropped */
-#define NFSMTP_HIF_ALL		0x7
+#define NFSMTP_HIF_OFFERED	0x8	/* the server offered STARTTLS in an EHLO reply */
+#define NFSMTP_HIF_ALL		0xf
 
 #endif /* _UAPI_LINUX_NF_CONNTRACK_SMTP_H */
