@@ -128,7 +128,7 @@ static void rescan_reply_line(struct smtp_pkt *pk, u32 off, const u8 *l,
  * PLAIN" is no command.  Returns false for an RCPT the limit may concern.
  */
 static bool rescan_command_line(struct smtp_pkt *pk, u32 off, const u8 *l,
-				unsigned int len, bool line_start)
+				unsigned int len, bool line_start, bool again)
 {
 	unsigned int lead = 0, k, verb;
 
@@ -151,6 +151,8 @@ static bool rescan_command_line(struct smtp_pkt *pk, u32 off, const u8 *l,
 
 		pk->chunk_off = off;
 		smtp_add_rewrite(pk, 0, lead + k, SMTP_FILL_X, false);
+		if (again)
+			return true;	/* the first copy was masked and counted */
 		smtp_stat_inc(pk->st, stls ? NFSMTP_STAT_STARTTLS_STRIPPED :
 			      NFSMTP_STAT_CMDS_MASKED);
 		smtp_act(pk, stls ? NFSMTP_RULE_STARTTLS : NFSMTP_RULE_COMMAND,
@@ -261,7 +263,7 @@ void smtp_fixup_retransmit(struct smtp_pkt *pk, struct smtp_conn *sc,
 			rescan_reply_line(pk, dataoff + pos, line, k, pos == 0,
 					  line[k - 1] != '\n' && pos + k == oldlen);
 		} else if (!rescan_command_line(pk, dataoff + pos, line, k,
-						pos || line_len == (int)oldlen) &&
+						pos || line_len == (int)oldlen, rewritten) &&
 			   rewritten) {
 			pk->verdict = SMTP_RESET_CONN;
 			smtp_act(pk, NFSMTP_RULE_RCPT, NFSMTP_ACTION_RESET, "retransmission",

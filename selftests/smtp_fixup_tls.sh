@@ -122,9 +122,14 @@ inject_case() {
 		      maillog_has "$PF" "$mark" "disconnect from unknown\[$peer\] ehlo=1 commands=1\$"'
 	gw_stats "$TMP/inj.st"
 	port=$(sed -n 's/^local port //p' "$TMP/inj")
-	check "starttls injection ($name): counters injection 1, resets 1; the conntrack entry is gone" eval '
+	local src=$C4
+	[ "$2" = "$S6" ] && src=$C6
+	# the entry stays, dead: a client that ignores its RST starts nothing new
+	check "starttls injection ($name): counters injection 1, resets 1; the entry stays, dead" eval '
 		counters_are "$TMP/inj.st" injection=1 resets=1 starttls_seen=1 tls_handoff=0 &&
-		[ -n "$port" ] && ! gw_nfsmtp conns | grep -q ":$port > "'
+		[ -n "$port" ] && gw_nfsmtp conns | grep -q ":$port > " &&
+		ip netns exec "$gw" "$NFSMTP_TOP/build/ct_helpinfo" get "$src" "$port" "$2" 25 |
+		grep -q "dropped=1"'
 }
 
 gw_snat
