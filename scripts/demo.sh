@@ -262,10 +262,7 @@ queue_empty() {
 # klog [RULE ACTION]: the helper's kernel log lines about a connection (for
 # RULE ACTION), without their timestamps
 klog() {
-	$BB dmesg >"$TMP/dmesg" || return 1
-	lines "$TMP/dmesg" "nf_conntrack_smtp: .* -> .*: ${1:-}${2:+ $2: }" | while IFS= read -r l; do
-		echo "${l#\[*\] }"
-	done
+	$BB dmesg | $BB sed -En "s/^\[[ 0-9.]*\] (nf_conntrack_smtp: .* -> .*: ${1:-}${2:+ $2: })/\1/p"
 }
 
 swaks_run() { # OUT ARGS...
@@ -328,9 +325,18 @@ echo "Setting up the client, gateway and server namespaces, postfix and the help
 demo_netns || die "the namespaces did not come up"
 demo_postfix >"$TMP/postfix.out" 2>&1 &
 PF_JOB=$!
-modprobe -a nf_conntrack nf_reject_ipv4 nf_reject_ipv6 nft_ct || die "modprobe failed"
-has /proc/modules '^nf_conntrack_smtp ' || insmod "$NFSMTP_KO" || die "insmod $NFSMTP_KO failed"
+# the modules (what lib.sh's load_module loads) while the topology is made
+{
+	modprobe -a nf_conntrack nf_reject_ipv4 nf_reject_ipv6 nft_ct || exit 1
+	has /proc/modules '^nf_conntrack_smtp ' || insmod "$NFSMTP_KO" || exit 2
+} &
+MOD_JOB=$!
 demo_topo || die "the topology did not come up"
+wait $MOD_JOB
+case $? in
+1) die "modprobe nf_conntrack nf_reject_ipv4 nf_reject_ipv6 nft_ct failed" ;;
+2) die "insmod $NFSMTP_KO failed" ;;
+esac
 gw_helper || die "the gateway's nft rule was refused"
 # not through ns(): $! must be nfsmtp's pid
 $BB nsenter --net="/run/netns/$gw" -- "$NFSMTP" monitor >"$TMP/monitor.txt" 2>"$TMP/monitor.err" &
