@@ -10,13 +10,14 @@
 #   3. smuggling reset: an SMTP smuggling attempt is reset, nothing delivered.
 # It checks each claim it prints and exits 1 when one does not hold.
 #
-# make demo must take under a minute with the VM boot, under TCG, where an
-# exec of a dynamically linked program costs 0.1-0.5 s: text is filtered
-# with bash builtins, commands enter namespaces with busybox's static
-# nsenter, the topology takes five ip -batch calls instead of topo_setup's
-# ~40 commands, postfix's ~40 mkdir/chown/chmod run as busybox applets, in
-# the background, its certificate has an EC key (RSA: seconds), and the raw
-# SMTP clients are bash functions on /dev/tcp (python takes seconds to start).
+# make demo must take under a minute with the VM boot, under TCG, where
+# starting a dynamically linked program costs 0.1 s, and up to seconds the
+# first time: text is filtered with bash builtins, commands enter namespaces
+# with busybox's static nsenter, the topology takes five ip -batch calls
+# instead of topo_setup's ~40 commands while the modules load, postfix's ~40
+# mkdir/chown/chmod run as busybox applets, in the background, its
+# certificate has an EC key (RSA: seconds), and the raw SMTP clients are bash
+# functions on /dev/tcp (python takes seconds to start).
 # NFSMTP_DEMO_TRACE=1 prints the guest uptime of every step on stderr.
 set -u
 top=${1:?usage: demo.sh TOP}
