@@ -211,8 +211,8 @@ gw_nfsmtp() { ns "$gw" "$NFSMTP" "$@"; }
 # monitor_ready: nfsmtp monitor's generic netlink socket joined a group
 # (/proc/PID/net is the view of PID's network namespace)
 monitor_ready() {
-	local sk proto pid groups rest
-	while read -r sk proto pid groups rest; do
+	local proto pid groups rest
+	while read -r _ proto pid groups rest; do
 		[ "$proto" = 16 ] && [ "$pid" = "$MON_PID" ] && [ "$groups" != 00000000 ] && return 0
 	done <"/proc/$MON_PID/net/netlink"
 	return 1
@@ -301,11 +301,11 @@ raw_smtp() {
 		case $st in
 		cmd:*)
 			echo "C: ${st#cmd:}"
-			printf '%s\r\n' "${st#cmd:}" >&"$s" 2>"$errf" ;;
+			printf '%s\r\n' "${st#cmd:}" 1>&"$s" 2>"$errf" ;;
 		data:*)
 			echo "C: ${st#data:}"
 			# one write(): bash's own printf writes line by line
-			/bin/busybox printf '%b' "${st#data:}" >&"$s" 2>"$errf" ;;
+			/bin/busybox printf '%b' "${st#data:}" 1>&"$s" 2>"$errf" ;;
 		esac
 		raw_reply || return 0
 	done
