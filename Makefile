@@ -4,7 +4,7 @@
 #
 #   make            module + userspace
 #   make check      everything the CI runs (unit tests, fuzz smoke, VM selftests)
-#   make demo       one real SMTP session through a gateway namespace, explained
+#   make demo       what the helper is for: STARTTLS, starttls strip explained, an attack reset
 #   make unit       parser unit tests (userspace, seconds)
 #   make fuzz       libFuzzer target (FUZZ_SECONDS=60)
 #   make bench      parser and datapath figures (not a test)
