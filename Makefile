@@ -90,6 +90,7 @@ bench: | $(BUILD)
 	@$(MAKE) -s module userspace
 	$(need_kver)
 	$(TOP)/scripts/vm-run.sh --kernel $(KVER) --timeout 3000 -- $(TOP)/scripts/bench-datapath.sh $(TOP)
+	$(TOP)/scripts/vm-run.sh --kernel $(KVER) --timeout 1800 -- $(TOP)/scripts/bench-reorder.sh $(TOP)
 
 # The selftests are installed as the kernel's `make install` lays them out
 # (run_kselftest.sh, kselftest/runner.sh, kselftest-list.txt), so the
