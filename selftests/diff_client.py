@@ -4,30 +4,27 @@
 diff_corpus.py against real servers and records every reply.
 
 diff_client.py --corpus FILE --run NAME --out FILE [--probe VERB] [--workers N]
-               [--chunk K] [--classes CLS,...] [--forbidden VERB,...] [--select FILE]
-               TARGET...
+               [--chunk K] [--solo CLS,...] [--classes CLS,...] [--forbidden VERB,...]
+               [--select FILE] TARGET...
 diff_client.py --warmup N TARGET...     open N sessions to each target at once
-diff_client.py --monitor FILE [--pidfile F] -- CMD...
-                                        CMD's JSON lines with their receive time
 
 TARGET is NAME=ADDR:GROUP[:v6][:from=SRC] (GROUP chunk or nochunk: which
 variants go there; v6: only the variants marked for IPv6; SRC: the
 client's source address, by which the servers decide whether to offer
-CHUNKING).  The variants of a class run in sessions of up to K variants, N
-sessions at a time over all targets.  A session: greeting, EHLO (HELO when
-EHLO is refused: a helper that forbids EHLO masks it), then per variant:
-its steps; the replies to its last send, as many as it says (one per line
-by default) or as come within --first-wait seconds, so that the probe does
-not queue behind the variant's commands in the helper; then the probe
-(VERB, clean, when given) and the sync line "RCPT TO:<>", whose reply
-(503 without MAIL, 501 within one) ends the variant: every reply before
-the probe's belongs to the variant.  A 220 to STARTTLS, a reset, an EOF,
-a timeout, a "final" variant (a server may wait for more than will come)
-and, outside the learning run, a probe that reached the server end the
-session; the next variant starts a new one.  Prints one JSON line per
-variant to --out, with t0/t1 (its first send, its end) to tell the
-helper's events apart; --gap seconds between variants outside the
-learning run keep those apart.
+CHUNKING).  The variants of a class run in sessions of up to K variants
+(one each in the --solo classes), N sessions at a time over all targets.
+A session: greeting, EHLO (HELO when EHLO is refused: a helper that
+forbids EHLO masks it), then per variant: its steps; the replies to its
+last send, as many as it says (one per line by default) or as come within
+--first-wait seconds, so that the probe does not queue behind the
+variant's commands in the helper; then the probe (VERB, clean, when given)
+and the sync line "RCPT TO:<>", whose reply (503 without MAIL, 501 within
+one) ends the variant: every reply before the probe's belongs to the
+variant.  A 220 to STARTTLS, a reset, an EOF, a timeout, a "final" variant
+(a server may wait for more than will come) and, outside the learning run,
+a probe that reached the server end the session; the next variant starts
+a new one.  Prints one JSON line per variant to --out, with its
+connection's source port (the helper's events name it).
 Only the standard library: python starts fast under emulation.
 """
 import argparse
@@ -35,7 +32,6 @@ import json
 import queue
 import re
 import socket
-import sys
 import threading
 import time
 
@@ -219,10 +215,6 @@ def worker(q, opts, out, lock, stats):
                     stats["nosession"] += 1
                     i += 1
                     continue
-            if opts.gap and i and opts.run != "learn":
-                # the helper's events of the variant before reach the
-                # monitor first (they are told apart by time)
-                time.sleep(opts.gap)
             rec = run_variant(c, v, opts, opts.probe)
             # a probe that passed: the helper is not enforcing in this
             # session any more, the next variant gets a new one
@@ -290,33 +282,6 @@ def warmup(targets, n, opts):
     return 1 if errs else 0
 
 
-def monitor(opts, cmd):
-    """CMD (nfsmtp monitor -j) with a receive time on each of its lines"""
-    import signal
-    import subprocess
-
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE)
-    if opts.pidfile:
-        with open(opts.pidfile, "w") as f:
-            f.write("%d\n" % p.pid)
-
-    def stop(*_):
-        p.terminate()
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    with open(opts.monitor, "w") as out:
-        for ln in iter(p.stdout.readline, b""):
-            ts = time.time()
-            try:
-                e = json.loads(ln)
-            except ValueError:
-                continue
-            e["ts"] = ts
-            out.write(json.dumps(e) + "\n")
-            out.flush()
-    return p.wait()
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("targets", nargs="*")
@@ -327,25 +292,15 @@ def main():
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--chunk", type=int, default=25)
     ap.add_argument("--classes", default="")
+    ap.add_argument("--solo", default="", help="classes whose variants get a session each")
     ap.add_argument("--select", help="only these variants: lines \"TARGET-NAME ID\"")
     ap.add_argument("--forbidden", default="",
                     help="only variants that name one of these verbs (comma list), and calibration")
-    ap.add_argument("--timeout", type=float, default=15)
+    ap.add_argument("--timeout", type=float, default=10)
     ap.add_argument("--first-timeout", type=float, default=60)
     ap.add_argument("--first-wait", type=float, default=2)
     ap.add_argument("--warmup", type=int, default=0)
-    ap.add_argument("--gap", type=float, default=0.02)
-    ap.add_argument("--monitor", help="run the command after -- and write its JSON lines "
-                    "with a timestamp (ts) to this file")
-    ap.add_argument("--pidfile")
-    argv = sys.argv[1:]
-    cmd = []
-    if "--" in argv:
-        cmd = argv[argv.index("--") + 1:]
-        argv = argv[:argv.index("--")]
-    opts = ap.parse_args(argv)
-    if opts.monitor:
-        return monitor(opts, cmd)
+    opts = ap.parse_args()
     if opts.probe in ("", "none"):
         opts.probe = None
     targets = parse_targets(opts.targets)
@@ -356,6 +311,7 @@ def main():
         for ln in f:
             corpus.append(json.loads(ln))
     classes = set(opts.classes.split(",")) - {""}
+    solo = set(opts.solo.split(",")) - {""}
     forb = set(opts.forbidden.split(",")) - {""}
     q = queue.Queue()
     items = []
@@ -376,10 +332,11 @@ def main():
                 continue
             by_cls.setdefault(v["cls"], []).append(v)
         for cls, vs in by_cls.items():
-            # without a probe, or with --chunk 1, every variant gets its own
-            # session: a helper that stopped following would spoil the next
-            # ones, and the helper's events belong to it alone
-            k = opts.chunk if opts.probe else 1
+            # without a probe, and for the --solo classes, every variant
+            # gets its own session: a helper that stopped following would
+            # spoil the next ones, and the helper's events on the connection
+            # are that variant's alone
+            k = opts.chunk if opts.probe and cls not in solo else 1
             for i in range(0, len(vs), k):
                 items.append((name, addr, vs[i:i + k]))
     # the longest chunks first, targets interleaved

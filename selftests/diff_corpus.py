@@ -21,18 +21,22 @@ A variant is a short client script (steps): ("send", BYTES) sends in one
 send(); ("wait", N) waits for N replies.  diff_client.py runs it, then a
 probe and a sync marker (see there), and records every reply.  A variant
 names the verbs it smuggles (its targets) and the servers it goes to
-("chunk": the instances that advertise CHUNKING, "nochunk": those that
-do not).  Whether a server acted on a target is read from its reply
+("chunk": sessions the server offers CHUNKING, "nochunk": sessions it
+does not).  Whether a server acted on a target is read from its reply
 texts (REPLIES: per server and verb, the replies that only that verb
 gets, from smtpd.c of postfix 3.7 and smtp_in.c of exim 4.96), so it
 does not depend on how the server split the bytes into lines.
 
 The oracle: a variant that made the server act on a verb the enforcing
 profile forbids in the transparent (learning) run must not make it act on
-that verb in the enforcing run; a helper RST (reset) or drop also agrees.
-A variant after which the enforcing run's probe (a forbidden verb, sent
-clean) reached the server left the helper not enforcing: a disagreement
-too (the helper passes the rest of the session).
+that verb in the enforcing run; a helper RST (reset) or drop (the
+helper's events on the variant's connection, from nfsmtp monitor -j) also
+agrees.  A variant after which the enforcing run's probe (a forbidden
+verb, sent clean) reached the server left the helper not enforcing, and a
+session that hung in the enforcing run where it did not in the learning
+run was changed by the helper in bytes the server read: both disagree
+too.  The lost-sync points: no disagreement on a connection where the
+helper reported lost sync and neither reset nor dropped it.
 Only the standard library: python starts fast under emulation.
 """
 import json
@@ -528,27 +532,13 @@ def load_events(path):
 
 
 def conn_events(events, rec):
-    """the helper's events of REC's variant: those of its connection from
-    its first send on, before the next variant on the connection started
-    (attach() sets the bounds)"""
+    """the helper's events on REC's connection: the variant's own in the
+    classes that run a session per variant (LOSTSYNC), those of the whole
+    session otherwise"""
     if not rec:
         return []
     fam = "ipv6" if ":" in rec.get("addr", "").partition("@")[0] else "ipv4"
-    lo, hi = rec.get("t0", 0), rec.get("t_next", float("inf"))
-    return [e for e in events.get((fam, rec.get("sport")), [])
-            if "ts" not in e or lo <= e["ts"] < hi]
-
-
-def attach(recs):
-    """t_next: when the next variant on the same connection started"""
-    by_conn = {}
-    for r in recs.values():
-        if r.get("sport"):
-            by_conn.setdefault((r["addr"], r["sport"]), []).append(r)
-    for rs in by_conn.values():
-        rs.sort(key=lambda r: r.get("t0", 0))
-        for a, b in zip(rs, rs[1:]):
-            a["t_next"] = b.get("t0", float("inf"))
+    return events.get((fam, rec.get("sport")), [])
 
 
 def sent_of(v):
@@ -677,7 +667,6 @@ def report(opts):
     specs = opts["targets"].split()
     learn = load(opts["learn"])
     enf = load(opts["enforce"])
-    attach(enf)
     ev_e = load_events(opts["events_enforce"])
     forb = forbidden(opts["profile"])
     tag = opts.get("tag", "enforce")
@@ -718,8 +707,8 @@ def report(opts):
             took = [(t, o) for t, a, o in verdicts if a]
             bad = [(t, o) for t, o in took if o not in ("masked", "reset")]
             if hung:
-                bad.append(("session", "hung: no reply for %ds where the learning run had one (the"
-                            " helper changed bytes the server read as message text?)" % 15))
+                bad.append(("session", "hung: no reply before the client's timeout where the"
+                            " learning run had one (the helper changed bytes the server read)"))
             if re_ and re_.get("probe") == "passed" and re_["result"] == "ok":
                 bad.append(("probe " + probe_verb(opts["profile"]), "reached the server: the helper"
                             " stopped enforcing"))

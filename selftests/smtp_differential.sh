@@ -2,42 +2,51 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Differential test: the helper must read SMTP command lines the way the
-# servers behind it do.  A generated corpus (diff_corpus.py, about 900
-# variants: delimiter and whitespace bytes before, inside and after verbs,
+# servers behind it do.  A generated corpus (diff_corpus.py, about 600
+# variants: delimiter and control bytes before, inside and after verbs,
 # case, bare CR and LF, CR CR LF, NUL, overlong lines, pipelining depths
 # 1-64, BDAT with and without CHUNKING, DATA accepted and refused, message
 # text with non-canonical ends) goes from a raw client (diff_client.py)
 # through the gateway to postfix 3.7 and to exim 4.96 as servers:
 #   - the learning run, with the transparent policy (the defaults, but
 #     starttls-injection log): what each server took each variant for, read
-#     from its replies (diff_corpus.py REPLIES);
+#     from its replies (diff_corpus.py REPLIES), in sessions of up to 25
+#     variants;
 #   - one enforcing run per profile (NFSMTP_DIFF_ENFORCE, "TAG: policy
 #     words" separated by ';'), over the variants that name a verb the
-#     profile forbids.  Default: "mailguard: starttls strip commands
-#     mailguard command-action mask; starttls-strip: starttls strip" (the
-#     second lets unknown verbs through, as an operator who only strips
-#     STARTTLS does).  Add "lost-sync reset" to a profile to test it.
+#     profile forbids; of the single-line classes only those a server acted
+#     on (the others cannot disagree); in the classes where the helper can
+#     lose sync, a session per variant, so that the helper's events on a
+#     connection are that variant's.  Default: "mailguard: starttls strip
+#     commands mailguard command-action mask; starttls-strip: starttls
+#     strip" (the second lets unknown verbs through, as an operator who only
+#     strips STARTTLS does).  Add "lost-sync reset" to a profile to test it.
 # Oracle: wherever a server acted on a verb the profile forbids in the
 # learning run, it must not act on it in the enforcing run (the helper
 # masked it: 500), unless the helper reset or dropped the connection; after
 # each variant a clean forbidden verb (the probe) must be masked too, or the
-# helper stopped enforcing for the rest of the session.
+# helper stopped enforcing for the rest of the session; a session that
+# hangs where the learning run's did not (the helper rewrote bytes the
+# server read) disagrees too.
 # Points: per profile, server and class "agree: ..." and, where sync can be
-# lost, "lost-sync: ..."; "calibration: ..." checks the reply classes; the
+# lost, "lost-sync: ..." (no variant on a connection where the helper
+# reported lost sync without resetting or dropping it let a forbidden verb
+# through); "calibration: ..." checks the reply classes on clean lines; the
 # agreement table per server and every disagreement with its bytes escaped
 # go to the output as # lines.
 #
 # Servers, in the server namespace: postfix on 198.51.100.2 / 2001:db8:2::2,
 # exim (Debian's binary, unpacked by make deps) as a daemon (-bd) with its
 # own configuration on 198.51.100.3 / 2001:db8:2::3.  Both offer CHUNKING
-# to every client but 192.0.2.3 (postfix: smtpd_discard_ehlo_keyword_address_maps,
-# exim: chunking_advertise_hosts), the client's second address, from which
-# the BDAT variants go once more ("without CHUNKING").  Limits that would make a server hang up
-#   on the corpus (error sleeps, error and junk-command limits, exim's
-#   synchronisation check, unknown-command and non-mail limits, postfix's
-#   smtpd_forbidden_commands regexp for verbs that start with a non-letter)
-#   are off, so the replies say how the servers tokenise, not how they
-#   defend.  IPv6: the variants marked so in the corpus, to postfix and exim.
+# to every client but 192.0.2.3, the client's second address (postfix:
+# smtpd_discard_ehlo_keyword_address_maps, exim: chunking_advertise_hosts),
+# from which the BDAT variants go once more ("without CHUNKING").  Limits
+# that would make a server hang up on the corpus (error sleeps, error and
+# junk-command limits, exim's synchronisation check, unknown-command,
+# protocol-error and non-mail limits, postfix's smtpd_forbidden_commands
+# regexp for verbs that start with a non-letter) are off, so the replies say
+# how the servers tokenise, not how they defend.  IPv6: the variants marked
+# so in the corpus, to postfix and exim.
 #
 # Knobs: NFSMTP_DIFF_ENFORCE (the enforcing profiles), NFSMTP_DIFF_CLASSES
 # (comma list: only these classes), NFSMTP_DIFF_WORKERS (parallel sessions,
@@ -55,15 +64,20 @@ ENFORCE=${NFSMTP_DIFF_ENFORCE:-mailguard: starttls strip commands mailguard comm
 LEARN="starttls-injection log"
 WORKERS=${NFSMTP_DIFF_WORKERS:-6}
 CLASSES=${NFSMTP_DIFF_CLASSES:-}
+# the classes where the helper can lose sync: in the enforcing runs a
+# session per variant, so that the helper's events on a connection (lost
+# sync, resets) are that variant's; the others share sessions
+SOLO="overlong lines,pipelining,bdat,data"
 
 # the servers: NAME=ADDR:GROUP[:v6][:from=SRC] (diff_client.py targets);
 # both servers offer CHUNKING to every client but 192.0.2.3
 NOCHUNK=192.0.2.3
-TARGETS=(postfix=198.51.100.2:chunk postfix-nochunk=198.51.100.2:nochunk:from=$NOCHUNK
-	 exim=198.51.100.3:chunk exim-nochunk=198.51.100.3:nochunk:from=$NOCHUNK
-	 postfix6=[2001:db8:2::2]:chunk:v6 exim6=[2001:db8:2::3]:chunk:v6)
+TARGETS=(postfix=198.51.100.2:chunk "postfix-nochunk=198.51.100.2:nochunk:from=$NOCHUNK"
+	 exim=198.51.100.3:chunk "exim-nochunk=198.51.100.3:nochunk:from=$NOCHUNK"
+	 'postfix6=[2001:db8:2::2]:chunk:v6' 'exim6=[2001:db8:2::3]:chunk:v6')
 
 PF='' XPID=''
+# shellcheck disable=SC2317 # called by trap
 cleanup() {
 	local p
 	for p in "${BG_PIDS[@]}"; do
@@ -208,45 +222,26 @@ fi
 ktap_test_pass "setup: module, client - gw - server, helper, postfix and exim in the server namespace"
 log "[${SECONDS}s] setup done"
 
-# mon_start FILE: nfsmtp monitor -j in the gateway, each event with the
-# time it arrived (diff_client.py --monitor), once it is subscribed; the
-# events are told apart per variant by connection and time
-mon_start() {
-	local grp pid
-	grp=$(ip netns exec "$gw" genl ctrl get name nf_smtp 2>/dev/null |
-		sed -n 's/.*ID-0x\([0-9a-f]*\)[[:space:]]*name: events.*/\1/p' | head -1)
-	rm -f "$1.pid"
-	ip netns exec "$gw" $PY "$HERE/diff_client.py" --monitor "$1" --pidfile "$1.pid" -- \
-		"$NFSMTP" monitor -j 2>"$1.err" &
-	MON_PID=$!
-	BG_PIDS+=("$MON_PID")
-	busywait 10000 test -s "$1.pid" &&
-		busywait 10000 monitor_subscribed "$(cat "$1.pid")" "$((16#${grp:-1}))"
-}
-
-mon_stop() {
-	kill -TERM "$MON_PID"
-	wait "$MON_PID"
-}
-
-# run NAME POLICY PROBE [FORBIDDEN [SELECTION]]: the corpus (the variants
-# that name one of the FORBIDDEN verbs; those in SELECTION) against every
-# server under POLICY, the event monitor on
+# run NAME POLICY PROBE [FORBIDDEN [SELECTION [SOLO]]]: the corpus (the
+# variants that name one of the FORBIDDEN verbs; those in SELECTION)
+# against every server under POLICY, the event monitor on; the classes in
+# SOLO get a session per variant
 run() {
-	local name=$1 policy=$2 probe=$3 forb=${4:-} sel=${5:-}
+	local name=$1 policy=$2 probe=$3 forb=${4:-} sel=${5:-} solo=${6:-}
 	# every key back at the module's defaults first, then the run's keys
 	# shellcheck disable=SC2086 # policy words
 	gw_nfsmtp policy set profile 0 $PRISTINE >/dev/null &&
 		gw_nfsmtp policy set profile 0 $policy >/dev/null ||
 		{ log "policy set $policy refused"; return 1; }
 	gw_nfsmtp stats reset >/dev/null
-	mon_start "$TMP/events.$name" || log "the event monitor did not subscribe"
+	monitor_start "$TMP/events.$name" || log "the event monitor did not subscribe"
 	ip netns exec "$client" $PY "$HERE/diff_client.py" --corpus "$CORPUS" --run "$name" \
 		--out "$TMP/$name.json" --probe "$probe" --workers "$WORKERS" --classes "$CLASSES" \
-		--forbidden "$forb" ${sel:+--select "$sel"} "${TARGETS[@]}" | sed 's/^/# /'
+		--forbidden "$forb" ${sel:+--select "$sel"} --solo "$solo" "${TARGETS[@]}" |
+		sed 's/^/# /'
 	# the last events reach the monitor
 	sleep 0.5
-	mon_stop
+	monitor_stop
 	ip netns exec "$gw" cat /proc/net/nf_conntrack_smtp >"$TMP/stats.$name"
 	log "[${SECONDS}s] $name run done; helper counters: $(awk '$1 ~ /^(sessions|commands|commands_masked|starttls_stripped|lost_sync|resyncs|resets|drops|smuggling|injection|limit_hits)$/ && $2 != 0 { printf "%s %s ", $1, $2 }' "$TMP/stats.$name")"
 }
@@ -263,7 +258,7 @@ while read -r -u 3 word tag probe forb words; do
 	$PY "$HERE/diff_corpus.py" select --corpus "$CORPUS" --learn "$TMP/learn.json" \
 		--profile "$words" --targets "${TARGETS[*]}" --classes "$CLASSES" \
 		--out "$TMP/select-$tag" | sed 's/^/# /'
-	run "enforce-$tag" "$words" "$probe" "$forb" "$TMP/select-$tag"
+	run "enforce-$tag" "$words" "$probe" "$forb" "$TMP/select-$tag" "$SOLO"
 	$PY "$HERE/diff_corpus.py" compare --corpus "$CORPUS" --learn "$TMP/learn.json" \
 		--enforce "$TMP/enforce-$tag.json" --events-enforce "$TMP/events.enforce-$tag" \
 		--profile "$words" --tag "$tag" --targets "${TARGETS[*]}" --classes "$CLASSES" \
