@@ -13,18 +13,18 @@ variants go there; v6: only the variants marked for IPv6; SRC: the
 client's source address, by which the servers decide whether to offer
 CHUNKING).  The variants of a class run in sessions of up to K variants
 (one each in the --solo classes), N sessions at a time over all targets.
-A session: greeting, EHLO (HELO when EHLO is refused: a helper that
-forbids EHLO masks it), then per variant: its steps; the replies to its
-last send, as many as it says (one per line by default) or as come within
---first-wait seconds, so that the probe does not queue behind the
-variant's commands in the helper; then the probe (VERB, clean, when given)
-and the sync line "RCPT TO:<>", whose reply (503 without MAIL, 501 within
-one) ends the variant: every reply before the probe's belongs to the
-variant.  A 220 to STARTTLS, a reset, an EOF, a timeout, a "final" variant
-(a server may wait for more than will come) and, outside the learning run,
-a probe that reached the server end the session; the next variant starts
-a new one.  Prints one JSON line per variant to --out, with its
-connection's source port (the helper's events name it).
+A session: greeting, EHLO (HELO when EHLO is refused, or at once when the
+run's forbidden verbs include EHLO), then per variant: its steps; the
+replies to its last send, as many as it says (one per line by default) or
+as come within --first-wait seconds, so that the probe does not queue
+behind the variant's commands in the helper; then the probe (VERB, clean,
+when given) and the sync line "RCPT TO:<>", whose reply (503 without
+MAIL, 501 within one) ends the variant: every reply before the probe's
+belongs to the variant.  A 220 to STARTTLS, a reset, an EOF, a timeout, a
+"final" variant (a server may wait for more than will come) and, outside
+the learning run, a probe that reached the server end the session; the
+next variant starts a new one.  Prints one JSON line per variant to
+--out, with its connection's source port (the helper's events name it).
 Only the standard library: python starts fast under emulation.
 """
 import argparse
@@ -122,8 +122,12 @@ def session_start(addr, opts, first_timeout):
     g = c.reply(first_timeout)
     if not g.startswith("220"):
         raise Closed("greeting")
-    c.send(b"EHLO client.example\r\n")
-    r = c.reply(opts.timeout)
+    # EHLO, but HELO right away where the profile forbids EHLO (with
+    # command-action reset the helper would cut the session at once)
+    r = ""
+    if "EHLO" not in opts.forbidden.split(",") or opts.run == "learn":
+        c.send(b"EHLO client.example\r\n")
+        r = c.reply(opts.timeout)
     if not r.startswith("250"):
         c.send(b"HELO client.example\r\n")
         r = c.reply(opts.timeout)

@@ -724,7 +724,8 @@ def report(opts):
                     r["lost_dis"].append(v)
         out.append("# ---- %s, %s (%s), profile %s (%s): acted: the server acted on a forbidden verb"
                    " in the learning run; in the enforcing run: masked by the helper, reset by it,"
-                   " disagreements; lost: the helper reported lost sync" %
+                   " disagreements; lost: variants on a connection where the helper reported lost"
+                   " sync (the variant's own in the classes with a session per variant)" %
                    (name, label, fam, tag, opts["profile"]))
         out.append("#   %-16s %8s %6s %7s %6s %7s %5s" % ("class", "variants", "acted", "masked",
                                                         "reset", "disagr", "lost"))
@@ -763,7 +764,7 @@ def report(opts):
                 ok = not bad and not r["unsettled"] and not r["dis"]
                 pts.append((ok, "calibration: %s (%s, %s): %d clean lines: each verb draws the replies "
                             "the oracle reads as acted on (%d), auxiliary verbs none; probe and sync "
-                            "replies recognised; the enforcing run masks each forbidden verb" %
+                            "replies recognised; the enforcing run masks or resets each forbidden verb" %
                             (label, fam, tag, r["n"], r["acted"])))
                 continue
             ok = not r["dis"] and not r["unsettled"]
