@@ -10,7 +10,10 @@
 # Source after lib.sh.
 
 # postfix_start NS DIR [banner] [main.cf lines]: STARTTLS with a certificate
-# made now; the optional main.cf lines come last and override the defaults
+# made now; the optional main.cf lines come last and override the defaults.
+# POSTFIX_SMTPD_SERVICES, when set, holds the master.cf lines of the smtpd
+# services instead of the one on every address (e.g. one per address, with
+# -o overrides)
 postfix_start() {
 	local ns=$1 dir=$2 banner=${3:-} extra=${4:-}
 	local q=$dir/queue d
@@ -71,9 +74,18 @@ postfix_start() {
 	queue_run_delay = 1s
 	minimal_backoff_time = 1s
 	EOF
-	[ -z "$extra" ] || printf '%s\n' "$extra" >>"$dir/etc/main.cf"
-	cat >"$dir/etc/master.cf" <<-EOF
-	smtp      inet  n       -       n       -       -       smtpd
+	if [ -n "$extra" ]; then
+		# an extra line replaces the default of its key (postfix would
+		# warn about the duplicate in every process it starts)
+		printf '%s\n' "$extra" | sed -n 's/^\([a-z0-9_]*\)[[:space:]]*=.*/\1/p' |
+			while read -r d; do
+				sed -i "/^$d[[:space:]]*=/d" "$dir/etc/main.cf"
+			done
+		printf '%s\n' "$extra" >>"$dir/etc/main.cf"
+	fi
+	printf '%s\n' "${POSTFIX_SMTPD_SERVICES:-smtp      inet  n       -       n       -       -       smtpd}" \
+		>"$dir/etc/master.cf"
+	cat >>"$dir/etc/master.cf" <<-EOF
 	pickup    unix  n       -       n       60      1       pickup
 	cleanup   unix  n       -       n       -       0       cleanup
 	qmgr      unix  n       -       n       300     1       qmgr
