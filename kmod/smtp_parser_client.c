@@ -128,13 +128,20 @@ static int c_count(struct run *r, s32 i, u32 add, u16 limit, u8 anom)
 	struct smtp_parser *p = r->p;
 	u32 old = p->c_len, len = old + add;
 	u32 max = count_max(limit);
+	int ret = SMTP_CONTINUE;
 
 	p->c_len = len > SMTP_LINE_COUNTER_MAX ? SMTP_LINE_COUNTER_MAX : len;
 	/* span: the line up to its first byte over the limit, however fed */
 	if (old <= max && len > max)
-		return sp_anomaly(r, SMTP_DIR_CLIENT, anom, i + (s32)add - (s32)len,
-			       max + 1);
-	return SMTP_CONTINUE;
+		ret = sp_anomaly(r, SMTP_DIR_CLIENT, anom, i + (s32)add - (s32)len, max + 1);
+	/*
+	 * A command line longer than the counter: exim cuts one at 16384
+	 * octets and reads the rest as a command of its own; postfix reads 2048.
+	 */
+	if (ret != SMTP_STOP && p->c_mode == CM_CMD && !(p->c_flags & CF_AUTH_CONT) &&
+	    old < SMTP_LINE_COUNTER_MAX && len >= SMTP_LINE_COUNTER_MAX)
+		ret = sp_lost_sync(r, SMTP_DIR_CLIENT, i);
+	return ret;
 }
 
 /* The verb of a command line is complete (delimiter at offset i). */
@@ -514,15 +521,14 @@ static int cmd_byte(struct run *r, s32 i, u8 c, int *ret)
 		}
 		fallthrough;
 	case CL_VERB:
-		if (smtp_is_blank(c) || c == '\n') {
+		/* postfix and sendmail cut a command line at a NUL: it ends the verb */
+		if (smtp_is_blank(c) || c == '\n' || c == '\0') {
 			*ret = verb_done(r, i);
 			if (*ret != SMTP_STOP && p->c_mode == CM_CMD)
 				p->c_ls = CL_ARGS;
 			/* the delimiter belongs to the arguments, BDAT or resync */
 			return AGAIN;
 		}
-		if (c == '\0')
-			*ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_NUL, i, 1);
 		p->c_ls = CL_VERB;
 		p->c_tok = sp_tok_step(sp_verb_words, SP_NVERBS, p->c_tok, c);
 		if (*ret != SMTP_STOP)

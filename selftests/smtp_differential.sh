@@ -59,7 +59,7 @@ source "$HERE/postfix.sh"
 source "$HERE/fixup_lib.sh"
 
 EXIM=${NFSMTP_EXIM:-${NFSMTP_CACHE:-/var/cache/nf-smtp}/exim4/usr/sbin/exim4}
-ENFORCE=${NFSMTP_DIFF_ENFORCE:-mailguard: starttls strip commands mailguard command-action mask; starttls-strip: starttls strip}
+ENFORCE=${NFSMTP_DIFF_ENFORCE:-mailguard: starttls strip commands mailguard command-action mask smuggling reset lost-sync reset; starttls-strip: starttls strip smuggling reset lost-sync reset}
 # the transparent policy: the module's defaults but for starttls-injection
 # (its default reset would cut the variants that pipeline behind STARTTLS)
 LEARN="starttls-injection log"
