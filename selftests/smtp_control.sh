@@ -471,8 +471,8 @@ check "conntrack in the gateway tracks the plain TCP connection (port 8080) too"
 ip netns exec "$gw" "$NFSMTP" conns >"$TMP/conns.txt" 2>"$TMP/conns.err"
 sed 's/^/# conns: /' "$TMP/conns.txt"
 check "conns lists the live IPv4 and IPv6 SMTP sessions, ESTABLISHED, helper smtp" eval '
-	grep -q "^ipv4 tcp ESTABLISHED timeout [0-9]* $C4:[0-9]* > $S4:25 reply $S4:25 > $GS4:[0-9]* mark 0x0 helper smtp$" "$TMP/conns.txt" &&
-	grep -q "^ipv6 tcp ESTABLISHED timeout [0-9]* \[$C6\]:[0-9]* > \[$S6\]:25 mark 0x2a helper smtp$" "$TMP/conns.txt"'
+	grep -q "^ipv4 tcp ESTABLISHED timeout [0-9]* $C4:[0-9]* > $S4:25 reply $S4:25 > $GS4:[0-9]* mark 0x0 helper smtp session plaintext$" "$TMP/conns.txt" &&
+	grep -q "^ipv6 tcp ESTABLISHED timeout [0-9]* \[$C6\]:[0-9]* > \[$S6\]:25 mark 0x2a helper smtp session plaintext$" "$TMP/conns.txt"'
 check "conns lists nothing else: not the plain TCP connection (2 lines, no 8080)" eval '
 	[ "$(wc -l <"$TMP/conns.txt")" -eq 2 ] && ! grep -q 8080 "$TMP/conns.txt" &&
 	[ ! -s "$TMP/conns.err" ]'

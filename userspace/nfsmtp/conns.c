@@ -8,8 +8,12 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libmnl/libmnl.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 #include <linux/netfilter/nf_conntrack_tcp.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
+#include <linux/nf_conntrack_smtp.h>
 
 #include "json.h"
 #include "nfsmtp.h"
@@ -46,7 +50,10 @@ void usage_conns(FILE *f)
 	      "\n"
 	      "Lists the conntrack entries of this network namespace that the smtp helper\n"
 	      "follows (helper \"smtp\" or \"smtp-N\"), IPv4 and IPv6: original tuple, TCP state,\n"
-	      "timeout (s), the reply tuple when NAT changed it, and the conntrack mark.\n"
+	      "timeout (s), the reply tuple when NAT changed it, the conntrack mark, and\n"
+	      "where the session stands: tls (it went TLS), plaintext-offered (plaintext,\n"
+	      "the server offered STARTTLS), plaintext (not offered), dead (reset or\n"
+	      "dropped by the helper), or new (no packet seen yet).\n"
 	      "Needs CAP_NET_ADMIN in the network namespace.\n", f);
 }
 
@@ -93,10 +100,53 @@ static void print_tuple(FILE *f, const struct tuple *t, int family)
 	fprintf(f, "%s%s%s:%u > %s%s%s:%u", l, t->src, r, t->sport, l, t->dst, r, t->dport);
 }
 
-static int ct_cb(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, void *data)
+/* The helper's flags in CTA_HELP_INFO (enum nfsmtp_helpinfo_attr), or -1. */
+struct hi_walk {
+	int depth;
+	long flags;
+};
+
+static int hi_cb(const struct nlattr *a, void *data)
+{
+	struct hi_walk *w = data;
+	int type = mnl_attr_get_type(a);
+
+	if (w->depth == 0 && type == CTA_HELP) {
+		w->depth = 1;
+		mnl_attr_parse_nested(a, hi_cb, w);
+		w->depth = 0;
+	} else if (w->depth == 1 && type == CTA_HELP_INFO) {
+		w->depth = 2;
+		mnl_attr_parse_nested(a, hi_cb, w);
+		w->depth = 1;
+	} else if (w->depth == 2 && type == NFSMTP_HI_FLAGS &&
+		   mnl_attr_get_payload_len(a) == sizeof(uint32_t)) {
+		w->flags = mnl_attr_get_u32(a);
+	}
+	return MNL_CB_OK;
+}
+
+static const char *session_state(const struct nlmsghdr *nlh)
+{
+	struct hi_walk w = { .flags = -1 };
+
+	mnl_attr_parse(nlh, sizeof(struct nfgenmsg), hi_cb, &w);
+	if (w.flags < 0)
+		return NULL;
+	if (!(w.flags & NFSMTP_HIF_STARTED))
+		return "new";
+	if (w.flags & NFSMTP_HIF_DROPPED)
+		return "dead";
+	if (w.flags & NFSMTP_HIF_TLS)
+		return "tls";
+	return w.flags & NFSMTP_HIF_OFFERED ? "plaintext-offered" : "plaintext";
+}
+
+static int ct_cb(const struct nlmsghdr *nlh, enum nf_conntrack_msg_type type,
+		 struct nf_conntrack *ct, void *data)
 {
 	struct conns_ctx *ctx = data;
-	const char *helper, *fam, *state = NULL;
+	const char *helper, *fam, *state = NULL, *session = session_state(nlh);
 	struct tuple orig, repl;
 	char proto[16], sbuf[16];
 	int family, l4;
@@ -150,6 +200,8 @@ static int ct_cb(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, void 
 		}
 		json_kv_u64(j, "mark", nfct_get_attr_u32(ct, ATTR_MARK));
 		json_kv_str(j, "helper", helper);
+		if (session)
+			json_kv_str(j, "session", session);
 		json_obj_close(j);
 	} else {
 		FILE *f = ctx->out;
@@ -165,7 +217,10 @@ static int ct_cb(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, void 
 			fprintf(f, " reply ");
 			print_tuple(f, &repl, family);
 		}
-		fprintf(f, " mark 0x%x helper %s\n", nfct_get_attr_u32(ct, ATTR_MARK), helper);
+		fprintf(f, " mark 0x%x helper %s", nfct_get_attr_u32(ct, ATTR_MARK), helper);
+		if (session)
+			fprintf(f, " session %s", session);
+		fputc('\n', f);
 	}
 	ctx->n++;
 	return NFCT_CB_CONTINUE;
@@ -199,7 +254,7 @@ int cmd_conns(int argc, char **argv, const struct nfsmtp_opts *o)
 		nfct_close(h);
 		return NFSMTP_EXIT_RUNTIME;
 	}
-	nfct_callback_register(h, NFCT_T_ALL, ct_cb, &ctx);
+	nfct_callback_register2(h, NFCT_T_ALL, ct_cb, &ctx);
 	if (ctx.json) {
 		json_init(&ctx.j, ctx.out);
 		json_arr_open(&ctx.j);
