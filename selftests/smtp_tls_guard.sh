@@ -19,7 +19,7 @@ source "$HERE/postfix.sh"
 source "$HERE/fixup_lib.sh"
 source "$HERE/exim.sh"
 
-fixup_begin 23
+fixup_begin 24
 kernel_log_start
 
 tlsp() {	# tlsp OUT ARGS...: tls_peer.py in the client namespace
@@ -194,6 +194,15 @@ swaks_in "$client" "$S4" "$TMP/e3"
 gw_stats "$TMP/s"
 check_show "downgrade: sessions ended in TLS, in plaintext with STARTTLS offered, in plaintext without: 1, 1, 1" \
 	"$TMP/s" counters_are "$TMP/s" ended_tls=1 ended_plaintext_offered=1 ended_plaintext=1
+# per connection: a live TLS session, as nfsmtp conns shows it
+ip netns exec "$server" "$NFSMTP" policy set starttls allow >/dev/null
+{ printf 'EHLO client.example.com\r\n'; sleep 8; printf 'QUIT\r\n'; } |
+	ip netns exec "$client" timeout 60 openssl s_client -starttls smtp -connect "$S4:25" \
+	-ign_eof >"$TMP/live" 2>&1 &
+BG_PIDS+=($!)
+conns_tls() { gw_nfsmtp conns >"$TMP/conns" && grep -q "ESTABLISHED.*helper smtp session tls$" "$TMP/conns"; }
+check_show "downgrade: nfsmtp conns shows a live session that went TLS as session tls" "$TMP/conns" \
+	busywait 20000 conns_tls
 ip netns exec "$server" nft delete table inet up
 # REQUIRETLS in plaintext, and under a profile that strips STARTTLS
 reset_all starttls strip
