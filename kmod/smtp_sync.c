@@ -38,27 +38,6 @@ static const struct nla_policy smtp_hi_policy[NFSMTP_HI_MAX + 1] = {
 	[NFSMTP_HI_SEQ]		= NLA_POLICY_EXACT_LEN(2 * sizeof(u32)),
 };
 
-static unsigned int smtp_hi_profile(const struct smtp_conn *sc)
-{
-	return (sc->p.user & SC_PROFILE_MASK) >> SC_PROFILE_SHIFT;
-}
-
-static u32 smtp_hi_flags(const struct smtp_conn *sc)
-{
-	u32 flags = 0;
-
-	if (!(sc->p.user & SC_STARTED))
-		return 0;
-	flags |= NFSMTP_HIF_STARTED;
-	if (smtp_parser_tls(&sc->p))
-		flags |= NFSMTP_HIF_TLS;
-	if (sc->p.user & SC_DEAD)
-		flags |= NFSMTP_HIF_DROPPED;
-	if (smtp_parser_starttls_offered(&sc->p))
-		flags |= NFSMTP_HIF_OFFERED;
-	return flags;
-}
-
 int smtp_helpinfo_to_nlattr(struct sk_buff *skb, const struct nf_conn *ct)
 {
 	/* ctnetlink hands us a const entry; its lock is ours to take all the same */
@@ -78,8 +57,8 @@ int smtp_helpinfo_to_nlattr(struct sk_buff *skb, const struct nf_conn *ct)
 	if (!nest)
 		return -EMSGSIZE;
 	if (nla_put_u32(skb, NFSMTP_HI_VERSION, NFSMTP_HELPINFO_VERSION) ||
-	    nla_put_u8(skb, NFSMTP_HI_PROFILE, smtp_hi_profile(&sc)) ||
-	    nla_put_u32(skb, NFSMTP_HI_FLAGS, smtp_hi_flags(&sc)) ||
+	    nla_put_u8(skb, NFSMTP_HI_PROFILE, smtp_conn_profile(&sc)) ||
+	    nla_put_u32(skb, NFSMTP_HI_FLAGS, smtp_conn_flags(&sc)) ||
 	    nla_put(skb, NFSMTP_HI_PARSER, sizeof(sc.p), &sc.p) ||
 	    nla_put(skb, NFSMTP_HI_SEQ, sizeof(sc.next_seq), sc.next_seq)) {
 		/* the message goes out with the helper's name only */
@@ -97,6 +76,7 @@ static const char *smtp_hi_decode(const struct nlattr *attr, struct smtp_conn *o
 	const struct nlattr *a;
 	struct smtp_conn sc;
 	u32 flags, profile, seen = 0;
+	const char *why;
 	int i, rem;
 
 	/* strict: every size exact, no unknown attribute, no trailing bytes */
@@ -119,34 +99,9 @@ static const char *smtp_hi_decode(const struct nlattr *attr, struct smtp_conn *o
 	memset(&sc, 0, sizeof(sc));
 	nla_memcpy(&sc.p, tb[NFSMTP_HI_PARSER], sizeof(sc.p));
 	nla_memcpy(sc.next_seq, tb[NFSMTP_HI_SEQ], sizeof(sc.next_seq));
-	if (flags & ~NFSMTP_HIF_ALL)
-		return "unknown flags";
-	if (profile >= NFSMTP_PROFILES)
-		return "profile out of range";
-
-	if (!(flags & NFSMTP_HIF_STARTED)) {
-		/* no packet seen yet: nothing but zeros */
-		if (flags || profile || memchr_inv(&sc, 0, sizeof(sc)))
-			return "state of a connection not started";
-		*out = sc;
-		return NULL;
-	}
-	if (sc.p.user & ~SC_ALL)
-		return "unknown helper bits";
-	if (!(sc.p.user & SC_STARTED) || smtp_hi_profile(&sc) != profile ||
-	    !(sc.p.user & SC_DEAD) != !(flags & NFSMTP_HIF_DROPPED) ||
-	    smtp_parser_tls(&sc.p) != !!(flags & NFSMTP_HIF_TLS) ||
-	    smtp_parser_starttls_offered(&sc.p) != !!(flags & NFSMTP_HIF_OFFERED))
-		return "flags or profile disagree with the parser state";
-	if (flags & NFSMTP_HIF_DROPPED) {
-		/* every packet is dropped before the parser: keep none of its state */
-		smtp_parser_init_pickup(&sc.p);	/* keeps the user byte */
-	} else {
-		const char *why = smtp_parser_check(&sc.p);
-
-		if (why)
-			return why;
-	}
+	why = smtp_conn_check(&sc, flags, profile);
+	if (why)
+		return why;
 	*out = sc;
 	return NULL;
 }

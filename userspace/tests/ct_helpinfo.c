@@ -236,11 +236,6 @@ static uint32_t rd32(const unsigned char *p)
 	return v;
 }
 
-static unsigned int conn_profile(const struct smtp_conn *sc)
-{
-	return (sc->p.user & SC_PROFILE_MASK) >> SC_PROFILE_SHIFT;
-}
-
 /*
  * What kmod/smtp_sync.c makes of helper info b: NULL and the state it
  * stores in *out, or why it refuses.  Strict attribute parsing as the
@@ -287,29 +282,9 @@ static const char *decode(const unsigned char *b, size_t len, struct smtp_conn *
 	memset(&sc, 0, sizeof(sc));
 	memcpy(&sc.p, at[NFSMTP_HI_PARSER], sizeof(sc.p));
 	memcpy(sc.next_seq, at[NFSMTP_HI_SEQ], sizeof(sc.next_seq));
-	if (flags & ~NFSMTP_HIF_ALL)
-		return "unknown flags";
-	if (profile >= NFSMTP_PROFILES)
-		return "profile out of range";
-	if (!(flags & NFSMTP_HIF_STARTED)) {
-		static const struct smtp_conn zero;
-
-		if (flags || profile || memcmp(&sc, &zero, sizeof(sc)))
-			return "not started but not zero";
-		*out = sc;
-		return NULL;
-	}
-	if (!(sc.p.user & SC_STARTED) || conn_profile(&sc) != profile ||
-	    !(sc.p.user & SC_DEAD) != !(flags & NFSMTP_HIF_DROPPED) ||
-	    smtp_parser_tls(&sc.p) != !!(flags & NFSMTP_HIF_TLS))
-		return "flags or profile disagree with the parser state";
-	if (flags & NFSMTP_HIF_DROPPED) {
-		smtp_parser_init_pickup(&sc.p);
-	} else {
-		why = smtp_parser_check(&sc.p);
-		if (why)
-			return why;
-	}
+	why = smtp_conn_check(&sc, flags, profile);
+	if (why)
+		return why;
 	*out = sc;
 	return NULL;
 }
@@ -341,13 +316,8 @@ static void encode(struct info *in, uint32_t version, uint8_t profile, uint32_t 
 /* the flags and profile that go with a connection state */
 static void encode_conn(struct info *in, const struct smtp_conn *sc)
 {
-	uint32_t flags = NFSMTP_HIF_STARTED;
-
-	if (smtp_parser_tls(&sc->p))
-		flags |= NFSMTP_HIF_TLS;
-	if (sc->p.user & SC_DEAD)
-		flags |= NFSMTP_HIF_DROPPED;
-	encode(in, NFSMTP_HELPINFO_VERSION, conn_profile(sc), flags, &sc->p, sc->next_seq);
+	encode(in, NFSMTP_HELPINFO_VERSION, smtp_conn_profile(sc), smtp_conn_flags(sc), &sc->p,
+	       sc->next_seq);
 }
 
 /* ---- printing and parsing ---------------------------------------------- */
@@ -372,7 +342,7 @@ static void print_info(const struct info *info)
 		return;
 	}
 	printf("state started=%d profile=%u tls=%d dropped=%d synced=%d seq=%" PRIu32 ",%" PRIu32 "\n",
-	       !!(sc.p.user & SC_STARTED), conn_profile(&sc), smtp_parser_tls(&sc.p),
+	       !!(sc.p.user & SC_STARTED), smtp_conn_profile(&sc), smtp_parser_tls(&sc.p),
 	       !!(sc.p.user & SC_DEAD),
 	       smtp_parser_synced(&sc.p, SMTP_DIR_CLIENT) && smtp_parser_synced(&sc.p, SMTP_DIR_SERVER),
 	       sc.next_seq[0], sc.next_seq[1]);
@@ -492,7 +462,7 @@ static void gen(struct info *in, bool *nested, const struct smtp_conn *bases,
 			in->b[i] = rnd();
 		break;
 	case 1:		/* another version */
-		encode(in, below(2) ? below(4) : rnd(), conn_profile(&sc), NFSMTP_HIF_STARTED,
+		encode(in, below(2) ? below(4) : rnd(), smtp_conn_profile(&sc), NFSMTP_HIF_STARTED,
 		       &sc.p, sc.next_seq);
 		break;
 	case 2:		/* profile out of range (the parser's user bits can't say it) */
@@ -540,7 +510,7 @@ static void gen(struct info *in, bool *nested, const struct smtp_conn *bases,
 			in->b[in->len++] = rnd();
 		break;
 	case 9:		/* unknown or contradicting flags */
-		encode(in, NFSMTP_HELPINFO_VERSION, conn_profile(&sc), rnd() & (below(2) ? 0xff : 0x7),
+		encode(in, NFSMTP_HELPINFO_VERSION, smtp_conn_profile(&sc), rnd() & (below(2) ? 0xff : 0x7),
 		       &sc.p, sc.next_seq);
 		break;
 	case 10:	/* a random parser state, flags to match */
