@@ -276,9 +276,9 @@ check "policy show -j: 8 profiles, all at smtp_profile_default(), mark mask/shif
 check "policy set then show -j round-trips every key on every profile 0-7 (and profile N alone)" \
 	policy roundtrip
 check "partial update: setting one key of profile 3 changes nothing else" policy partial
-# the text output reads back as arguments of policy set
-check "policy show text: profile 4's lines given to policy set make profile 6 equal" eval '
-	args=$("$NFSMTP" policy show profile 4 | sed -n "s/^\t//p" | tr "\n" " ") &&
+# the text output is policy set lines: their arguments make another profile equal
+check "policy show text: profile 4's policy set lines, retargeted at profile 6, make it equal" eval '
+	args=$("$NFSMTP" policy show profile 4 | sed -n "s/^policy set profile 4 //p" | tr "\n" " ") &&
 	"$NFSMTP" policy set profile 6 $args && policy same 4 6'
 
 # ---- the kernel's refusals -----------------------------------------------------------
@@ -358,9 +358,9 @@ check "policy set in one netns changes neither another netns nor the initial one
 	ip netns exec "$nsa" "$NFSMTP" policy show profile 5 | grep -q "cmd-line-max 77" &&
 	ip netns exec "$nsb" "$NFSMTP" policy show profile 5 >"$TMP/nsb" &&
 	grep -q "starttls-injection reset" "$TMP/nsb" && grep -q "cmd-line-max 0 " "$TMP/nsb" &&
-	grep -q "^profile-mark-mask 0x0 " "$TMP/nsb" &&
+	grep -q "^policy set profile-mark-mask 0x0 " "$TMP/nsb" &&
 	[ "$(policy get 5 starttls_injection)" = "\"log\"" ] &&
-	"$NFSMTP" policy show | grep -q "^profile-mark-mask 0xff00 "'
+	"$NFSMTP" policy show | grep -q "^policy set profile-mark-mask 0xff00 "'
 
 # ---- stats ----------------------------------------------------------------------
 
