@@ -336,7 +336,7 @@ static int __net_init smtp_net_init(struct net *net)
 		goto nomem;
 	for_each_possible_cpu(cpu)
 		u64_stats_init(&per_cpu_ptr(sn->stats, cpu)->syncp);
-	if (!proc_create_net_single("nf_conntrack_smtp", 0444, net->proc_net,
+	if (!proc_create_net_single("nf_conntrack_smtp", 0440, net->proc_net,
 				    smtp_stat_show, NULL))
 		goto nomem;
 	RCU_INIT_POINTER(sn->cfg, cfg);
