@@ -664,6 +664,65 @@ TEST(conf_write_exact_text)
 	free(text);
 }
 
+/*
+ * The default /etc/nfsmtp.conf (contrib/nfsmtp.conf, NFSMTP_CONF_EXAMPLE):
+ * it sets nothing; it explains every key of the table with the tool's
+ * default ("#   KEY ...default DEF" in the key's paragraph); its commented
+ * examples, uncommented, are a valid policy file.
+ */
+TEST(conf_default_file)
+{
+	const char *path = getenv("NFSMTP_CONF_EXAMPLE");
+	char *text = NULL, *errs = NULL, *examples, *line, *save = NULL, *out;
+	struct nfsmtp_conf c;
+	size_t len = 0, n;
+	unsigned int i;
+	FILE *f;
+
+	if (!path || !*path)
+		SKIP(return, "NFSMTP_CONF_EXAMPLE is not set (make unit sets it)");
+	f = fopen(path, "r");
+	ASSERT_NE(NULL, f) TH_LOG("%s", path);
+	ASSERT_EQ(0, getdelim(&text, &len, '\0', f) < 0);
+	fclose(f);
+	ASSERT_EQ(0, conf_text(&c, text, &errs)) TH_LOG("%s", errs);
+	EXPECT_EQ(0U, c.policy_lines) TH_LOG("the default file must change nothing");
+	nfsmtp_conf_free(&c);
+	free(errs);
+
+	for (i = 0; i < nfsmtp_n_keys; i++) {
+		const struct nfsmtp_key *k = &nfsmtp_keys[i];
+		char head[64], def[64], para[1024];
+		const char *p, *e;
+
+		snprintf(head, sizeof(head), "\n#   %s ", k->name);
+		p = strstr(text, head);
+		ASSERT_NE(NULL, p) TH_LOG("%s does not explain key %s", path, k->name);
+		/* the paragraph: its line and the indented ones after it */
+		for (e = p + 1; (e = strchr(e, '\n')) && !strncmp(e, "\n#      ", 8); e++)
+			;
+		n = e ? (size_t)(e - p) : strlen(p);
+		snprintf(para, sizeof(para), "%.*s ", (int)(n < sizeof(para) - 2 ? n : sizeof(para) - 2), p);
+		snprintf(def, sizeof(def), "default %s", k->def);
+		p = strstr(para, def);
+		EXPECT_TRUE(p && strchr(" ,.;:(\n", p[strlen(def)]))
+			TH_LOG("%s: %s does not say \"%s\"", path, k->name, def);
+	}
+
+	/* the examples */
+	examples = out = calloc(1, strlen(text) + 1);
+	ASSERT_NE(NULL, examples);
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (!strncmp(line, "#policy set ", 12))
+			out += sprintf(out, "%s\n", line + 1);
+	ASSERT_EQ(0, conf_text(&c, examples, &errs)) TH_LOG("%s", errs);
+	EXPECT_LE(3U, c.policy_lines);
+	nfsmtp_conf_free(&c);
+	free(errs);
+	free(examples);
+	free(text);
+}
+
 /* ---- stats -o prometheus ----------------------------------------------------- */
 
 static bool metric_name_ok(const char *s)
