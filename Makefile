@@ -10,6 +10,8 @@
 #   make bench      parser and datapath figures (not a test)
 #   make install    module (+ depmod), nfsmtp, man page, completion (DESTDIR, PREFIX)
 #   make dkms-check dkms add/build/install/remove and a make install staging test
+#   make deb        Debian packages nf-conntrack-smtp-dkms and nfsmtp in build/deb/
+#   make deb-check  lintian, install, DKMS build, the module in the VM, purge
 #
 # KDIR picks the kernel headers; the VM boots the matching /boot/vmlinuz.
 # Targets that install dependencies first (demo, check) do the rest in a new
@@ -103,10 +105,13 @@ selftests-install: | $(BUILD)
 	@$(MAKE) -s -C selftests KSFT=$(KSFT) COLLECTION=nf_conntrack_smtp \
 		emit_tests >$(KSFT_INSTALL)/kselftest-list.txt
 
-# Selftests run in one VM boot; the runner fails on kernel warnings.
+# Selftests run in one VM boot; the runner fails on kernel warnings. --ko:
+# modprobe (and so the kernel's request_module) finds the module under test
+# from the start, as on an installed system (smtp_ops.sh: the modprobe.d hook).
 vm-check: module userspace selftests-install
 	$(need_kver)
-	$(TOP)/scripts/vm-run.sh --kernel $(KVER) --timeout 3600 -- $(TOP)/scripts/guest-selftests.sh $(TOP)
+	$(TOP)/scripts/vm-run.sh --kernel $(KVER) --timeout 3600 --ko $(TOP)/nf_conntrack_smtp.ko \
+		-- $(TOP)/scripts/guest-selftests.sh $(TOP)
 
 check: | $(BUILD)
 	@$(TOP)/scripts/check.sh
@@ -180,6 +185,16 @@ uninstall:
 # kernel, modinfo on the result, and a make install DESTDIR staging test.
 dkms-check:
 	@$(TOP)/scripts/dkms-check.sh
+
+# Debian packages nf-conntrack-smtp-dkms and nfsmtp (debian/, debhelper,
+# dh_dkms) into build/deb/; deb-check lints them, installs them, boots the
+# DKMS-built module in the VM, and purges them again.
+.PHONY: deb deb-check
+deb:
+	@$(TOP)/scripts/mkdeb.sh
+
+deb-check:
+	@$(TOP)/scripts/deb-check.sh
 
 # The kernel matrix: the module (W=1 -Werror) and the whole selftest suite on
 # Debian bookworm's 6.1 (this host's), trixie's 6.12 and the newest 7.x that

@@ -60,9 +60,12 @@ if grep -q '^# fuzz' Makefile 2>/dev/null || [ -f userspace/fuzz/fuzz_parser.c ]
 		make -s fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
 fi
 
-# packaging: dkms add/build/install for the default kernel, make install staged
+# packaging: dkms add/build/install for the default kernel, make install
+# staged; the Debian packages built, installed, booted and purged
 run "dkms builds and installs the module for the default kernel; make install stages every file" \
 	make -s dkms-check
+run "Debian packages: make deb, lintian clean, apt install builds the module through DKMS, the VM loads it under the package's policy hook, dpkg -r/-P leave nothing" \
+	make -s deb-check
 
 # kernel selftests, one VM boot
 echo "# kernel selftests (VM)"

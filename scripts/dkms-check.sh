@@ -85,20 +85,7 @@ step() {
 }
 
 # export_tree DEST: the files a clone of this tree holds, as they are now
-export_tree() {
-	mkdir -p "$1" || return 1
-	if git -C "$top" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-		git -C "$top" ls-files -z --cached --others --exclude-standard |
-			while IFS= read -r -d '' f; do
-				[ -e "$f" ] || [ -L "$f" ] && printf '%s\0' "$f"
-			done | tar -C "$top" --null -T - -cf - | tar -C "$1" -xf -
-	else	# an unpacked release: everything but build output
-		tar -C "$top" --exclude=./build --exclude='*.o' --exclude='*.ko' \
-			--exclude='*.mod' --exclude='*.mod.c' --exclude='.*.cmd' \
-			--exclude=Module.symvers --exclude=modules.order -cf - . |
-			tar -C "$1" -xf -
-	fi
-}
+export_tree() { "$top/scripts/export-tree.sh" "$1"; }
 
 src=/usr/src/$pkg-$ver
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/dkms-check.XXXXXX")
