@@ -134,8 +134,9 @@ clean:
 # make install [DESTDIR=/staging] [PREFIX=/usr/local]: the module through the
 # kernel's modules_install into /lib/modules/KVER/$(INSTALL_MOD_DIR), then
 # depmod -a KVER (left to the target system when staging into DESTDIR); nfsmtp
-# in sbin, its man page and bash completion, and the modprobe.d example and the
-# README among the docs (an example only: /etc/modprobe.d is the admin's).
+# in sbin, its man page and bash completion, the modprobe hook's script in
+# libexec, and among the docs the README and examples (/etc is the admin's):
+# the modprobe.d options and policy hook, nfsmtp.conf, nfsmtp.service.
 # The module goes to extra/ (dkms uses updates/dkms), the path the VM runner's
 # --ko puts the module under test at: an installed copy never shadows it there,
 # where one in updates/ would (depmod ranks updates/ first).
@@ -144,6 +145,7 @@ SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 DOCDIR ?= $(PREFIX)/share/doc/nf-conntrack-smtp
+LIBEXECDIR ?= $(PREFIX)/libexec
 INSTALL_MOD_DIR ?= extra
 INSTALL_MOD_STRIP ?= 1
 INSTALL ?= install
@@ -171,6 +173,17 @@ install-tools: userspace
 	$(INSTALL) -D -m 0644 contrib/modprobe.d/nf_conntrack_smtp.conf \
 		$(DESTDIR)$(DOCDIR)/modprobe.d/nf_conntrack_smtp.conf
 	$(INSTALL) -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	@# the policy file, the modprobe hook and the unit as the packages have
+	@# them, pointed at these paths: examples to copy to /etc (README)
+	$(INSTALL) -D -m 0644 contrib/nfsmtp.conf $(DESTDIR)$(DOCDIR)/nfsmtp.conf
+	$(INSTALL) -d $(DESTDIR)$(LIBEXECDIR)/nfsmtp $(DESTDIR)$(DOCDIR)/systemd
+	sed 's|^nfsmtp=/usr/sbin/nfsmtp$$|nfsmtp=$(SBINDIR)/nfsmtp|' contrib/nfsmtp-modprobe-hook \
+		>$(DESTDIR)$(LIBEXECDIR)/nfsmtp/modprobe-hook
+	chmod 0755 $(DESTDIR)$(LIBEXECDIR)/nfsmtp/modprobe-hook
+	sed 's|/usr/libexec/nfsmtp/|$(LIBEXECDIR)/nfsmtp/|' contrib/modprobe.d/nfsmtp-policy.conf \
+		>$(DESTDIR)$(DOCDIR)/modprobe.d/nfsmtp-policy.conf
+	sed 's|/usr/sbin/nfsmtp|$(SBINDIR)/nfsmtp|g' contrib/systemd/nfsmtp.service \
+		>$(DESTDIR)$(DOCDIR)/systemd/nfsmtp.service
 
 uninstall:
 	rm -f $(DESTDIR)/lib/modules/$(KVER)/$(INSTALL_MOD_DIR)/nf_conntrack_smtp.ko*
@@ -179,7 +192,7 @@ uninstall:
 	@if [ -z "$(DESTDIR)" ]; then echo "depmod -a $(KVER)"; depmod -a $(KVER); fi
 	rm -f $(DESTDIR)$(SBINDIR)/nfsmtp $(DESTDIR)$(MANDIR)/man8/nfsmtp.8 \
 		$(DESTDIR)$(BASHCOMPDIR)/nfsmtp
-	rm -rf $(DESTDIR)$(DOCDIR)
+	rm -rf $(DESTDIR)$(DOCDIR) $(DESTDIR)$(LIBEXECDIR)/nfsmtp
 
 # dkms add/build/install/remove of this tree for the newest Debian headers'
 # kernel, modinfo on the result, and a make install DESTDIR staging test.

@@ -212,6 +212,10 @@ staged=(
 	"${prefix#/}/share/man/man8/nfsmtp.8"
 	"${prefix#/}/share/bash-completion/completions/nfsmtp"
 	"${prefix#/}/share/doc/$pkg/modprobe.d/$mod.conf"
+	"${prefix#/}/share/doc/$pkg/modprobe.d/nfsmtp-policy.conf"
+	"${prefix#/}/share/doc/$pkg/nfsmtp.conf"
+	"${prefix#/}/share/doc/$pkg/systemd/nfsmtp.service"
+	"${prefix#/}/libexec/nfsmtp/modprobe-hook"
 )
 host_had=0
 [ -e "/lib/modules/$kver/extra/$mod.ko" ] && host_had=1
@@ -226,6 +230,16 @@ stage_install() {
 		{ echo "staged module has no version $ver"; rc=1; }
 	grep -q '^#options nf_conntrack_smtp ports=' "$stage/${prefix#/}/share/doc/$pkg/modprobe.d/$mod.conf" ||
 		{ echo "modprobe.d example has no commented options line"; rc=1; }
+	# the hook, its script and the unit name the installed paths
+	grep -q "{ $prefix/libexec/nfsmtp/modprobe-hook || :; }\$" \
+		"$stage/${prefix#/}/share/doc/$pkg/modprobe.d/nfsmtp-policy.conf" ||
+		{ echo "nfsmtp-policy.conf does not run $prefix/libexec/nfsmtp/modprobe-hook"; rc=1; }
+	grep -qx "nfsmtp=$prefix/sbin/nfsmtp" "$stage/${prefix#/}/libexec/nfsmtp/modprobe-hook" ||
+		{ echo "modprobe-hook does not run $prefix/sbin/nfsmtp"; rc=1; }
+	[ -x "$stage/${prefix#/}/libexec/nfsmtp/modprobe-hook" ] || { echo "modprobe-hook is not executable"; rc=1; }
+	grep -q "^ExecStart=$prefix/sbin/nfsmtp -f /etc/nfsmtp.conf\$" \
+		"$stage/${prefix#/}/share/doc/$pkg/systemd/nfsmtp.service" ||
+		{ echo "nfsmtp.service does not run $prefix/sbin/nfsmtp"; rc=1; }
 	if [ $host_had = 0 ] && [ -e "/lib/modules/$kver/extra/$mod.ko" ]; then
 		echo "make install DESTDIR wrote /lib/modules/$kver/extra/$mod.ko"
 		rc=1
@@ -234,7 +248,7 @@ stage_install() {
 	return $rc
 }
 if [ $clone_ok = 0 ]; then
-	step "make install DESTDIR: module in extra/, nfsmtp, man page, completion, modprobe.d example" \
+	step "make install DESTDIR: module in extra/, nfsmtp, man page, completion, modprobe hook, examples (options, nfsmtp.conf, unit)" \
 		stage_install
 	stage_rc=$?
 else
