@@ -64,13 +64,13 @@ fails=0
 point() {	# point RC DESCRIPTION
 	n=$((n + 1))
 	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
+		echo "ok $n - ops: deb: $2"
 	else
-		echo "not ok $n - $2"
+		echo "not ok $n - ops: deb: $2"
 		fails=$((fails + 1))
 	fi
 }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+skip() { n=$((n + 1)); echo "ok $n - ops: deb: $1 # SKIP $2"; }
 # step DESCRIPTION CMD...: a point for one command, its output in
 # build/deb-check/N.log (the tail shown on failure), its duration
 step() {
@@ -213,7 +213,9 @@ else
 	echo "RESULT loaded 1"
 fi
 /usr/sbin/nfsmtp policy show profile 0 | sed 's/^/# /'
-/usr/sbin/nfsmtp policy show profile 0 | grep -q '^policy set profile 0 starttls strip banner mask '
+/usr/sbin/nfsmtp policy show profile 0 >/tmp/show
+grep -Eq '^policy set profile 0( [^ ]+ [^ ]+)* starttls strip( |$)' /tmp/show &&
+	grep -Eq '^policy set profile 0( [^ ]+ [^ ]+)* banner mask( |$)' /tmp/show
 echo "RESULT policy $?"
 /usr/sbin/nfsmtp stats -o prometheus | grep -qx 'nfsmtp_sessions_total{netns="init"} 0'
 echo "RESULT prometheus $?"

@@ -63,10 +63,36 @@ trap ops_cleanup EXIT
 # the gateway is the initial namespace: fixup_lib's gw_stats etc. ask it
 gw_nfsmtp() { "$NFSMTP" "$@"; }
 
-ktap_begin 30
+ktap_begin 31
 kernel_log_start
 
 loaded() { grep -q '^nf_conntrack_smtp ' /proc/modules; }
+
+# kv NS PROFILE KEY VALUE: policy show of PROFILE (in NS, or here) sets KEY
+# to VALUE, wherever the key table puts KEY on the profile's lines
+kv() {
+	local ns=(${1:+ip netns exec "$1"})
+	"${ns[@]}" "$NFSMTP" policy show profile "$2" |
+		grep -Eq "^policy set profile $2( [^ ]+ [^ ]+)* $3 $4( |\$)"
+}
+
+# pol_changes BEFORE AFTER: what differs between two policy show -j, one
+# "PROFILE key=value" (or "ns key=value") per line, sorted
+pol_changes() {
+	$PY - "$1" "$2" <<-'EOF'
+	import json, sys
+	a, b = (json.load(open(f)) for f in sys.argv[1:3])
+	out = ["ns %s=%s" % (k, json.dumps(b.get(k))) for k in set(a) | set(b)
+	       if k != "profiles" and a.get(k) != b.get(k)]
+	pa = {p["profile"]: p for p in a["profiles"]}
+	pb = {p["profile"]: p for p in b["profiles"]}
+	for n in set(pa) | set(pb):
+	    x, y = pa.get(n, {}), pb.get(n, {})
+	    out += ["%d %s=%s" % (n, k, json.dumps(y.get(k))) for k in set(x) | set(y)
+	            if x.get(k) != y.get(k)]
+	print("\n".join(sorted(out)))
+	EOF
+}
 
 # fails CODE TEXT CMD...: CMD exits CODE with one line on stderr containing TEXT
 fails() {
@@ -205,7 +231,7 @@ ktap_test_pass "ops: client - initial namespace (gateway) - server with postfix 
 check "ops: the module is not loaded; an nft ruleset naming the helper loads it (request_module nfct-helper-smtp)" \
 	eval '! loaded && gw_ruleset && loaded'
 check "ops: the hook applied /etc/nfsmtp.conf on that load: policy show says starttls strip, no session yet" eval '
-	"$NFSMTP" policy show profile 0 | grep -q "^policy set profile 0 starttls strip " &&
+	kv "" 0 starttls strip &&
 	gw_stats "$TMP/st0" && counters_are "$TMP/st0" sessions=0'
 
 swaks_in "$client" $S4 "$TMP/sw1" --tls-optional
@@ -232,8 +258,7 @@ printf '# one bad line\npolicy set starttls strip banner hide\n' >"$CONF"
 kmark="nfsmtp-test: bad conf ($$.$RANDOM)"
 echo "$kmark" >/dev/kmsg
 check "ops: with a bad /etc/nfsmtp.conf the ruleset still loads the module (nft exit 0), which keeps its defaults" eval '
-	reload_by_ruleset && "$NFSMTP" policy show profile 0 >"$TMP/show" &&
-	grep -q "^policy set profile 0 starttls allow banner keep " "$TMP/show"'
+	reload_by_ruleset && kv "" 0 starttls allow && kv "" 0 banner keep'
 dmesg | awk -v m="$kmark" 'index($0, m) { n = NR } n && NR > n' >"$TMP/klog"
 check_show "ops: the kernel log names the bad line (nfsmtp: /etc/nfsmtp.conf:2: ...) and says the file was not applied" \
 	"$TMP/klog" eval 'grep -qF "nfsmtp: /etc/nfsmtp.conf:2: bad value \"hide\" for banner: use keep or mask" "$TMP/klog" &&
@@ -247,13 +272,26 @@ printf 'policy set starttls strip\n' >"$CONF"
 no_script() {
 	sed -i "s|$TMP/modprobe-hook|/nonexistent/modprobe-hook|" "$HOOK" &&
 		busywait 10000 unload_module && modprobe nf_conntrack_smtp 2>"$TMP/mp.err" && loaded &&
-		"$NFSMTP" policy show profile 0 | grep -q "starttls allow"
+		kv "" 0 starttls allow
 }
 check "ops: with nfsmtp missing, or the hook's script, modprobe through the hook still loads the module (exit 0), defaults kept" eval '
 	install_hook /nonexistent/nfsmtp && busywait 10000 unload_module &&
-	modprobe nf_conntrack_smtp && loaded && "$NFSMTP" policy show profile 0 | grep -q "starttls allow" &&
+	modprobe nf_conntrack_smtp && loaded && kv "" 0 starttls allow &&
 	no_script'
 install_hook "$NFSMTP"
+
+# nfsmtp.service at boot, module not loaded yet: its ExecStart's genetlink
+# lookup makes the kernel load the module (the nf_smtp family alias), the
+# hook runs nfsmtp -f inside that load, then ExecStart applies the file too
+unit_start() {
+	local cmd
+	cmd=$(sed -n 's/^ExecStart=//p' "$NFSMTP_TOP/contrib/systemd/nfsmtp.service")
+	[ "$cmd" = "/usr/sbin/nfsmtp -f /etc/nfsmtp.conf" ] || { log "ExecStart=$cmd"; return 1; }
+	busywait 10000 unload_module && ! loaded || return 1
+	timeout 120 ${cmd/\/usr\/sbin\/nfsmtp/$NFSMTP} && loaded && kv "" 0 starttls strip
+}
+check "ops: nfsmtp.service's ExecStart with the module unloaded: nfsmtp's lookup autoloads it (genetlink alias), the hook runs inside, exit 0, policy in force" \
+	unit_start
 
 # ---- nfsmtp -f: all or nothing, round trip ----------------------------------------------------
 
@@ -267,13 +305,18 @@ policy set profile-mark-mask 0x300 profile-mark-shift 8
 
 policy set profile 2 ehlo-mask CHUNKING,unknown
 EOF
+want_changes='0 banner="mask"
+0 starttls="strip"
+2 commands="mailguard"
+2 ehlo_mask=["CHUNKING", "unknown"]
+2 rcpt_max=100
+ns profile_mark_mask=768
+ns profile_mark_shift=8'
 check "ops: nfsmtp -f applies each line's keys to its profile and the namespace-wide ones, nothing else" eval '
-	in_pol policy show >"$TMP/p0" && in_pol -f "$TMP/good.conf" && in_pol policy show >"$TMP/p1" &&
-	grep -q "^policy set profile-mark-mask 0x300 profile-mark-shift 8$" "$TMP/p1" &&
-	grep -q "^policy set profile 0 starttls strip banner mask ehlo-mask none commands all$" "$TMP/p1" &&
-	grep -q "^policy set profile 2 starttls allow banner keep ehlo-mask CHUNKING,unknown commands mailguard$" "$TMP/p1" &&
-	grep -q "^policy set profile 2 cmd-line-max 0 rcpt-max 100 " "$TMP/p1" &&
-	[ "$(diff "$TMP/p0" "$TMP/p1" | grep -c "^>")" -eq 4 ]'
+	in_pol policy show -j >"$TMP/p0.json" && in_pol -f "$TMP/good.conf" &&
+	in_pol policy show -j >"$TMP/p1.json" && in_pol policy show >"$TMP/p1" &&
+	got=$(pol_changes "$TMP/p0.json" "$TMP/p1.json") &&
+	{ [ "$got" = "$want_changes" ] || { log "changed: $(echo $got)"; false; }; }'
 
 cat >"$TMP/bad7.conf" <<'EOF'
 policy set starttls allow
@@ -334,7 +377,7 @@ check "ops: policy show prints only policy set lines and blank lines (8 profiles
 	[ "$(grep -o "^policy set profile [0-7] " "$TMP/saved.conf" | sort -u | wc -l)" -eq 8 ]'
 check "ops: nfsmtp -f - reads the policy from standard input" eval '
 	printf "policy set profile 4 banner mask # from stdin\n" | in_pol -f - &&
-	in_pol policy show profile 4 | grep -q "^policy set profile 4 starttls allow banner mask "'
+	kv "$pol" 4 banner mask'
 check "ops: the default nfsmtp.conf applied with the module there changes nothing" eval '
 	in_pol policy show >"$TMP/p4" && in_pol -f "$NFSMTP_TOP/contrib/nfsmtp.conf" &&
 	in_pol policy show | cmp -s "$TMP/p4" -'
