@@ -395,13 +395,11 @@ static int file_apply(struct nfsmtp_nl *nl, const struct nfsmtp_conf *c)
 			continue;
 		}
 		ret = NFSMTP_EXIT_RUNTIME;
-		if (rc > 0) {
+		if (rc > 0)
 			nl_error_text(nl, "changing policy", why, sizeof(why));
-			line = refused_line(nl, c, &reqs[i]);
-		} else {
-			snprintf(why, sizeof(why), "the kernel could not be asked");
-			line = 0;
-		}
+		else	/* said already: the socket failed */
+			snprintf(why, sizeof(why), "not sent to the kernel");
+		line = refused_line(nl, c, &reqs[i]);
 		/* requests 0..i-1 went through: undo them, last first */
 		restored = true;
 		for (j = i; j > 0 && restored; j--)
