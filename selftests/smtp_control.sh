@@ -50,19 +50,6 @@ stop() {
 	wait "$pid"
 }
 
-# fails CODE TEXT CMD...: CMD exits CODE with one line on stderr containing TEXT
-fails() {
-	local code=$1 text=$2 rc
-	shift 2
-	"$@" >"$TMP/out" 2>"$TMP/err"
-	rc=$?
-	if [ "$rc" -ne "$code" ] || [ "$(wc -l <"$TMP/err")" -ne 1 ] ||
-		! grep -qF -- "$text" "$TMP/err"; then
-		log "${*#"$NFSMTP"}: exit $rc (want $code), stderr: $(head -c 600 "$TMP/err")"
-		return 1
-	fi
-}
-
 # json_ok FILE: FILE holds valid JSON
 json_ok() {
 	$PY -m json.tool "$1" >/dev/null

@@ -94,19 +94,6 @@ pol_changes() {
 	EOF
 }
 
-# fails CODE TEXT CMD...: CMD exits CODE with one line on stderr containing TEXT
-fails() {
-	local code=$1 text=$2 rc
-	shift 2
-	"$@" >"$TMP/out" 2>"$TMP/err"
-	rc=$?
-	if [ "$rc" -ne "$code" ] || [ "$(wc -l <"$TMP/err")" -ne 1 ] ||
-		! grep -qF -- "$text" "$TMP/err"; then
-		log "${*#"$NFSMTP"}: exit $rc (want $code), stderr: $(head -c 600 "$TMP/err")"
-		return 1
-	fi
-}
-
 # ---- policy files without the module ---------------------------------------------
 
 # The tool must not need the module to check a file, nor load it through
