@@ -44,50 +44,17 @@ kver=${kdir#/usr/src/linux-headers-}
 	bail "no Debian kernel with headers: run 'make deps' (linux-image-amd64, linux-headers-amd64)"
 ko=/lib/modules/$kver/updates/dkms/$mod.ko
 
-vm_on_lib_modules() {
-	pgrep -af 'mount_tag=hostroot' | grep -v debug-kernel | grep -q qemu
-}
-waited=0
-while [ "${NFSMTP_DKMS_FORCE:-0}" != 1 ] && vm_on_lib_modules; do
-	[ $waited -ge 1800 ] &&
-		bail "a VM of scripts/vm-run.sh is running on /lib/modules: run when it has ended (or NFSMTP_DKMS_FORCE=1)"
-	[ $waited = 0 ] && echo "# waiting for the test VMs reading /lib/modules to end"
-	sleep 10
-	waited=$((waited + 10))
-done
+OUT=$out
+POINT_PREFIX="ops: deb: "
+# shellcheck source=scripts/ktap-steps.sh
+. "$top/scripts/ktap-steps.sh"
+wait_for_vms
 
 echo "TAP version 13"
 echo "1..9"
 echo "# $pkg $ver, kernel $kver; logs in ${out#"$top"/}/"
-n=0
-fails=0
-point() {	# point RC DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - ops: deb: $2"
-	else
-		echo "not ok $n - ops: deb: $2"
-		fails=$((fails + 1))
-	fi
-}
-skip() { n=$((n + 1)); echo "ok $n - ops: deb: $1 # SKIP $2"; }
-# step DESCRIPTION CMD...: a point for one command, its output in
-# build/deb-check/N.log (the tail shown on failure), its duration
-step() {
-	local what=$1 log t0 rc
-	shift
-	log=$out/$((n + 1)).log
-	t0=$(date +%s)
-	"$@" >"$log" 2>&1
-	rc=$?
-	point $rc "$what ($(($(date +%s) - t0)) s)"
-	[ $rc = 0 ] || tail -30 "$log" | sed 's/^/# /'
-	return $rc
-}
-
 export DEBIAN_FRONTEND=noninteractive
 installed() { dpkg-query -W -f='${db:Status-Status}\n' "$1" 2>/dev/null | grep -qv '^not-installed$'; }
-purge_all() { dpkg --purge "${debs[@]}"; }
 # shellcheck disable=SC2317 # called by trap
 on_exit() {
 	local p

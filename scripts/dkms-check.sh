@@ -42,48 +42,14 @@ else
 	kver=${kdir#/usr/src/linux-headers-}
 fi
 [ -d "$kdir" ] || bail "no kernel headers: run 'make deps' (linux-headers-amd64)"
-# A VM of a Debian kernel reads /lib/modules over 9p: wait (up to 30 min)
-# until none runs (debug-kernel VMs have their drivers built in: no conflict).
-vm_on_lib_modules() {
-	pgrep -af 'mount_tag=hostroot' | grep -v debug-kernel | grep -q qemu
-}
-waited=0
-while [ "${NFSMTP_DKMS_FORCE:-0}" != 1 ] && vm_on_lib_modules; do
-	[ $waited -ge 1800 ] &&
-		bail "a VM of scripts/vm-run.sh is running on /lib/modules: run when it has ended (or NFSMTP_DKMS_FORCE=1)"
-	sleep 10
-	waited=$((waited + 10))
-done
+OUT=$out
+# shellcheck source=scripts/ktap-steps.sh
+. "$top/scripts/ktap-steps.sh"
+wait_for_vms
 
 echo "TAP version 13"
 echo "1..11"
 echo "# $pkg $ver for kernel $kver ($kdir); logs in ${out#"$top"/}/"
-n=0
-fails=0
-point() {	# point RC DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		fails=$((fails + 1))
-	fi
-}
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-# step DESCRIPTION CMD...: a point for one command, its output in
-# build/dkms-check/N.log (the tail shown on failure), its duration
-step() {
-	local what=$1 log t0 rc
-	shift
-	log=$out/$((n + 1)).log
-	t0=$(date +%s)
-	"$@" >"$log" 2>&1
-	rc=$?
-	point $rc "$what ($(($(date +%s) - t0)) s)"
-	[ $rc = 0 ] || tail -30 "$log" | sed 's/^/# /'
-	return $rc
-}
-
 # export_tree DEST: the files a clone of this tree holds, as they are now
 export_tree() { "$top/scripts/export-tree.sh" "$1"; }
 
