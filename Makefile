@@ -10,6 +10,8 @@
 #   make bench      parser and datapath figures (not a test)
 #   make install    module (+ depmod), nfsmtp, man page, completion (DESTDIR, PREFIX)
 #   make dkms-check dkms add/build/install/remove and a make install staging test
+#   make deb        Debian packages nf-conntrack-smtp-dkms and nfsmtp in build/deb/
+#   make deb-check  lintian, install, DKMS build, the module in the VM, purge
 #
 # KDIR picks the kernel headers; the VM boots the matching /boot/vmlinuz.
 # Targets that install dependencies first (demo, check) do the rest in a new
@@ -104,10 +106,13 @@ selftests-install: | $(BUILD)
 	@$(MAKE) -s -C selftests KSFT=$(KSFT) COLLECTION=nf_conntrack_smtp \
 		emit_tests >$(KSFT_INSTALL)/kselftest-list.txt
 
-# Selftests run in one VM boot; the runner fails on kernel warnings.
+# Selftests run in one VM boot; the runner fails on kernel warnings. --ko:
+# modprobe (and so the kernel's request_module) finds the module under test
+# from the start, as on an installed system (smtp_ops.sh: the modprobe.d hook).
 vm-check: module userspace selftests-install
 	$(need_kver)
-	$(TOP)/scripts/vm-run.sh --kernel $(KVER) --timeout 3600 -- $(TOP)/scripts/guest-selftests.sh $(TOP)
+	$(TOP)/scripts/vm-run.sh --kernel $(KVER) --timeout 3600 --ko $(TOP)/nf_conntrack_smtp.ko \
+		-- $(TOP)/scripts/guest-selftests.sh $(TOP)
 
 check: | $(BUILD)
 	@$(TOP)/scripts/check.sh
@@ -130,8 +135,9 @@ clean:
 # make install [DESTDIR=/staging] [PREFIX=/usr/local]: the module through the
 # kernel's modules_install into /lib/modules/KVER/$(INSTALL_MOD_DIR), then
 # depmod -a KVER (left to the target system when staging into DESTDIR); nfsmtp
-# in sbin, its man page and bash completion, and the modprobe.d example and the
-# README among the docs (an example only: /etc/modprobe.d is the admin's).
+# in sbin, its man page and bash completion, the modprobe hook's script in
+# libexec, and among the docs the README and examples (/etc is the admin's):
+# the modprobe.d options and policy hook, nfsmtp.conf, nfsmtp.service.
 # The module goes to extra/ (dkms uses updates/dkms), the path the VM runner's
 # --ko puts the module under test at: an installed copy never shadows it there,
 # where one in updates/ would (depmod ranks updates/ first).
@@ -140,6 +146,7 @@ SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 DOCDIR ?= $(PREFIX)/share/doc/nf-conntrack-smtp
+LIBEXECDIR ?= $(PREFIX)/libexec
 INSTALL_MOD_DIR ?= extra
 INSTALL_MOD_STRIP ?= 1
 INSTALL ?= install
@@ -167,6 +174,17 @@ install-tools: userspace
 	$(INSTALL) -D -m 0644 contrib/modprobe.d/nf_conntrack_smtp.conf \
 		$(DESTDIR)$(DOCDIR)/modprobe.d/nf_conntrack_smtp.conf
 	$(INSTALL) -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	@# the policy file, the modprobe hook and the unit as the packages have
+	@# them, pointed at these paths: examples to copy to /etc (README)
+	$(INSTALL) -D -m 0644 contrib/nfsmtp.conf $(DESTDIR)$(DOCDIR)/nfsmtp.conf
+	$(INSTALL) -d $(DESTDIR)$(LIBEXECDIR)/nfsmtp $(DESTDIR)$(DOCDIR)/systemd
+	sed 's|^nfsmtp=/usr/sbin/nfsmtp$$|nfsmtp=$(SBINDIR)/nfsmtp|' contrib/nfsmtp-modprobe-hook \
+		>$(DESTDIR)$(LIBEXECDIR)/nfsmtp/modprobe-hook
+	chmod 0755 $(DESTDIR)$(LIBEXECDIR)/nfsmtp/modprobe-hook
+	sed 's|/usr/libexec/nfsmtp/|$(LIBEXECDIR)/nfsmtp/|' contrib/modprobe.d/nfsmtp-policy.conf \
+		>$(DESTDIR)$(DOCDIR)/modprobe.d/nfsmtp-policy.conf
+	sed 's|/usr/sbin/nfsmtp|$(SBINDIR)/nfsmtp|g' contrib/systemd/nfsmtp.service \
+		>$(DESTDIR)$(DOCDIR)/systemd/nfsmtp.service
 
 uninstall:
 	rm -f $(DESTDIR)/lib/modules/$(KVER)/$(INSTALL_MOD_DIR)/nf_conntrack_smtp.ko*
@@ -175,12 +193,22 @@ uninstall:
 	@if [ -z "$(DESTDIR)" ]; then echo "depmod -a $(KVER)"; depmod -a $(KVER); fi
 	rm -f $(DESTDIR)$(SBINDIR)/nfsmtp $(DESTDIR)$(MANDIR)/man8/nfsmtp.8 \
 		$(DESTDIR)$(BASHCOMPDIR)/nfsmtp
-	rm -rf $(DESTDIR)$(DOCDIR)
+	rm -rf $(DESTDIR)$(DOCDIR) $(DESTDIR)$(LIBEXECDIR)/nfsmtp
 
 # dkms add/build/install/remove of this tree for the newest Debian headers'
 # kernel, modinfo on the result, and a make install DESTDIR staging test.
 dkms-check:
 	@$(TOP)/scripts/dkms-check.sh
+
+# Debian packages nf-conntrack-smtp-dkms and nfsmtp (debian/, debhelper,
+# dh_dkms) into build/deb/; deb-check lints them, installs them, boots the
+# DKMS-built module in the VM, and purges them again.
+.PHONY: deb deb-check
+deb:
+	@$(TOP)/scripts/mkdeb.sh
+
+deb-check:
+	@$(TOP)/scripts/deb-check.sh
 
 # The kernel matrix: the module (W=1 -Werror) and the whole selftest suite on
 # Debian bookworm's 6.1 (this host's), trixie's 6.12 and the newest 7.x that

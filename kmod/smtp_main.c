@@ -547,7 +547,10 @@ static int smtp_stat_show(struct seq_file *m, void *v)
 static int __net_init smtp_net_init(struct net *net)
 {
 	struct smtp_net *sn = smtp_pernet(net);
+	struct proc_dir_entry *pde;
 	struct smtp_config *cfg;
+	kuid_t root_uid;
+	kgid_t root_gid;
 	int cpu, i;
 
 	cfg = kzalloc(sizeof(*cfg), GFP_KERNEL);
@@ -560,9 +563,15 @@ static int __net_init smtp_net_init(struct net *net)
 		goto nomem;
 	for_each_possible_cpu(cpu)
 		u64_stats_init(&per_cpu_ptr(sn->stats, cpu)->syncp);
-	if (!proc_create_net_single("nf_conntrack_smtp", 0444, net->proc_net,
-				    smtp_stat_show, NULL))
+	pde = proc_create_net_single("nf_conntrack_smtp", 0440, net->proc_net,
+				     smtp_stat_show, NULL);
+	if (!pde)
 		goto nomem;
+	/* readable by the namespace owner's root, as /proc/net/nf_conntrack */
+	root_uid = make_kuid(net->user_ns, 0);
+	root_gid = make_kgid(net->user_ns, 0);
+	if (uid_valid(root_uid) && gid_valid(root_gid))
+		proc_set_user(pde, root_uid, root_gid);
 	RCU_INIT_POINTER(sn->cfg, cfg);
 	return 0;
 nomem:

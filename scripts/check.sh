@@ -60,9 +60,14 @@ if grep -q '^# fuzz' Makefile 2>/dev/null || [ -f userspace/fuzz/fuzz_parser.c ]
 		make -s fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
 fi
 
-# packaging: dkms add/build/install for the default kernel, make install staged
+# packaging: dkms add/build/install for the default kernel, make install
+# staged; the Debian packages built, installed, booted and purged
 run "dkms builds and installs the module for the default kernel; make install stages every file" \
 	make -s dkms-check
+# the Debian packages: their own KTAP points count
+echo "# Debian packages (make deb-check)"
+make -s deb-check 2>&1 | tee "$build/deb.log" | sed 's/^/# /'
+point "${PIPESTATUS[0]}" "ops: Debian packages: make deb, lintian clean, apt install builds the module through DKMS, the VM loads it under the package's policy hook, dpkg -r/-P leave nothing"
 
 # kernel selftests, one VM boot
 echo "# kernel selftests (VM)"
@@ -82,7 +87,7 @@ if [ -n "$debug_pid" ]; then
 fi
 
 echo "# summary"
-summary=$("$top/scripts/ktap-summary.sh" "$log" "$build/unit.log" "$build/vm.log" "${debug_logs[@]}")
+summary=$("$top/scripts/ktap-summary.sh" "$log" "$build/unit.log" "$build/deb.log" "$build/vm.log" "${debug_logs[@]}")
 echo "$summary"
 case $summary in
 *" 0 failed") exit 0 ;;

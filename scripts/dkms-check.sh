@@ -42,63 +42,16 @@ else
 	kver=${kdir#/usr/src/linux-headers-}
 fi
 [ -d "$kdir" ] || bail "no kernel headers: run 'make deps' (linux-headers-amd64)"
-# A VM of a Debian kernel reads /lib/modules over 9p: wait (up to 30 min)
-# until none runs (debug-kernel VMs have their drivers built in: no conflict).
-vm_on_lib_modules() {
-	pgrep -af 'mount_tag=hostroot' | grep -v debug-kernel | grep -q qemu
-}
-waited=0
-while [ "${NFSMTP_DKMS_FORCE:-0}" != 1 ] && vm_on_lib_modules; do
-	[ $waited -ge 1800 ] &&
-		bail "a VM of scripts/vm-run.sh is running on /lib/modules: run when it has ended (or NFSMTP_DKMS_FORCE=1)"
-	sleep 10
-	waited=$((waited + 10))
-done
+OUT=$out
+# shellcheck source=scripts/ktap-steps.sh
+. "$top/scripts/ktap-steps.sh"
+wait_for_vms
 
 echo "TAP version 13"
 echo "1..11"
 echo "# $pkg $ver for kernel $kver ($kdir); logs in ${out#"$top"/}/"
-n=0
-fails=0
-point() {	# point RC DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		fails=$((fails + 1))
-	fi
-}
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-# step DESCRIPTION CMD...: a point for one command, its output in
-# build/dkms-check/N.log (the tail shown on failure), its duration
-step() {
-	local what=$1 log t0 rc
-	shift
-	log=$out/$((n + 1)).log
-	t0=$(date +%s)
-	"$@" >"$log" 2>&1
-	rc=$?
-	point $rc "$what ($(($(date +%s) - t0)) s)"
-	[ $rc = 0 ] || tail -30 "$log" | sed 's/^/# /'
-	return $rc
-}
-
 # export_tree DEST: the files a clone of this tree holds, as they are now
-export_tree() {
-	mkdir -p "$1" || return 1
-	if git -C "$top" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-		git -C "$top" ls-files -z --cached --others --exclude-standard |
-			while IFS= read -r -d '' f; do
-				[ -e "$f" ] || [ -L "$f" ] && printf '%s\0' "$f"
-			done | tar -C "$top" --null -T - -cf - | tar -C "$1" -xf -
-	else	# an unpacked release: everything but build output
-		tar -C "$top" --exclude=./build --exclude='*.o' --exclude='*.ko' \
-			--exclude='*.mod' --exclude='*.mod.c' --exclude='.*.cmd' \
-			--exclude=Module.symvers --exclude=modules.order -cf - . |
-			tar -C "$1" -xf -
-	fi
-}
+export_tree() { "$top/scripts/export-tree.sh" "$1"; }
 
 src=/usr/src/$pkg-$ver
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/dkms-check.XXXXXX")
@@ -225,6 +178,10 @@ staged=(
 	"${prefix#/}/share/man/man8/nfsmtp.8"
 	"${prefix#/}/share/bash-completion/completions/nfsmtp"
 	"${prefix#/}/share/doc/$pkg/modprobe.d/$mod.conf"
+	"${prefix#/}/share/doc/$pkg/modprobe.d/nfsmtp-policy.conf"
+	"${prefix#/}/share/doc/$pkg/nfsmtp.conf"
+	"${prefix#/}/share/doc/$pkg/systemd/nfsmtp.service"
+	"${prefix#/}/libexec/nfsmtp/modprobe-hook"
 )
 host_had=0
 [ -e "/lib/modules/$kver/extra/$mod.ko" ] && host_had=1
@@ -239,6 +196,16 @@ stage_install() {
 		{ echo "staged module has no version $ver"; rc=1; }
 	grep -q '^#options nf_conntrack_smtp ports=' "$stage/${prefix#/}/share/doc/$pkg/modprobe.d/$mod.conf" ||
 		{ echo "modprobe.d example has no commented options line"; rc=1; }
+	# the hook, its script and the unit name the installed paths
+	grep -q "{ $prefix/libexec/nfsmtp/modprobe-hook || :; }\$" \
+		"$stage/${prefix#/}/share/doc/$pkg/modprobe.d/nfsmtp-policy.conf" ||
+		{ echo "nfsmtp-policy.conf does not run $prefix/libexec/nfsmtp/modprobe-hook"; rc=1; }
+	grep -qx "nfsmtp=$prefix/sbin/nfsmtp" "$stage/${prefix#/}/libexec/nfsmtp/modprobe-hook" ||
+		{ echo "modprobe-hook does not run $prefix/sbin/nfsmtp"; rc=1; }
+	[ -x "$stage/${prefix#/}/libexec/nfsmtp/modprobe-hook" ] || { echo "modprobe-hook is not executable"; rc=1; }
+	grep -q "^ExecStart=$prefix/sbin/nfsmtp -f /etc/nfsmtp.conf\$" \
+		"$stage/${prefix#/}/share/doc/$pkg/systemd/nfsmtp.service" ||
+		{ echo "nfsmtp.service does not run $prefix/sbin/nfsmtp"; rc=1; }
 	if [ $host_had = 0 ] && [ -e "/lib/modules/$kver/extra/$mod.ko" ]; then
 		echo "make install DESTDIR wrote /lib/modules/$kver/extra/$mod.ko"
 		rc=1
@@ -247,7 +214,7 @@ stage_install() {
 	return $rc
 }
 if [ $clone_ok = 0 ]; then
-	step "make install DESTDIR: module in extra/, nfsmtp, man page, completion, modprobe.d example" \
+	step "make install DESTDIR: module in extra/, nfsmtp, man page, completion, modprobe hook, examples (options, nfsmtp.conf, unit)" \
 		stage_install
 	stage_rc=$?
 else

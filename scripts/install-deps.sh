@@ -10,6 +10,8 @@ pkgs=(
 	sparse bc flex bison libelf-dev libssl-dev kmod rsync
 	# make dkms-check: the dkms install path
 	dkms
+	# make deb / deb-check: Debian packages with debhelper and dh_dkms, lintian
+	debhelper dh-dkms lintian
 	# parser fuzzing and memory checks
 	clang libclang-rt-14-dev valgrind
 	# scripts/vm-run.sh + mkinitramfs.sh (zstd: compressed modules of newer kernels)
@@ -33,25 +35,33 @@ missing=()
 for p in "${pkgs[@]}"; do
 	grep -qxF "$p" <<<"$installed" || missing+=("$p")
 done
+# unpack PKG NAME FILE: Debian package PKG downloaded and unpacked (not
+# installed) into $NFSMTP_CACHE/NAME, unless FILE (a path inside) is there
+unpack() {
+	local pkg=$1 dir=${NFSMTP_CACHE:-/var/cache/nf-smtp}/$2 tmp rc
+	[ -x "$dir/$3" ] && return 0
+	[ "$(id -u)" = 0 ] || { echo "install-deps: run as root to unpack $pkg" >&2; return 1; }
+	tmp=$(mktemp -d)
+	chmod 755 "$tmp" && { chown _apt "$tmp" 2>/dev/null || true; }	# apt downloads as _apt
+	(cd "$tmp" && apt-get download -q "$pkg") &&
+		mkdir -p "$dir" && dpkg -x "$tmp/$pkg"_*.deb "$dir"
+	rc=$?
+	rm -rf "$tmp"
+	[ $rc = 0 ] && echo "install-deps: $pkg unpacked in $dir"
+	return $rc
+}
 # exim4's binary, unpacked and not installed (as a package it would replace
 # postfix): the MTA client of selftests/smtp_bdat.sh, since postfix's SMTP
 # client never sends BDAT and exim's does.  Its libraries are in pkgs.
-exim_unpack() {
-	local dir=${NFSMTP_CACHE:-/var/cache/nf-smtp}/exim4 tmp rc
-	[ -x "$dir/usr/sbin/exim4" ] && return 0
-	[ "$(id -u)" = 0 ] || { echo "install-deps: run as root to unpack exim4" >&2; return 1; }
-	tmp=$(mktemp -d)
-	chmod 755 "$tmp"	# apt's download sandbox user writes there
-	(cd "$tmp" && apt-get download -q exim4-daemon-light) &&
-		mkdir -p "$dir" && dpkg -x "$tmp"/exim4-daemon-light_*.deb "$dir"
-	rc=$?
-	rm -rf "$tmp"
-	[ $rc = 0 ] && echo "install-deps: exim4 unpacked in $dir"
-	return $rc
+# promtool from Debian's prometheus, unpacked too (the server is not wanted
+# here): `promtool check metrics` checks nfsmtp stats -o prometheus.
+unpack_tools() {
+	unpack exim4-daemon-light exim4 usr/sbin/exim4 &&
+		unpack prometheus prometheus usr/bin/promtool
 }
 
 if [ ${#missing[@]} -eq 0 ]; then
-	exim_unpack || { apt-get update -q && exim_unpack; }
+	unpack_tools || { apt-get update -q && unpack_tools; }
 	echo "install-deps: all ${#pkgs[@]} packages installed"
 	exit 0
 fi
@@ -77,4 +87,4 @@ chmod 755 "$policy"
 
 apt-get update -q
 apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}"
-exim_unpack
+unpack_tools

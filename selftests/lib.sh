@@ -69,6 +69,20 @@ check() {
 	fi
 }
 
+# fails CODE TEXT CMD...: CMD exits CODE with one line on stderr containing TEXT
+# (its output in $TMP/out and $TMP/err)
+fails() {
+	local code=$1 text=$2 rc
+	shift 2
+	"$@" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	if [ "$rc" -ne "$code" ] || [ "$(wc -l <"$TMP/err")" -ne 1 ] ||
+		! grep -qF -- "$text" "$TMP/err"; then
+		log "${*#"$NFSMTP"}: exit $rc (want $code), stderr: $(head -c 600 "$TMP/err")"
+		return 1
+	fi
+}
+
 ktap_finished() {
 	echo "# $KTAP_CNT_PASS passed, $KTAP_CNT_FAIL failed, $KTAP_CNT_SKIP skipped"
 	if [ "$KTAP_CNT_FAIL" -gt 0 ]; then

@@ -50,19 +50,6 @@ stop() {
 	wait "$pid"
 }
 
-# fails CODE TEXT CMD...: CMD exits CODE with one line on stderr containing TEXT
-fails() {
-	local code=$1 text=$2 rc
-	shift 2
-	"$@" >"$TMP/out" 2>"$TMP/err"
-	rc=$?
-	if [ "$rc" -ne "$code" ] || [ "$(wc -l <"$TMP/err")" -ne 1 ] ||
-		! grep -qF -- "$text" "$TMP/err"; then
-		log "${*#"$NFSMTP"}: exit $rc (want $code), stderr: $(head -c 600 "$TMP/err")"
-		return 1
-	fi
-}
-
 # json_ok FILE: FILE holds valid JSON
 json_ok() {
 	$PY -m json.tool "$1" >/dev/null
@@ -280,9 +267,9 @@ check "policy show -j: 8 profiles, all at smtp_profile_default(), mark mask/shif
 check "policy set then show -j round-trips every key on every profile 0-7 (and profile N alone)" \
 	policy roundtrip
 check "partial update: setting one key of profile 3 changes nothing else" policy partial
-# the text output reads back as arguments of policy set
-check "policy show text: profile 4's lines given to policy set make profile 6 equal" eval '
-	args=$("$NFSMTP" policy show profile 4 | sed -n "s/^\t//p" | tr "\n" " ") &&
+# the text output is policy set lines: their arguments make another profile equal
+check "policy show text: profile 4's policy set lines, retargeted at profile 6, make it equal" eval '
+	args=$("$NFSMTP" policy show profile 4 | sed -n "s/^policy set profile 4 //p" | tr "\n" " ") &&
 	"$NFSMTP" policy set profile 6 $args && policy same 4 6'
 
 # ---- the kernel's refusals -----------------------------------------------------------
@@ -362,9 +349,9 @@ check "policy set in one netns changes neither another netns nor the initial one
 	ip netns exec "$nsa" "$NFSMTP" policy show profile 5 | grep -q "cmd-line-max 77" &&
 	ip netns exec "$nsb" "$NFSMTP" policy show profile 5 >"$TMP/nsb" &&
 	grep -q "starttls-injection reset" "$TMP/nsb" && grep -q "cmd-line-max 0 " "$TMP/nsb" &&
-	grep -q "^profile-mark-mask 0x0 " "$TMP/nsb" &&
+	grep -q "^policy set profile-mark-mask 0x0 " "$TMP/nsb" &&
 	[ "$(policy get 5 starttls_injection)" = "\"log\"" ] &&
-	"$NFSMTP" policy show | grep -q "^profile-mark-mask 0xff00 "'
+	"$NFSMTP" policy show | grep -q "^policy set profile-mark-mask 0xff00 "'
 
 # ---- stats ----------------------------------------------------------------------
 

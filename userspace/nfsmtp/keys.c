@@ -126,6 +126,38 @@ const char *const nfsmtp_stat_names[__NFSMTP_STAT_MAX] = {
 	[NFSMTP_STAT_ENDED_PLAIN]	= "ended_plaintext",
 };
 
+/* # HELP of each counter in nfsmtp stats -o prometheus (uapi's comments) */
+const char *const nfsmtp_stat_help[__NFSMTP_STAT_MAX] = {
+	[NFSMTP_STAT_SESSIONS]		= "Connections the SMTP helper was assigned to.",
+	[NFSMTP_STAT_PKTS_ORIG]		= "Packets from client to server.",
+	[NFSMTP_STAT_PKTS_REPLY]	= "Packets from server to client.",
+	[NFSMTP_STAT_BYTES_ORIG]	= "TCP payload bytes from client to server.",
+	[NFSMTP_STAT_BYTES_REPLY]	= "TCP payload bytes from server to client.",
+	[NFSMTP_STAT_COMMANDS]		= "Client command lines.",
+	[NFSMTP_STAT_REPLIES]		= "Complete server replies.",
+	[NFSMTP_STAT_MESSAGES]		= "Messages ended by DATA or BDAT LAST.",
+	[NFSMTP_STAT_STARTTLS_SEEN]	= "STARTTLS commands seen.",
+	[NFSMTP_STAT_STARTTLS_ALLOWED]	= "STARTTLS commands let through.",
+	[NFSMTP_STAT_STARTTLS_STRIPPED]	= "STARTTLS commands or EHLO keywords masked (starttls strip).",
+	[NFSMTP_STAT_TLS_HANDOFF]	= "Sessions handed off to TLS (no longer parsed).",
+	[NFSMTP_STAT_CMDS_MASKED]	= "Client commands masked by the commands allow-list.",
+	[NFSMTP_STAT_BANNERS_MASKED]	= "Greeting lines masked (banner mask).",
+	[NFSMTP_STAT_EHLO_KW_MASKED]	= "EHLO keywords masked (ehlo-mask).",
+	[NFSMTP_STAT_LIMIT_HITS]	= "Line length or recipient limits hit.",
+	[NFSMTP_STAT_DUP_HEADERS]	= "Repeated RFC 5322 singleton header fields.",
+	[NFSMTP_STAT_SMUGGLING]		= "Non-canonical ends of data (SMTP smuggling).",
+	[NFSMTP_STAT_BARE_NEWLINES]	= "Bare CR or LF in message data.",
+	[NFSMTP_STAT_INJECTION]		= "Bytes pipelined after STARTTLS or its 220 reply.",
+	[NFSMTP_STAT_RESETS]		= "Connections reset by an action.",
+	[NFSMTP_STAT_DROPS]		= "Connections dropped by an action.",
+	[NFSMTP_STAT_LOST_SYNC]		= "Sessions the parser lost track of.",
+	[NFSMTP_STAT_PICKUPS]		= "Sessions joined mid-stream.",
+	[NFSMTP_STAT_RESYNCS]		= "Directions followed again after losing track.",
+	[NFSMTP_STAT_GAPS]		= "Segments beyond a hole in the stream.",
+	[NFSMTP_STAT_RETRANS]		= "Segments carrying bytes already seen.",
+	[NFSMTP_STAT_SYNC_REFUSED]	= "Helper states from ctnetlink refused.",
+};
+
 #define ENUM_KEY(n, j, a, tbl, l, d) \
 	{ .name = n, .json = j, .attr = a, .type = NFSMTP_KT_ENUM, \
 	  .names = tbl, .n_names = ARRAY_SIZE(tbl), .line = l, .def = d }
@@ -458,6 +490,10 @@ int nfsmtp_parse_set(int argc, char *const argv[], struct nfsmtp_set_req *req,
 				snprintf(err, errlen, "key %s given twice", k->name);
 				return -1;
 			}
+		if (req->n == ARRAY_SIZE(req->s)) {
+			snprintf(err, errlen, "too many keys at once: set them in two commands");
+			return -1;
+		}
 		if (!val) {
 			allowed_values(k, list, sizeof(list));
 			snprintf(err, errlen, "%s needs a value: %s", k->name, list);

@@ -44,6 +44,8 @@ extern const char *const nfsmtp_rule_names[__NFSMTP_RULE_MAX];
 extern const char *const nfsmtp_kw_names[__NFSMTP_KW_MAX];
 /* Counter names, the same as the module's smtp_stat_names[] */
 extern const char *const nfsmtp_stat_names[__NFSMTP_STAT_MAX];
+/* One sentence per counter (# HELP of the Prometheus output); NULL if none */
+extern const char *const nfsmtp_stat_help[__NFSMTP_STAT_MAX];
 
 const struct nfsmtp_key *nfsmtp_key_find(const char *name);
 const struct nfsmtp_key *nfsmtp_key_by_attr(unsigned int attr);

@@ -2,7 +2,8 @@
 /*
  * nfsmtp: command line and dispatch.
  *
- *   nfsmtp [-j] {policy|stats|monitor|conns} ... [-j] [-h]
+ *   nfsmtp [-j | -o FORMAT] {policy|stats|monitor|conns} ... [-j | -o FORMAT] [-h]
+ *   nfsmtp [-c] -f FILE
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,12 +15,14 @@
 
 static void usage(FILE *f)
 {
-	fputs("Usage: nfsmtp [-j] COMMAND [ARGS...]\n"
+	fputs("Usage: nfsmtp [-j | -o FORMAT] COMMAND [ARGS...]\n"
+	      "       nfsmtp [-c] -f FILE\n"
 	      "       nfsmtp {-h | --help | --version}\n"
 	      "\n"
 	      "Commands:\n"
-	      "  policy show [profile N]              the policy: profile N, or all profiles\n"
-	      "                                       and the namespace-wide profile mark\n"
+	      "  policy show [profile N]              the policy, as policy set lines: profile N,\n"
+	      "                                       or all profiles and the namespace-wide\n"
+	      "                                       profile mark\n"
 	      "  policy set [profile N] KEY VALUE...  change the given keys of profile N (0)\n"
 	      "  stats                                the helper's counters\n"
 	      "  stats reset                          set the counters back to zero\n"
@@ -27,13 +30,19 @@ static void usage(FILE *f)
 	      "  conns                                conntrack entries using the smtp helper\n"
 	      "\n"
 	      "Options:\n"
-	      "  -j, --json     print JSON (anywhere on the line)\n"
-	      "  -h, --help     this help; after a command, that command's help\n"
-	      "      --version  print the version\n"
+	      "  -f, --file FILE    apply a policy file (\"-\": standard input): lines of\n"
+	      "                     policy set [profile N] KEY VALUE..., # comments; all of\n"
+	      "                     it or, if a line is bad or refused, nothing\n"
+	      "  -c, --check        with -f: check the file only (no module needed)\n"
+	      "  -j, --json         print JSON (anywhere on the line)\n"
+	      "  -o, --output FMT   text, json, or prometheus (stats: the text exposition\n"
+	      "                     format of node_exporter's textfile collector)\n"
+	      "  -h, --help         this help; after a command, that command's help\n"
+	      "      --version      print the version\n"
 	      "\n"
 	      "Policy and counters belong to the network namespace nfsmtp runs in; reading\n"
 	      "or changing them needs CAP_NET_ADMIN there. Exit status: 0 done, 1 failed,\n"
-	      "2 bad usage. See nfsmtp(8).\n", f);
+	      "2 bad usage or a bad line in a policy file. See nfsmtp(8).\n", f);
 }
 
 int usage_error(const char *cmd, const char *fmt, ...)
@@ -69,16 +78,50 @@ static bool is_json(const char *s)
 	return !strcmp(s, "-j") || !strcmp(s, "--json");
 }
 
+/* -o FORMAT into O; 0, or -1 when FORMAT is none of them */
+static int set_output(struct nfsmtp_opts *o, const char *fmt)
+{
+	if (!fmt)
+		return -1;
+	o->json = !strcmp(fmt, "json");
+	o->prometheus = !strcmp(fmt, "prometheus");
+	return o->json || o->prometheus || !strcmp(fmt, "text") ? 0 : -1;
+}
+
+static bool is_output(const char *s)
+{
+	return !strcmp(s, "-o") || !strcmp(s, "--output");
+}
+
+static int bad_output(const char *fmt)
+{
+	if (!fmt)
+		return usage_error(NULL, "-o needs a format: text, json or prometheus");
+	return usage_error(NULL, "unknown output format \"%s\": use text, json or prometheus", fmt);
+}
+
 int main(int argc, char **argv)
 {
 	struct nfsmtp_opts o = { 0 };
+	const char *file = NULL;
+	bool check = false;
 	int i, n = 0;
 	unsigned int c;
 
 	/* options before the command */
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
 		if (is_json(argv[i])) {
 			o.json = true;
+		} else if (is_output(argv[i])) {
+			if (set_output(&o, i + 1 < argc ? argv[i + 1] : NULL))
+				return bad_output(i + 1 < argc ? argv[i + 1] : NULL);
+			i++;
+		} else if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--file")) {
+			if (i + 1 == argc)
+				return usage_error(NULL, "-f needs a file: nfsmtp -f /etc/nfsmtp.conf (\"-\" reads standard input)");
+			file = argv[++i];
+		} else if (!strcmp(argv[i], "-c") || !strcmp(argv[i], "--check")) {
+			check = true;
 		} else if (is_help(argv[i])) {
 			usage(stdout);
 			return NFSMTP_EXIT_OK;
@@ -90,6 +133,13 @@ int main(int argc, char **argv)
 			return usage_error(NULL, "unknown option \"%s\"", argv[i]);
 		}
 	}
+	if (file) {
+		if (i < argc)
+			return usage_error(NULL, "-f applies a file: nothing may follow it (\"%s\")", argv[i]);
+		return policy_file(file, check);
+	}
+	if (check)
+		return usage_error(NULL, "-c checks a policy file: use nfsmtp -c -f FILE");
 	if (i == argc) {
 		usage(stderr);
 		return NFSMTP_EXIT_USAGE;
@@ -114,13 +164,21 @@ int main(int argc, char **argv)
 		return usage_error(NULL, "unknown command \"%s\": the commands are policy, stats, monitor and conns",
 				   argv[i]);
 
-	/* -j anywhere after the command; the rest are the command's */
+	/* -j and -o FORMAT anywhere after the command; the rest are the command's */
 	char **args = argv + i + 1;
-	for (i = 0; args + i < argv + argc; i++) {
-		if (is_json(args[i]))
+	int nargs = argc - i - 1;
+	for (i = 0; i < nargs; i++) {
+		if (is_json(args[i])) {
 			o.json = true;
-		else
+		} else if (is_output(args[i])) {
+			if (set_output(&o, i + 1 < nargs ? args[i + 1] : NULL))
+				return bad_output(i + 1 < nargs ? args[i + 1] : NULL);
+			i++;
+		} else {
 			args[n++] = args[i];
+		}
 	}
+	if (o.prometheus && strcmp(commands[c].name, "stats"))
+		return usage_error(commands[c].name, "-o prometheus is for nfsmtp stats only");
 	return commands[c].fn(n, args, &o);
 }

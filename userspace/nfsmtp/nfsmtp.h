@@ -18,13 +18,16 @@ enum {
 };
 
 struct nfsmtp_opts {
-	bool json;
+	bool json;		/* -j, -o json */
+	bool prometheus;	/* -o prometheus (stats only) */
 };
 
 int cmd_policy(int argc, char **argv, const struct nfsmtp_opts *o);
 int cmd_stats(int argc, char **argv, const struct nfsmtp_opts *o);
 int cmd_monitor(int argc, char **argv, const struct nfsmtp_opts *o);
 int cmd_conns(int argc, char **argv, const struct nfsmtp_opts *o);
+/* nfsmtp [-c] -f FILE ("-": stdin): check, then apply all or nothing */
+int policy_file(const char *path, bool check_only);
 
 void usage_policy(FILE *f);
 void usage_policy_show(FILE *f);

@@ -163,38 +163,46 @@ static int noop_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static void print_error(const struct nfsmtp_nl *nl, const char *what)
+void nl_error_text(const struct nfsmtp_nl *nl, const char *what, char *buf, size_t len)
 {
 	const struct nl_ack *ack = &nl->ack;
 	const char *name = ack->attr >= 0 ? nfsmtp_attr_name(ack->attr) : NULL;
 	int err = -ack->error;
 
 	if (ack->msg[0]) {
-		fprintf(stderr, "nfsmtp: kernel: %s", ack->msg);
 		if (name && ack->have_range)
-			fprintf(stderr, " (%s: %llu to %llu)", name,
-				(unsigned long long)ack->min, (unsigned long long)ack->max);
+			snprintf(buf, len, "kernel: %s (%s: %llu to %llu)", ack->msg, name,
+				 (unsigned long long)ack->min, (unsigned long long)ack->max);
 		else if (name && ack->have_mask)
-			fprintf(stderr, " (%s: valid bits 0x%llx)", name,
-				(unsigned long long)ack->mask);
+			snprintf(buf, len, "kernel: %s (%s: valid bits 0x%llx)", ack->msg, name,
+				 (unsigned long long)ack->mask);
 		else if (name)
-			fprintf(stderr, " (%s)", name);
-		fputc('\n', stderr);
+			snprintf(buf, len, "kernel: %s (%s)", ack->msg, name);
+		else
+			snprintf(buf, len, "kernel: %s", ack->msg);
 		return;
 	}
 	switch (err) {
 	case EPERM:
 	case EACCES:
-		fprintf(stderr, "nfsmtp: permission denied: %s needs CAP_NET_ADMIN in this network namespace\n",
-			what);
+		snprintf(buf, len, "permission denied: %s needs CAP_NET_ADMIN in this network namespace",
+			 what);
 		break;
 	case EOPNOTSUPP:
-		fprintf(stderr, "nfsmtp: %s: the loaded nf_conntrack_smtp does not know this command: update the module\n",
-			what);
+		snprintf(buf, len, "%s: the loaded nf_conntrack_smtp does not know this command: update the module",
+			 what);
 		break;
 	default:
-		fprintf(stderr, "nfsmtp: %s failed: %s\n", what, strerror(err));
+		snprintf(buf, len, "%s failed: %s", what, strerror(err));
 	}
+}
+
+static void print_error(const struct nfsmtp_nl *nl, const char *what)
+{
+	char buf[1024];
+
+	nl_error_text(nl, what, buf, sizeof(buf));
+	fprintf(stderr, "nfsmtp: %s\n", buf);
 }
 
 /*
@@ -202,8 +210,8 @@ static void print_error(const struct nfsmtp_nl *nl, const char *what)
  * to CB. Returns 0, 1 when the kernel refused (nl->ack says why), or -1
  * after printing a local failure.
  */
-static int exchange(struct nfsmtp_nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data,
-		    const char *what)
+int nl_exchange(struct nfsmtp_nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data,
+		const char *what)
 {
 	mnl_cb_t ctl[NLMSG_MIN_TYPE] = {
 		[NLMSG_NOOP] = noop_cb,
@@ -247,7 +255,7 @@ static int exchange(struct nfsmtp_nl *nl, struct nlmsghdr *req, mnl_cb_t cb, voi
 int nl_talk(struct nfsmtp_nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data,
 	    const char *what)
 {
-	int ret = exchange(nl, req, cb, data, what);
+	int ret = nl_exchange(nl, req, cb, data, what);
 
 	if (ret < 0)
 		return 1;
@@ -341,7 +349,7 @@ int nl_open(struct nfsmtp_nl *nl)
 	nlh = nl_request(nl, CTRL_CMD_GETFAMILY, NLM_F_ACK);
 	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, NFSMTP_GENL_NAME);
 	nl->family = 0;
-	ret = exchange(nl, nlh, family_cb, nl, "looking up the nf_smtp family");
+	ret = nl_exchange(nl, nlh, family_cb, nl, "looking up the nf_smtp family");
 	if (ret < 0)
 		goto fail;
 	if ((ret > 0 && nl->ack.error == -ENOENT) || (ret == 0 && !nl->family)) {

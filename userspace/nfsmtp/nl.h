@@ -7,6 +7,7 @@
 #define NFSMTP_NL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
@@ -50,5 +51,15 @@ struct nlmsghdr *nl_request(struct nfsmtp_nl *nl, uint8_t cmd, uint16_t flags);
  */
 int nl_talk(struct nfsmtp_nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data,
 	    const char *what);
+
+/*
+ * nl_talk without the error line: 0, 1 when the kernel refused (nl->ack
+ * says why: nl_error_text), or -1 after printing a local failure.
+ */
+int nl_exchange(struct nfsmtp_nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data,
+		const char *what);
+
+/* Why the kernel refused (nl->ack), as nl_talk prints it after "nfsmtp: " */
+void nl_error_text(const struct nfsmtp_nl *nl, const char *what, char *buf, size_t len);
 
 #endif /* NFSMTP_NL_H */

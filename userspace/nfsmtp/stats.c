@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * nfsmtp stats [-j]
+ * nfsmtp stats [-j | -o prometheus]
  * nfsmtp stats reset
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 #include "keys.h"
 #include "nfsmtp.h"
 #include "nl.h"
+#include "prom.h"
 
 #define MAX_STATS	256	/* room for counters newer kernels add */
 
@@ -23,11 +25,14 @@ struct stats_ctx {
 
 void usage_stats(FILE *f)
 {
-	fputs("Usage: nfsmtp stats [-j]\n"
+	fputs("Usage: nfsmtp stats [-j | -o prometheus]\n"
 	      "       nfsmtp stats reset\n"
 	      "\n"
 	      "Prints the helper's counters of this network namespace, or sets them back to\n"
-	      "zero (needs CAP_NET_ADMIN there, as reading them does).\n", f);
+	      "zero (needs CAP_NET_ADMIN there, as reading them does). -o prometheus prints\n"
+	      "them in the Prometheus text format for node_exporter's textfile collector:\n"
+	      "nfsmtp_COUNTER_total{netns=\"NAME\"}, NAME from /run/netns (ip netns), else\n"
+	      "\"init\" for the initial namespace, else \"net:[INODE]\".\n", f);
 }
 
 static int stat_cb(const struct nlattr *attr, void *data)
@@ -90,7 +95,17 @@ static int stats_show(struct nfsmtp_nl *nl, const struct nfsmtp_opts *o)
 		fprintf(stderr, "nfsmtp: reading counters failed: the kernel sent none\n");
 		return NFSMTP_EXIT_RUNTIME;
 	}
-	if (o->json) {
+	if (o->prometheus) {
+		char netns[300];
+
+		if (nfsmtp_netns_label("/proc/self/ns/net", "/run/netns", "/proc/1/ns/net",
+				       netns, sizeof(netns))) {
+			fprintf(stderr, "nfsmtp: cannot read /proc/self/ns/net for the netns label: %s\n",
+				strerror(errno));
+			return NFSMTP_EXIT_RUNTIME;
+		}
+		nfsmtp_prom_write(stdout, netns, ctx.have, ctx.v, ctx.n);
+	} else if (o->json) {
 		json_init(&j, stdout);
 		json_obj_open(&j);
 		for (i = 0; i < ctx.n; i++)

@@ -2,15 +2,21 @@
 /*
  * nfsmtp argument parsing and JSON writer: keys, values, EHLO keyword
  * lists, numbers, `policy set` argument lists, the name tables, and the
- * escaping that keeps -j output valid JSON. No netlink, no kernel needed.
+ * escaping that keeps -j output valid JSON; policy files (nfsmtp -f: line
+ * numbers, comments, the round trip of `policy show` text) and the
+ * Prometheus output (stats -o prometheus). No netlink, no kernel needed.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "conf.h"
 #include "json.h"
 #include "keys.h"
+#include "prom.h"
 
 #define KW(x) (1U << NFSMTP_KW_##x)
 
@@ -361,6 +367,520 @@ TEST(format_round_trip)
 	EXPECT_STREQ("9", buf);
 	nfsmtp_format_value(nfsmtp_key_find("ehlo-mask"), KW(AUTH) | (1U << 20), buf, sizeof(buf));
 	EXPECT_STREQ("AUTH,bit20", buf);
+}
+
+/* ---- policy files (nfsmtp -f) ---------------------------------------------- */
+
+/* conf_text: read TEXT (LEN bytes) as file "t.conf" into C; the error
+ * lines in *ERRS (free it); the number of bad lines */
+static int conf_textn(struct nfsmtp_conf *c, const char *text, size_t len, char **errs)
+{
+	FILE *in, *ef;
+	size_t elen;
+	int bad;
+
+	if (nfsmtp_conf_init(c, "t.conf"))
+		return -100;
+	in = fmemopen((void *)text, len, "r");
+	ef = open_memstream(errs, &elen);
+	if (!in || !ef)
+		return -100;
+	bad = nfsmtp_conf_read(c, in, ef);
+	fclose(in);
+	fclose(ef);
+	return bad;
+}
+
+static int conf_text(struct nfsmtp_conf *c, const char *text, char **errs)
+{
+	return conf_textn(c, text, strlen(text), errs);
+}
+
+/* the value of KEY in ROW (a profile, or NFSMTP_CONF_NS) */
+static const struct nfsmtp_conf_val *conf_val(const struct nfsmtp_conf *c, unsigned int row,
+					      const char *key)
+{
+	const struct nfsmtp_key *k = nfsmtp_key_find(key);
+
+	return k ? nfsmtp_conf_get(c, row, (unsigned int)(k - nfsmtp_keys)) : NULL;
+}
+
+static unsigned int count_lines(const char *s)
+{
+	unsigned int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+TEST(conf_comments_blank_lines_and_spacing)
+{
+	static const char text[] =
+		"# /etc/nfsmtp.conf\n"
+		"\n"
+		"   \t\n"
+		"policy set profile 1 starttls strip commands mailguard   # strict\n"
+		"\tpolicy  set\tsmuggling reset\r\n"
+		"policy set profile-mark-mask 0x100 profile-mark-shift 8 #no space before\n"
+		"# policy set banner mask\n"
+		"policy set profile 1 ehlo-mask auth,STARTTLS";	/* no newline at the end */
+	struct nfsmtp_conf c;
+	char *errs = NULL;
+	unsigned int row;
+
+	ASSERT_EQ(0, conf_text(&c, text, &errs)) TH_LOG("%s", errs);
+	EXPECT_STREQ("", errs);
+	EXPECT_EQ(8U, c.lines);
+	EXPECT_EQ(4U, c.policy_lines);
+	EXPECT_TRUE(conf_val(&c, 1, "starttls")->set);
+	EXPECT_EQ((uint32_t)NFSMTP_STARTTLS_STRIP, conf_val(&c, 1, "starttls")->value);
+	EXPECT_EQ(4U, conf_val(&c, 1, "starttls")->line);
+	EXPECT_EQ((uint32_t)NFSMTP_COMMANDS_MAILGUARD, conf_val(&c, 1, "commands")->value);
+	/* no profile: profile 0, as on the command line; CRLF is fine */
+	EXPECT_EQ((uint32_t)NFSMTP_ACTION_RESET, conf_val(&c, 0, "smuggling")->value);
+	EXPECT_EQ(5U, conf_val(&c, 0, "smuggling")->line);
+	EXPECT_EQ(0x100U, conf_val(&c, NFSMTP_CONF_NS, "profile-mark-mask")->value);
+	EXPECT_EQ(8U, conf_val(&c, NFSMTP_CONF_NS, "profile-mark-shift")->value);
+	EXPECT_EQ(KW(AUTH) | KW(STARTTLS), conf_val(&c, 1, "ehlo-mask")->value);
+	EXPECT_EQ(8U, conf_val(&c, 1, "ehlo-mask")->line);
+	/* commented out: set nowhere */
+	for (row = 0; row < NFSMTP_CONF_ROWS; row++)
+		EXPECT_FALSE(conf_val(&c, row, "banner")->set);
+	EXPECT_EQ(5U, c.first_line[0]);
+	EXPECT_EQ(4U, c.first_line[1]);
+	EXPECT_EQ(6U, c.first_line[NFSMTP_CONF_NS]);
+	for (row = 2; row < NFSMTP_PROFILES; row++)
+		EXPECT_FALSE(nfsmtp_conf_row_used(&c, row));
+	free(errs);
+	nfsmtp_conf_free(&c);
+}
+
+/* every bad line is named by file and line; a bad line sets nothing */
+TEST(conf_bad_lines_named_by_number)
+{
+	static const char text[] =
+		"policy set starttls strip\n"				/* 1 */
+		"policy set banner hide\n"				/* 2 */
+		"# fine\n"						/* 3 */
+		"policy set profile 2 cmd-line-max 512 rcpt-max\n"	/* 4 */
+		"policy show\n"						/* 5 */
+		"set starttls strip\n"					/* 6 */
+		"policy set profile 8 banner mask\n"			/* 7 */
+		"policy set tls strip\n"				/* 8 */
+		"policy set profile 3 starttls strip starttls allow\n"	/* 9 */
+		"policy set\n"						/* 10 */
+		"policy set profile 4\n"				/* 11 */
+		"\n"							/* 12 */
+		"policy set profile 5 ehlo-mask STARTTLS,,AUTH\n";	/* 13 */
+	static const char *const want[] = {
+		"nfsmtp: t.conf:2: bad value \"hide\" for banner: use keep or mask\n",
+		"nfsmtp: t.conf:4: rcpt-max needs a value: use a number from 0 to 65535",
+		"nfsmtp: t.conf:5: \"policy show\" does not belong in a policy file",
+		"nfsmtp: t.conf:6: \"set\" is not a policy line: use \"policy set [profile N] KEY VALUE...\"\n",
+		"nfsmtp: t.conf:7: bad profile \"8\": the kernel has profiles 0 to 7\n",
+		"nfsmtp: t.conf:8: unknown key \"tls\": the keys are profile, starttls, ",
+		"nfsmtp: t.conf:9: key starttls given twice\n",
+		"nfsmtp: t.conf:10: nothing to set: give KEY VALUE pairs\n",
+		"nfsmtp: t.conf:11: nothing to set: give KEY VALUE pairs\n",
+		"nfsmtp: t.conf:13: empty EHLO keyword in ehlo-mask \"STARTTLS,,AUTH\"",
+	};
+	struct nfsmtp_conf c;
+	char *errs = NULL;
+	unsigned int i;
+
+	ASSERT_EQ(10, conf_text(&c, text, &errs));
+	EXPECT_EQ(10U, count_lines(errs)) TH_LOG("%s", errs);
+	ASSERT_NE(NULL, errs);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		const char *hit = strstr(errs, want[i]);
+
+		EXPECT_NE(NULL, hit) TH_LOG("missing: %s", want[i]);
+	}
+	EXPECT_EQ(13U, c.lines);
+	/* the good line counts; the bad ones changed nothing */
+	EXPECT_EQ(1U, c.policy_lines);
+	EXPECT_TRUE(conf_val(&c, 0, "starttls")->set);
+	EXPECT_FALSE(conf_val(&c, 0, "banner")->set);
+	EXPECT_FALSE(conf_val(&c, 2, "cmd-line-max")->set);
+	EXPECT_FALSE(conf_val(&c, 3, "starttls")->set);
+	EXPECT_FALSE(nfsmtp_conf_row_used(&c, 2));
+	EXPECT_FALSE(nfsmtp_conf_row_used(&c, 3));
+	EXPECT_FALSE(nfsmtp_conf_row_used(&c, 5));
+	free(errs);
+	nfsmtp_conf_free(&c);
+}
+
+TEST(conf_later_line_wins)
+{
+	static const char text[] =
+		"policy set profile 6 rcpt-max 100 rcpt-action log\n"
+		"policy set profile 6 rcpt-max 50\n"
+		"policy set profile 2 profile-mark-mask 0xf\n"		/* namespace-wide: profile ignored */
+		"policy set profile-mark-mask 0xf0\n";
+	struct nfsmtp_conf c;
+	char *errs = NULL;
+
+	ASSERT_EQ(0, conf_text(&c, text, &errs)) TH_LOG("%s", errs);
+	EXPECT_EQ(50U, conf_val(&c, 6, "rcpt-max")->value);
+	EXPECT_EQ(2U, conf_val(&c, 6, "rcpt-max")->line);
+	EXPECT_EQ((uint32_t)NFSMTP_ACTION_LOG, conf_val(&c, 6, "rcpt-action")->value);
+	EXPECT_EQ(1U, c.first_line[6]);
+	EXPECT_EQ(0xf0U, conf_val(&c, NFSMTP_CONF_NS, "profile-mark-mask")->value);
+	EXPECT_EQ(4U, conf_val(&c, NFSMTP_CONF_NS, "profile-mark-mask")->line);
+	EXPECT_EQ(3U, c.first_line[NFSMTP_CONF_NS]);
+	EXPECT_FALSE(nfsmtp_conf_row_used(&c, 2));
+	free(errs);
+	nfsmtp_conf_free(&c);
+}
+
+TEST(conf_nul_byte_and_empty_file)
+{
+	static const char text[] = "policy set starttls strip\0 banner mask\npolicy set banner keep\n";
+	struct nfsmtp_conf c;
+	char *errs = NULL;
+
+	ASSERT_EQ(1, conf_textn(&c, text, sizeof(text) - 1, &errs));
+	EXPECT_STREQ("nfsmtp: t.conf:1: a NUL byte: a policy file is text\n", errs);
+	EXPECT_FALSE(conf_val(&c, 0, "starttls")->set);
+	EXPECT_TRUE(conf_val(&c, 0, "banner")->set);
+	free(errs);
+	nfsmtp_conf_free(&c);
+
+	/* only comments: valid, and nothing to apply */
+	ASSERT_EQ(0, conf_text(&c, "# all commented out\n#policy set starttls strip\n", &errs));
+	EXPECT_EQ(0U, c.policy_lines);
+	EXPECT_FALSE(nfsmtp_conf_row_used(&c, 0));
+	EXPECT_FALSE(nfsmtp_conf_row_used(&c, NFSMTP_CONF_NS));
+	free(errs);
+	nfsmtp_conf_free(&c);
+}
+
+/* a value every key can take, different per profile and key: names by
+ * turn, EHLO masks by bits, numbers in the wire type's range */
+static uint32_t sample_value(const struct nfsmtp_key *k, unsigned int profile, unsigned int i)
+{
+	unsigned int n, j;
+
+	switch (k->type) {
+	case NFSMTP_KT_ENUM:
+	case NFSMTP_KT_ACTION:
+		for (n = 0; n < k->n_names; n++) {
+			j = (profile + i + n) % k->n_names;
+			if (k->names[j])
+				return j;
+		}
+		return 0;
+	case NFSMTP_KT_EHLO:
+		return profile == 7 ? NFSMTP_KW_ALL : (0x5a5U >> profile) & NFSMTP_KW_ALL;
+	default:
+		return (uint32_t)(profile * 37 + i) % (nfsmtp_key_max(k) + 1ULL);
+	}
+}
+
+/* policy show's text, read back as a policy file, holds the same values */
+TEST(conf_round_trip_of_policy_show_text)
+{
+	struct nfsmtp_profile_vals p[NFSMTP_PROFILES];
+	struct nfsmtp_conf c;
+	char *text = NULL, *errs = NULL, *line, *save = NULL;
+	size_t len;
+	unsigned int n, i;
+	FILE *f;
+
+	memset(p, 0, sizeof(p));
+	for (n = 0; n < NFSMTP_PROFILES; n++) {
+		p[n].profile = (int)n;
+		for (i = 0; i < nfsmtp_n_keys; i++) {
+			const struct nfsmtp_key *k = &nfsmtp_keys[i];
+
+			/* the kernel sends the namespace-wide keys in every profile */
+			p[n].have[k->attr] = true;
+			p[n].v[k->attr] = sample_value(k, k->per_ns ? 3 : n, i);
+		}
+	}
+	f = open_memstream(&text, &len);
+	ASSERT_NE(NULL, f);
+	nfsmtp_conf_write(f, p, NFSMTP_PROFILES);
+	fclose(f);
+
+	ASSERT_EQ(0, conf_text(&c, text, &errs)) TH_LOG("%s\n%s", errs, text);
+	for (n = 0; n < NFSMTP_PROFILES; n++)
+		for (i = 0; i < nfsmtp_n_keys; i++) {
+			const struct nfsmtp_key *k = &nfsmtp_keys[i];
+			const struct nfsmtp_conf_val *v =
+				nfsmtp_conf_get(&c, k->per_ns ? NFSMTP_CONF_NS : n, i);
+
+			ASSERT_TRUE(v->set) TH_LOG("profile %u %s not in\n%s", n, k->name, text);
+			EXPECT_EQ(p[n].v[k->attr], v->value) TH_LOG("profile %u %s", n, k->name);
+		}
+	/* only policy set lines and blank lines; none over 160 columns */
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		EXPECT_EQ(0, strncmp(line, "policy set ", 11)) TH_LOG("%s", line);
+		EXPECT_LE(strlen(line), 160U) TH_LOG("%s", line);
+	}
+	free(text);
+	free(errs);
+	nfsmtp_conf_free(&c);
+}
+
+TEST(conf_write_exact_text)
+{
+	const struct nfsmtp_key *mask = nfsmtp_key_find("profile-mark-mask");
+	const struct nfsmtp_key *tls = nfsmtp_key_find("starttls");
+	const struct nfsmtp_key *smug = nfsmtp_key_find("smuggling");
+	const struct nfsmtp_key *cmds = nfsmtp_key_find("commands");
+	struct nfsmtp_profile_vals p[2];
+	char *text = NULL;
+	size_t len;
+	FILE *f;
+
+	ASSERT_NE(NULL, mask);
+	ASSERT_NE(NULL, tls);
+	ASSERT_NE(NULL, smug);
+	ASSERT_NE(NULL, cmds);
+	ASSERT_NE(tls->line, smug->line);	/* two groups: two lines */
+	ASSERT_EQ(tls->line, cmds->line);
+	memset(p, 0, sizeof(p));
+	p[0].profile = 2;
+	p[0].have[mask->attr] = p[0].have[tls->attr] = p[0].have[smug->attr] = true;
+	p[0].v[mask->attr] = 0xff00;
+	p[0].v[tls->attr] = NFSMTP_STARTTLS_STRIP;
+	p[0].v[smug->attr] = NFSMTP_ACTION_RESET;
+	p[1].profile = 5;
+	p[1].have[cmds->attr] = p[1].have[tls->attr] = true;
+	p[1].v[cmds->attr] = NFSMTP_COMMANDS_ESMTP;
+	p[1].v[tls->attr] = NFSMTP_STARTTLS_ALLOW;
+	f = open_memstream(&text, &len);
+	ASSERT_NE(NULL, f);
+	nfsmtp_conf_write(f, p, 2);
+	fclose(f);
+	EXPECT_STREQ("policy set profile-mark-mask 0xff00\n"
+		     "\n"
+		     "policy set profile 2 starttls strip\n"
+		     "policy set profile 2 smuggling reset\n"
+		     "\n"
+		     "policy set profile 5 starttls allow commands esmtp\n", text);
+	free(text);
+}
+
+/*
+ * The default /etc/nfsmtp.conf (contrib/nfsmtp.conf, NFSMTP_CONF_EXAMPLE):
+ * it sets nothing; it explains every key of the table with the tool's
+ * default ("#   KEY ...default DEF" in the key's paragraph); its commented
+ * examples, uncommented, are a valid policy file.
+ */
+TEST(conf_default_file)
+{
+	const char *path = getenv("NFSMTP_CONF_EXAMPLE");
+	char *text = NULL, *errs = NULL, *examples, *line, *save = NULL, *out;
+	struct nfsmtp_conf c;
+	size_t len = 0, n;
+	unsigned int i;
+	FILE *f;
+
+	if (!path || !*path)
+		SKIP(return, "NFSMTP_CONF_EXAMPLE is not set (make unit sets it)");
+	f = fopen(path, "r");
+	ASSERT_NE(NULL, f) TH_LOG("%s", path);
+	ASSERT_EQ(0, getdelim(&text, &len, '\0', f) < 0);
+	fclose(f);
+	ASSERT_EQ(0, conf_text(&c, text, &errs)) TH_LOG("%s", errs);
+	EXPECT_EQ(0U, c.policy_lines) TH_LOG("the default file must change nothing");
+	nfsmtp_conf_free(&c);
+	free(errs);
+
+	for (i = 0; i < nfsmtp_n_keys; i++) {
+		const struct nfsmtp_key *k = &nfsmtp_keys[i];
+		char head[64], def[64], para[1024];
+		const char *p, *e;
+
+		snprintf(head, sizeof(head), "\n#   %s ", k->name);
+		p = strstr(text, head);
+		ASSERT_NE(NULL, p) TH_LOG("%s does not explain key %s", path, k->name);
+		/* the paragraph: its line and the indented ones after it */
+		for (e = p + 1; (e = strchr(e, '\n')) && !strncmp(e, "\n#      ", 8); e++)
+			;
+		n = e ? (size_t)(e - p) : strlen(p);
+		snprintf(para, sizeof(para), "%.*s ", (int)(n < sizeof(para) - 2 ? n : sizeof(para) - 2), p);
+		snprintf(def, sizeof(def), "default %s", k->def);
+		p = strstr(para, def);
+		EXPECT_TRUE(p && strchr(" ,.;:(\n", p[strlen(def)]))
+			TH_LOG("%s: %s does not say \"%s\"", path, k->name, def);
+	}
+
+	/* the examples */
+	examples = out = calloc(1, strlen(text) + 1);
+	ASSERT_NE(NULL, examples);
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (!strncmp(line, "#policy set ", 12))
+			out += sprintf(out, "%s\n", line + 1);
+	ASSERT_EQ(0, conf_text(&c, examples, &errs)) TH_LOG("%s", errs);
+	EXPECT_LE(3U, c.policy_lines);
+	nfsmtp_conf_free(&c);
+	free(errs);
+	free(examples);
+	free(text);
+}
+
+/* ---- stats -o prometheus ----------------------------------------------------- */
+
+static bool metric_name_ok(const char *s)
+{
+	if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_' || *s == ':'))
+		return false;
+	for (s++; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_' ||
+		      *s == ':' || (*s >= '0' && *s <= '9')))
+			return false;
+	return true;
+}
+
+TEST(prom_every_counter_named_and_helped)
+{
+	char name[80];
+	unsigned int i;
+
+	for (i = 0; i < __NFSMTP_STAT_MAX; i++) {
+		snprintf(name, sizeof(name), "nfsmtp_%s_total", nfsmtp_stat_names[i]);
+		EXPECT_TRUE(metric_name_ok(name)) TH_LOG("%s", name);
+		ASSERT_NE(NULL, nfsmtp_stat_help[i]) TH_LOG("counter %s has no help text", name);
+		EXPECT_NE(0U, strlen(nfsmtp_stat_help[i]));
+		EXPECT_EQ(NULL, strpbrk(nfsmtp_stat_help[i], "\\\n")) TH_LOG("%s", name);
+	}
+}
+
+TEST(prom_text_format)
+{
+	bool have[__NFSMTP_STAT_MAX + 2] = { 0 };
+	uint64_t v[__NFSMTP_STAT_MAX + 2] = { 0 };
+	char *text = NULL, want[1024];
+	size_t len;
+	FILE *f;
+
+	have[NFSMTP_STAT_SESSIONS] = true;
+	v[NFSMTP_STAT_SESSIONS] = 3;
+	have[NFSMTP_STAT_STARTTLS_STRIPPED] = true;
+	v[NFSMTP_STAT_STARTTLS_STRIPPED] = UINT64_MAX;
+	have[__NFSMTP_STAT_MAX + 1] = true;	/* a counter of a newer module */
+	v[__NFSMTP_STAT_MAX + 1] = 7;
+	f = open_memstream(&text, &len);
+	ASSERT_NE(NULL, f);
+	nfsmtp_prom_write(f, "gw \"a\\b\"\n", have, v, __NFSMTP_STAT_MAX + 2);
+	fclose(f);
+	snprintf(want, sizeof(want),
+		 "# HELP nfsmtp_sessions_total %s\n"
+		 "# TYPE nfsmtp_sessions_total counter\n"
+		 "nfsmtp_sessions_total{netns=\"gw \\\"a\\\\b\\\"\\n\"} 3\n"
+		 "# HELP nfsmtp_starttls_stripped_total %s\n"
+		 "# TYPE nfsmtp_starttls_stripped_total counter\n"
+		 "nfsmtp_starttls_stripped_total{netns=\"gw \\\"a\\\\b\\\"\\n\"} 18446744073709551615\n"
+		 "# HELP nfsmtp_stat_%u_total nf_conntrack_smtp counter %u (newer than this nfsmtp).\n"
+		 "# TYPE nfsmtp_stat_%u_total counter\n"
+		 "nfsmtp_stat_%u_total{netns=\"gw \\\"a\\\\b\\\"\\n\"} 7\n",
+		 nfsmtp_stat_help[NFSMTP_STAT_SESSIONS], nfsmtp_stat_help[NFSMTP_STAT_STARTTLS_STRIPPED],
+		 __NFSMTP_STAT_MAX + 2, __NFSMTP_STAT_MAX + 2, __NFSMTP_STAT_MAX + 2,
+		 __NFSMTP_STAT_MAX + 2);
+	EXPECT_STREQ(want, text);
+	free(text);
+}
+
+/* the whole output passes `promtool check metrics` (Debian's prometheus,
+ * unpacked by install-deps.sh; NFSMTP_PROMTOOL overrides) */
+TEST(prom_promtool_check_metrics)
+{
+	const char *tool = getenv("NFSMTP_PROMTOOL");
+	bool have[__NFSMTP_STAT_MAX];
+	uint64_t v[__NFSMTP_STAT_MAX];
+	char file[64], cmd[1024], out[4096];
+	unsigned int i;
+	size_t n;
+	FILE *p;
+
+	if (!tool || !*tool)
+		tool = "/var/cache/nf-smtp/prometheus/usr/bin/promtool";
+	if (strlen(tool) > 512 || access(tool, X_OK))
+		SKIP(return, "no promtool at %s (scripts/install-deps.sh unpacks it)", tool);
+	for (i = 0; i < __NFSMTP_STAT_MAX; i++) {
+		have[i] = true;
+		v[i] = (uint64_t)i * 1000003;
+	}
+	snprintf(file, sizeof(file), "/tmp/nfsmtp-prom-%d.txt", (int)getpid());
+	p = fopen(file, "w");
+	ASSERT_NE(NULL, p);
+	nfsmtp_prom_write(p, "init", have, v, __NFSMTP_STAT_MAX);
+	fclose(p);
+	snprintf(cmd, sizeof(cmd), "'%s' check metrics <'%s' 2>&1", tool, file);
+	p = popen(cmd, "r");
+	ASSERT_NE(NULL, p);
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	/* exit 0 and no lint finding at all */
+	EXPECT_EQ(0, pclose(p)) TH_LOG("promtool check metrics: %s", out);
+	EXPECT_EQ(0U, n) TH_LOG("promtool check metrics says: %s", out);
+	unlink(file);
+}
+
+FIXTURE(netns_dir) {
+	char dir[64];
+	char path[128];
+};
+
+FIXTURE_SETUP(netns_dir)
+{
+	const char *const names[] = { "gw", "other", "self" };
+	unsigned int i;
+	FILE *f;
+
+	snprintf(self->dir, sizeof(self->dir), "/tmp/nfsmtp-netns-XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(self->dir));
+	snprintf(self->path, sizeof(self->path), "%s/run", self->dir);
+	ASSERT_EQ(0, mkdir(self->path, 0755));
+	for (i = 0; i < 3; i++) {
+		snprintf(self->path, sizeof(self->path), "%s/%s", self->dir, names[i]);
+		f = fopen(self->path, "w");
+		ASSERT_NE(NULL, f);
+		fclose(f);
+	}
+}
+
+FIXTURE_TEARDOWN(netns_dir)
+{
+	char cmd[160];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", self->dir);
+	if (system(cmd))
+		TH_LOG("could not remove %s", self->dir);
+}
+
+/* names, init, inode: as a namespace's bind mounts would show them */
+TEST_F(netns_dir, label_name_init_or_inode)
+{
+	char gw[160], run[160], a[200], b[200], init[160], label[300], want[64];
+	struct stat st;
+
+	snprintf(gw, sizeof(gw), "%s/gw", self->dir);
+	snprintf(init, sizeof(init), "%s/other", self->dir);
+	snprintf(run, sizeof(run), "%s/run", self->dir);
+	/* not in the run dir, not init: the inode */
+	ASSERT_EQ(0, nfsmtp_netns_label(gw, run, init, label, sizeof(label)));
+	ASSERT_EQ(0, stat(gw, &st));
+	snprintf(want, sizeof(want), "net:[%ju]", (uintmax_t)st.st_ino);
+	EXPECT_STREQ(want, label);
+	/* the init namespace */
+	ASSERT_EQ(0, nfsmtp_netns_label(init, run, init, label, sizeof(label)));
+	EXPECT_STREQ("init", label);
+	/* named in the run dir (two names: the first in byte order), before init */
+	snprintf(a, sizeof(a), "%s/zeta", run);
+	snprintf(b, sizeof(b), "%s/gw-1", run);
+	ASSERT_EQ(0, link(gw, a));
+	ASSERT_EQ(0, link(gw, b));
+	ASSERT_EQ(0, nfsmtp_netns_label(gw, run, gw, label, sizeof(label)));
+	EXPECT_STREQ("gw-1", label);
+	/* no run dir: still fine */
+	ASSERT_EQ(0, nfsmtp_netns_label(init, "/nonexistent", init, label, sizeof(label)));
+	EXPECT_STREQ("init", label);
+	EXPECT_EQ(-1, nfsmtp_netns_label("/nonexistent/ns", run, init, label, sizeof(label)));
 }
 
 /* ---- JSON --------------------------------------------------------------- */
