@@ -156,6 +156,25 @@ const char *const nfsmtp_stat_help[__NFSMTP_STAT_MAX] = {
 	[NFSMTP_STAT_GAPS]		= "Segments beyond a hole in the stream.",
 	[NFSMTP_STAT_RETRANS]		= "Segments carrying bytes already seen.",
 	[NFSMTP_STAT_SYNC_REFUSED]	= "Helper states from ctnetlink refused.",
+	[NFSMTP_STAT_RELATED_IGNORED]	= "ICMP errors quoting a connection, not read as TCP.",
+	[NFSMTP_STAT_STRAY_SYN]		= "SYNs after the session started, ignored.",
+	[NFSMTP_STAT_SYN_DATA]		= "SYNs carrying data (TCP Fast Open).",
+	[NFSMTP_STAT_RST_DATA]		= "RSTs carrying data, not read.",
+	[NFSMTP_STAT_OUT_OF_WINDOW]	= "Segments beyond the receiver's window, not read.",
+	[NFSMTP_STAT_URGENT]		= "Segments with urgent data.",
+	[NFSMTP_STAT_OOO_DROPPED]	= "Segments ahead of the next byte, dropped (out-of-order drop).",
+	[NFSMTP_STAT_RETRANS_MISMATCH]	= "Retransmissions that differ where it matters.",
+	[NFSMTP_STAT_DEAD_PACKETS]	= "Packets of reset or dropped connections, dropped.",
+	[NFSMTP_STAT_EVENTS_SUPPRESSED]	= "Events and log lines over the per-message budget.",
+	[NFSMTP_STAT_REPLY_MISMATCH]	= "Replies showing the server read a command otherwise.",
+	[NFSMTP_STAT_TLS_FRAMING]	= "Bytes after STARTTLS that are no TLS record.",
+	[NFSMTP_STAT_REQUIRE_TLS]	= "Mail commands before TLS (require-tls).",
+	[NFSMTP_STAT_UPSTREAM_MASK]	= "EHLO replies with a masked keyword: a box upstream strips.",
+	[NFSMTP_STAT_STARTTLS_REFUSED]	= "STARTTLS refused by a server that offered it.",
+	[NFSMTP_STAT_REQUIRETLS_PLAIN]	= "MAIL FROM with REQUIRETLS in plaintext.",
+	[NFSMTP_STAT_ENDED_TLS]		= "Sessions that ended in TLS.",
+	[NFSMTP_STAT_ENDED_PLAIN_OFFERED] = "Sessions that ended in plaintext, STARTTLS offered.",
+	[NFSMTP_STAT_ENDED_PLAIN]	= "Sessions that ended in plaintext, STARTTLS not offered.",
 };
 
 #define ENUM_KEY(n, j, a, tbl, l, d) \
@@ -165,6 +184,10 @@ const char *const nfsmtp_stat_help[__NFSMTP_STAT_MAX] = {
 	{ .name = n, .json = j, .attr = a, .type = NFSMTP_KT_ACTION, \
 	  .names = nfsmtp_action_names, .n_names = __NFSMTP_ACTION_MAX, \
 	  .line = 2 + ((a) >= NFSMTP_A_ACT_DUP_HEADER), .def = d }
+/* the keys that make a profile fail closed, and the TLS ones: a line of their own */
+#define ACT4_KEY(n, j, a, d) \
+	{ .name = n, .json = j, .attr = a, .type = NFSMTP_KT_ACTION, \
+	  .names = nfsmtp_action_names, .n_names = __NFSMTP_ACTION_MAX, .line = 4, .def = d }
 #define NUM_KEY(n, j, a, t, l) \
 	{ .name = n, .json = j, .attr = a, .type = t, .line = l, .def = "0" }
 
@@ -189,11 +212,11 @@ const struct nfsmtp_key nfsmtp_keys[] = {
 	ACT_KEY("smuggling", "smuggling", NFSMTP_A_ACT_SMUGGLING, "log"),
 	ACT_KEY("bare-newline", "bare_newline", NFSMTP_A_ACT_BARE_NEWLINE, "off"),
 	ACT_KEY("starttls-injection", "starttls_injection", NFSMTP_A_ACT_INJECTION, "reset"),
-	ACT_KEY("lost-sync", "lost_sync", NFSMTP_A_ACT_LOST_SYNC, "log"),
-	ACT_KEY("urgent", "urgent", NFSMTP_A_ACT_URGENT, "log"),
-	ENUM_KEY("out-of-order", "out_of_order", NFSMTP_A_OUT_OF_ORDER, out_of_order_names, 3, "pass"),
-	ACT_KEY("tls-framing", "tls_framing", NFSMTP_A_ACT_TLS_FRAMING, "reset"),
-	ACT_KEY("require-tls", "require_tls", NFSMTP_A_ACT_REQUIRE_TLS, "off"),
+	ACT4_KEY("lost-sync", "lost_sync", NFSMTP_A_ACT_LOST_SYNC, "log"),
+	ACT4_KEY("urgent", "urgent", NFSMTP_A_ACT_URGENT, "log"),
+	ENUM_KEY("out-of-order", "out_of_order", NFSMTP_A_OUT_OF_ORDER, out_of_order_names, 4, "pass"),
+	ACT4_KEY("tls-framing", "tls_framing", NFSMTP_A_ACT_TLS_FRAMING, "reset"),
+	ACT4_KEY("require-tls", "require_tls", NFSMTP_A_ACT_REQUIRE_TLS, "off"),
 	{ .name = "profile-mark-mask", .json = "profile_mark_mask",
 	  .attr = NFSMTP_A_MARK_MASK, .type = NFSMTP_KT_U32, .per_ns = true, .hex = true, .def = "0x0" },
 	{ .name = "profile-mark-shift", .json = "profile_mark_shift",
