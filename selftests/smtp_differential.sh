@@ -253,7 +253,7 @@ run() {
 }
 
 # the module's defaults, as "policy set" arguments
-PRISTINE=$(gw_nfsmtp policy show profile 0 | sed -n 's/^\t//p' | tr '\n' ' ')
+PRISTINE=$(gw_nfsmtp policy show profile 0 | sed -n 's/^policy set profile 0 //p' | tr '\n' ' ')
 log "defaults: $PRISTINE"
 # the transparent policy first: what the servers do
 run learn "$LEARN" VRFY
