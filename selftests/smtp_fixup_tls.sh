@@ -125,11 +125,13 @@ inject_case() {
 	local src=$C4
 	[ "$2" = "$S6" ] && src=$C6
 	# the entry stays, dead: a client that ignores its RST starts nothing new
-	check "starttls injection ($name): counters injection 1, resets 1; the entry stays, dead" eval '
+	gw_nfsmtp conns >"$TMP/inj.conns"
+	ip netns exec "$gw" "$NFSMTP_TOP/build/ct_helpinfo" get "$src" "$port" "$2" 25 >"$TMP/inj.hi" 2>&1
+	check_show "starttls injection ($name): counters injection 1, resets 1; the entry stays, dead" \
+		"$TMP/inj.conns $TMP/inj.hi $TMP/inj.st" eval '
 		counters_are "$TMP/inj.st" injection=1 resets=1 starttls_seen=1 tls_handoff=0 &&
-		[ -n "$port" ] && gw_nfsmtp conns | grep -q ":$port > " &&
-		ip netns exec "$gw" "$NFSMTP_TOP/build/ct_helpinfo" get "$src" "$port" "$2" 25 |
-		grep -q "dropped=1"'
+		[ -n "$port" ] && grep -q ":$port > .* session dead" "$TMP/inj.conns" &&
+		grep -q "dropped=1" "$TMP/inj.hi"'
 }
 
 gw_snat
