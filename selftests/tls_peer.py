@@ -12,6 +12,9 @@
         a server that offers STARTTLS and writes "250-example.org" and
         "250 AUTH LOGIN" after its 220, in the 220's write or (--later) in
         a write of its own; serves one connection
+  tls_peer.py refuse-server --listen ADDR
+        a server that offers STARTTLS and answers it with 454 (as a server
+        does whose STARTTLS a box on the way masked: 500); one connection
   tls_peer.py starttls-client --server ADDR
         STARTTLS, then waits for what the server sends next; prints
         "after=reset|closed|bytes:<repr>|none"
@@ -199,6 +202,8 @@ def inject_server(a):
             verb = line.split(b" ")[0].upper()
             if verb in (b"EHLO", b"HELO"):
                 c.sendall(b"250-mx.example.net\r\n250-PIPELINING\r\n250 STARTTLS\r\n")
+            elif verb == b"STARTTLS" and a.mode == "refuse-server":
+                c.sendall(b"454 4.7.0 TLS not available due to local problem\r\n")
             elif verb == b"STARTTLS":
                 injected = b"250-example.org\r\n250 AUTH LOGIN\r\n"
                 if a.later:
@@ -225,6 +230,7 @@ def main():
     a = ap.parse_args()
     try:
         return {"bytewise": bytewise, "unwrap": unwrap, "inject-server": inject_server,
+                "refuse-server": inject_server,
                 "starttls-client": starttls_client}[a.mode](a)
     except (OSError, EOFError, RuntimeError, ssl.SSLError) as e:
         print("result=error %s: %s" % (type(e).__name__, e))
