@@ -252,6 +252,10 @@ ct_has_helper() {
 		grep -q 'helper=smtp'
 }
 
+# slow_kernel: a debug kernel (KASAN), several times slower under TCG: the
+# long tests run a subset there, the Debian kernel runs them whole
+slow_kernel() { grep -qw kasan_report /proc/kallsyms 2>/dev/null; }
+
 # Guest kernel log check points: the VM runner checks the whole log at the
 # end; these let a test attribute a warning to itself.
 dmesg_mark() { echo "nfsmtp-test: $*" > /dev/kmsg; }

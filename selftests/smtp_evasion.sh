@@ -151,12 +151,23 @@ what() {	# the KTAP description of a case
 	esac
 }
 
+# a debug kernel runs every case over IPv4, two over IPv6 (the Debian kernel: all)
+V6=" ${CASES[*]} "
+slow_kernel && V6=" icmp reorder "
 for fam in ipv4 ipv6; do
 	for c in "${CASES[@]}"; do
-		check "evasion: $c: $(what "$c"): default policy, postfix answers as without the gateway, counted ($fam)" \
-			run_case "$c" "$fam" default
-		check "evasion: $c: $(what "$c"): enforcing profile, the probe never reaches postfix unmasked ($fam)" \
-			run_case "$c" "$fam" enforce
+		for mode in default enforce; do
+			if [ $mode = default ]; then
+				w="default policy, postfix answers as without the gateway, counted"
+			else
+				w="enforcing profile, the probe never reaches postfix unmasked"
+			fi
+			if [ $fam = ipv6 ] && [ "${V6#* $c }" = "$V6" ]; then
+				ktap_test_skip "evasion: $c: $(what "$c"): $w ($fam): on the Debian kernel"
+				continue
+			fi
+			check "evasion: $c: $(what "$c"): $w ($fam)" run_case "$c" "$fam" $mode
+		done
 	done
 done
 

@@ -50,13 +50,15 @@ check_show "tls-guard: openssl s_client TLS 1.3 completes, SMTP inside, no frami
 	counters_are "$TMP/s" tls_handoff=1 tls_framing=0 resets=0'
 
 reset_all
-head -c $((15 * 1024 * 1024)) /dev/urandom >"$TMP/big.bin"
+MB=20	# a debug kernel: 2 MB, some hundred records
+slow_kernel && MB=2
+head -c $((MB * 1024 * 1024 * 3 / 4)) /dev/urandom >"$TMP/big.bin"
 n=$(mail_count "$PF")
 swaks_in "$client" "$S4" "$TMP/sw20" --tls --attach @"$TMP/big.bin" --suppress-data
 gw_stats "$TMP/s"
-check_show "tls-guard: swaks --tls sends a 20 MB message (thousands of records over segments), delivered, no alarm" \
+check_show "tls-guard: swaks --tls sends a $MB MB message (records over segments), delivered, no alarm" \
 	"$TMP/s" eval 'postfix_wait_mail "$PF" $((n + 1)) 120000 &&
-	counters_are "$TMP/s" tls_framing=0 resets=0 bytes_client=+20000000'
+	counters_are "$TMP/s" tls_framing=0 resets=0 bytes_client=+$((MB * 1000000))'
 
 reset_all
 n=$(mail_count "$PF")
