@@ -84,7 +84,7 @@ fails() {
 }
 
 ktap_finished() {
-	echo "# $KTAP_CNT_PASS passed, $KTAP_CNT_FAIL failed, $KTAP_CNT_SKIP skipped"
+	echo "# $KTAP_CNT_PASS passed, $KTAP_CNT_FAIL failed, $KTAP_CNT_SKIP skipped ($SECONDS s)"
 	if [ "$KTAP_CNT_FAIL" -gt 0 ]; then
 		exit $ksft_fail
 	fi
