@@ -10,6 +10,7 @@
 #include <assert.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdlib.h>
 
 typedef __UINT8_TYPE__ u8;
 typedef __UINT16_TYPE__ u16;
@@ -20,5 +21,7 @@ typedef __INT32_TYPE__ s32;
 #define likely(x)	__builtin_expect(!!(x), 1)
 #define unlikely(x)	__builtin_expect(!!(x), 0)
 #define fallthrough	__attribute__((__fallthrough__))
+/* tests and the fuzzer stop at a parser bug the kernel only warns about */
+#define WARN_ON_ONCE(x)	((x) ? abort(), 1 : 0)
 
 #endif /* _SMTP_COMPAT_H */

@@ -13,6 +13,7 @@
 #ifdef __KERNEL__
 #include <linux/types.h>
 #include <linux/build_bug.h>
+#include <linux/bug.h>
 #else
 #include "smtp_compat.h"
 #endif

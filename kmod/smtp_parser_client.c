@@ -348,7 +348,8 @@ static int bdat_cmd_byte(struct run *r, s32 i, u8 c, int *ret)
 	struct smtp_parser *p = r->p;
 	unsigned int sub = p->c_flags & CF_SUB_MASK;
 	u8 f = p->c_flags & ~CF_SUB_MASK;
-	bool sp = c == ' ' || c == '\t';
+	/* the blanks that ended the verb separate its words too (postfix) */
+	bool sp = c != '\r' && smtp_is_blank(c);
 
 	*ret = SMTP_CONTINUE;
 	switch (sub) {
@@ -360,7 +361,12 @@ static int bdat_cmd_byte(struct run *r, s32 i, u8 c, int *ret)
 		bdat_fallback(p, sub);
 		return 1;
 	case BN_VERBEND:
-		if (!sp && c != '\r' && c != '\n') {
+		/*
+		 * Only a byte that cannot end a verb makes BDAT a longer
+		 * verb; any other (a NUL: the server cuts the line there and
+		 * sees no size) must not go back to the verb it just ended.
+		 */
+		if (!sp && c != '\r' && c != '\n' && c != '\0') {
 			bdat_fallback(p, 4);
 			return 1;
 		}
@@ -377,6 +383,10 @@ static int bdat_cmd_byte(struct run *r, s32 i, u8 c, int *ret)
 		if (sp)
 			break;
 		f |= CF_BAD;	/* no size */
+		if (c == '\0') {
+			sub = BN_JUNK;
+			break;
+		}
 		fallthrough;
 	case BN_SP: case BN_NUM: case BN_POST: case BN_LA: case BN_LS:
 	case BN_LT: case BN_END: case BN_JUNK:
@@ -933,13 +943,28 @@ static size_t resync_bytes(struct smtp_parser *p, const u8 *buf, size_t i, size_
 size_t sp_parse_client(struct run *r, const u8 *buf, size_t n)
 {
 	struct smtp_parser *p = r->p;
-	size_t i = 0;
+	size_t i = 0, last = n;
+	unsigned int again = 0;
 	int ret = SMTP_CONTINUE;
 
 	while (i < n) {
 		u8 c = buf[i];
 		int next = NEXT;
 
+		/*
+		 * A byte is handed from one state to the next a few times at
+		 * most; more means two states hand it back and forth.  Never
+		 * spin in softirq: give up on the session instead.
+		 */
+		if (i != last) {
+			last = i;
+			again = 0;
+		} else if (WARN_ON_ONCE(++again > SP_MAX_REHANDLE)) {
+			ret = sp_lost_sync(r, SMTP_DIR_CLIENT, i);
+			if (ret == SMTP_STOP)
+				return i;
+			again = 0;
+		}
 		ret = pipelined_check(r, i);
 		if (ret == SMTP_STOP)
 			return i;

@@ -108,6 +108,8 @@ enum { SL_START, SL_D1, SL_D2, SL_SEP, SL_KW, SL_TEXT, SL_CR, SL_SKIP };
 #define SP_NVERBS	15
 #define SP_NKWS		11
 #define SP_NHDRS	12
+/* how often one client byte may go from one state to another (a bound, not a need) */
+#define SP_MAX_REHANDLE	8
 extern const char *const sp_verb_words[SP_NVERBS];
 extern const char *const sp_kw_words[SP_NKWS];
 extern const char *const sp_hdr_words[SP_NHDRS];
