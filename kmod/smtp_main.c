@@ -256,15 +256,16 @@ static bool smtp_syn(struct smtp_pkt *pk, const struct tcphdr *th, u32 seq,
 static int smtp_dead(struct smtp_pkt *pk, const struct tcphdr *th, int dir,
 		     bool *forget)
 {
-	if (th->rst)
-		return NF_ACCEPT;
 	if (th->syn && !th->ack && dir == IP_CT_DIR_ORIGINAL) {
 		/* a new connection on the same ports: start it afresh */
 		*forget = true;
 		return NF_DROP;
 	}
-	smtp_stat_inc(pk->st, NFSMTP_STAT_DEAD_PACKETS);
+	/* TCP tracking gave a RST the CLOSE timeout (10 s): the mark must outlive it */
 	WRITE_ONCE(pk->ct->timeout, nfct_time_stamp + SMTP_DEAD_TIMEOUT);
+	if (th->rst)
+		return NF_ACCEPT;
+	smtp_stat_inc(pk->st, NFSMTP_STAT_DEAD_PACKETS);
 	return NF_DROP;
 }
 
