@@ -474,8 +474,15 @@ out:
 		return NF_DROP;
 	}
 	/* outside the lock: a RST we send comes back through this helper */
-	if (pk->verdict == SMTP_RESET_CONN)
-		return smtp_fixup_reset(pk, protoff) ? NF_DROP : NF_ACCEPT;
+	if (pk->verdict == SMTP_RESET_CONN) {
+		verdict = smtp_fixup_reset(pk, protoff) ? NF_DROP : NF_ACCEPT;
+		/*
+		 * nf_send_reset() moved the entry to CLOSE with TCP's 10 s
+		 * timeout (nf_ct_set_closing); dead entries outlive that
+		 */
+		WRITE_ONCE(ct->timeout, nfct_time_stamp + SMTP_DEAD_TIMEOUT);
+		return verdict;
+	}
 	if (verdict == NF_ACCEPT && smtp_fixup_apply(pk, protoff))
 		verdict = NF_DROP;	/* never let the unmasked bytes out */
 	return verdict;
