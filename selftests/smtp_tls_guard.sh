@@ -27,7 +27,8 @@ tlsp() {	# tlsp OUT ARGS...: tls_peer.py in the client namespace
 	shift
 	ip netns exec "$client" timeout 120 $PY "$HERE/tls_peer.py" "$@" >"$out" 2>&1
 }
-reset_all() { gw_policy "$@" >/dev/null && gw_stats_reset; }
+# the gateway back to the defaults of the keys this test sets, then "$@"
+reset_all() { gw_policy require-tls off tls-framing reset "$@" >/dev/null && gw_stats_reset; }
 
 # ---- real TLS never trips the guard -----------------------------------------------
 log "[${SECONDS}s] real TLS"
@@ -192,7 +193,7 @@ check_show "downgrade: an upstream box that strips STARTTLS is seen: upstream_ma
 check_show "downgrade: the kernel log line says what clients see" "" \
 	eval 'dmesg | grep -q "downgrade log: XXXXXXXA: an upstream box masks STARTTLS: clients will see 250-XXXXXXXA"'
 # how sessions ended: TLS, plaintext with STARTTLS offered, plaintext without
-ip netns exec "$server" "$NFSMTP" policy set commands all >/dev/null
+ip netns exec "$server" "$NFSMTP" policy set starttls allow >/dev/null
 reset_all
 swaks_in "$client" "$S4" "$TMP/e1" --tls
 swaks_in "$client" "$S4" "$TMP/e2"
