@@ -94,6 +94,10 @@ trap cleanup EXIT
 TMP=$(mktemp -d)
 chmod 755 "$TMP"
 CORPUS=$TMP/corpus.json
+# a reply the server sends within 10 s on Debian's kernel may take longer on
+# a KASAN kernel (a 12 KB line through the instrumented helper)
+REPLY_TIMEOUT=10
+slow_kernel && REPLY_TIMEOUT=30
 # a debug kernel (KASAN) runs several times slower: every second variant of
 # the single-line classes there, unless NFSMTP_DIFF_THIN says otherwise
 if [ -z "${NFSMTP_DIFF_THIN:-}" ] && grep -qw kasan_report /proc/kallsyms 2>/dev/null; then
@@ -243,6 +247,7 @@ run() {
 	monitor_start "$TMP/events.$name" || log "the event monitor did not subscribe"
 	ip netns exec "$client" $PY "$HERE/diff_client.py" --corpus "$CORPUS" --run "$name" \
 		--out "$TMP/$name.json" --probe "$probe" --workers "$WORKERS" --classes "$CLASSES" \
+		--timeout "$REPLY_TIMEOUT" \
 		--forbidden "$forb" ${sel:+--select "$sel"} --solo "$solo" "${TARGETS[@]}" |
 		sed 's/^/# /'
 	# the last events reach the monitor
