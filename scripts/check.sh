@@ -49,12 +49,13 @@ debug_pid=''
 if [ "${CHECK_DEBUG:-0}" = 1 ]; then
 	echo "# make check-debug runs alongside (build/check-debug.log)"
 	# CI's time on two cores (75 minutes, both VMs sharing them) holds
-	# these on the debug kernel: the helper's basic path, rewrites and
-	# resets, helper info from netlink (failover's fuzz), the netlink
-	# fuzzer, the packet-level evasions, TLS framing, and every fourth
-	# variant of the differential corpus. `make check-debug` runs them all.
-	DEBUG_SUITES=${DEBUG_SUITES-smtp_helper_basic.sh smtp_fixup_tls.sh smtp_failover.sh \
-smtp_netlink_fuzz.sh smtp_evasion.sh smtp_tls_guard.sh smtp_differential.sh} \
+	# these on the debug kernel: the helper's basic path, helper info from
+	# netlink (failover's fuzz), the netlink fuzzer, the packet-level
+	# evasions (resets, dead entries, urgent-pointer rewrites), TLS framing
+	# and require-tls masks, and every fourth variant of the differential
+	# corpus (masks and resets by the thousand). `make check-debug` runs all.
+	DEBUG_SUITES=${DEBUG_SUITES-smtp_helper_basic.sh smtp_failover.sh smtp_netlink_fuzz.sh \
+smtp_evasion.sh smtp_tls_guard.sh smtp_differential.sh} \
 	NFSMTP_DIFF_THIN=${NFSMTP_DIFF_THIN-4} \
 		"$top/scripts/check-debug.sh" >"$build/check-debug.log" 2>&1 &
 	debug_pid=$!
