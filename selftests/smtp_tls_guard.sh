@@ -115,6 +115,8 @@ busywait 10000 eval '! port_listening "$server" 25'
 inject() {	# inject FAMILY [--later]: the client's view of the bytes after the 220
 	local addr=$S4
 	[ "$1" = ipv6 ] && addr=$S6
+	# the previous case's server must be gone, or this one cannot listen
+	busywait 10000 eval '! port_listening "$server" 25'
 	ip netns exec "$server" $PY "$HERE/tls_peer.py" inject-server --listen "$addr" $2 &
 	BG_PIDS+=($!)
 	busywait 10000 port_listening "$server" 25
