@@ -217,6 +217,12 @@ static void smtp_ack_seen(struct smtp_conn *sc, int other, u32 ack)
  */
 #define SMTP_DEAD_TIMEOUT	(600 * HZ)
 
+/* A dead entry stays 600 s after its last packet, whatever TCP tracking set. */
+static void smtp_hold_dead(struct nf_conn *ct)
+{
+	WRITE_ONCE(ct->timeout, nfct_time_stamp + SMTP_DEAD_TIMEOUT);
+}
+
 /* The receiver cannot take a byte this far beyond the last one we saw. */
 static u32 smtp_recv_window(const struct nf_conn *ct, int dir)
 {
@@ -262,7 +268,7 @@ static int smtp_dead(struct smtp_pkt *pk, const struct tcphdr *th, int dir,
 		return NF_DROP;
 	}
 	/* TCP tracking gave a RST the CLOSE timeout (10 s): the mark must outlive it */
-	WRITE_ONCE(pk->ct->timeout, nfct_time_stamp + SMTP_DEAD_TIMEOUT);
+	smtp_hold_dead(pk->ct);
 	if (th->rst)
 		return NF_ACCEPT;
 	smtp_stat_inc(pk->st, NFSMTP_STAT_DEAD_PACKETS);
@@ -461,7 +467,7 @@ static int smtp_segment(struct smtp_pkt *pk, const struct tcphdr *th,
 		if (pk->verdict == SMTP_RESET_CONN)
 			stat_add(st, NFSMTP_STAT_RESETS, 1);
 		sc->p.user |= SC_DEAD;
-		WRITE_ONCE(ct->timeout, nfct_time_stamp + SMTP_DEAD_TIMEOUT);
+		smtp_hold_dead(ct);
 		break;
 	}
 out:
@@ -480,7 +486,7 @@ out:
 		 * nf_send_reset() moved the entry to CLOSE with TCP's 10 s
 		 * timeout (nf_ct_set_closing); dead entries outlive that
 		 */
-		WRITE_ONCE(ct->timeout, nfct_time_stamp + SMTP_DEAD_TIMEOUT);
+		smtp_hold_dead(ct);
 		return verdict;
 	}
 	if (verdict == NF_ACCEPT && smtp_fixup_apply(pk, protoff))
