@@ -34,7 +34,7 @@ source "$HERE/postfix.sh"
 source "$HERE/fixup_lib.sh"
 
 CTH=${CTH:-$NFSMTP_TOP/build/ct_helpinfo}
-WAIT_MAX=120	# seconds a paused session waits for its go at most
+WAIT_MAX=$((120 * WAIT_SCALE))	# seconds a paused session waits for its go at most
 FUZZ_N=${FAILOVER_FUZZ_N:-5000}
 FUZZ_SEED=${FAILOVER_FUZZ_SEED:-$RANDOM}
 
@@ -317,7 +317,8 @@ if ! ctd_start gw1 "$gw1" || ! ctd_start gw2 "$gw2"; then
 	log "$(cat "$TMP"/gw*.out "$TMP"/gw*.log 2>/dev/null | tail -20)"
 	ktap_finished
 fi
-if ! postfix_start "$server" "$PF"; then
+# postfix waits for the paused sessions as long as they wait for their go
+if ! postfix_start "$server" "$PF" "" "smtpd_timeout = $((WAIT_MAX + 60))s"; then
 	ktap_test_fail "postfix starts in the server namespace"
 	ktap_finished
 fi

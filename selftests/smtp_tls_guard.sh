@@ -25,7 +25,7 @@ kernel_log_start
 tlsp() {	# tlsp OUT ARGS...: tls_peer.py in the client namespace
 	local out=$1
 	shift
-	ip netns exec "$client" timeout 120 $PY "$HERE/tls_peer.py" "$@" >"$out" 2>&1
+	ip netns exec "$client" timeout $((120 * WAIT_SCALE)) $PY "$HERE/tls_peer.py" "$@" >"$out" 2>&1
 }
 # the gateway back to the defaults of the keys this test sets, then "$@"
 reset_all() { gw_policy require-tls off tls-framing reset "$@" >/dev/null && gw_stats_reset; }
@@ -34,7 +34,7 @@ reset_all() { gw_policy require-tls off tls-framing reset "$@" >/dev/null && gw_
 log "[${SECONDS}s] real TLS"
 reset_all
 printf 'EHLO client.example.com\r\nQUIT\r\n' |
-	ip netns exec "$client" timeout 60 openssl s_client -starttls smtp -tls1_2 \
+	ip netns exec "$client" timeout $((60 * WAIT_SCALE)) openssl s_client -starttls smtp -tls1_2 \
 	-connect "$S4:25" -ign_eof >"$TMP/o12" 2>&1
 gw_stats "$TMP/s"
 check_show "tls-guard: openssl s_client TLS 1.2 completes, SMTP inside, no framing alarm (ipv4)" "$TMP/o12 $TMP/s" \
@@ -43,7 +43,7 @@ check_show "tls-guard: openssl s_client TLS 1.2 completes, SMTP inside, no frami
 
 reset_all
 printf 'EHLO client.example.com\r\nQUIT\r\n' |
-	ip netns exec "$client" timeout 60 openssl s_client -starttls smtp -tls1_3 \
+	ip netns exec "$client" timeout $((60 * WAIT_SCALE)) openssl s_client -starttls smtp -tls1_3 \
 	-connect "[$S6]:25" -ign_eof >"$TMP/o13" 2>&1
 gw_stats "$TMP/s"
 check_show "tls-guard: openssl s_client TLS 1.3 completes, SMTP inside, no framing alarm (ipv6)" "$TMP/o13 $TMP/s" \
@@ -207,7 +207,7 @@ check_show "downgrade: sessions ended in TLS, in plaintext with STARTTLS offered
 # per connection: a live TLS session, as nfsmtp conns shows it
 ip netns exec "$server" "$NFSMTP" policy set starttls allow >/dev/null
 { printf 'EHLO client.example.com\r\n'; sleep 8; printf 'QUIT\r\n'; } |
-	ip netns exec "$client" timeout 60 openssl s_client -starttls smtp -connect "$S4:25" \
+	ip netns exec "$client" timeout $((60 * WAIT_SCALE)) openssl s_client -starttls smtp -connect "$S4:25" \
 	-ign_eof >"$TMP/live" 2>&1 &
 BG_PIDS+=($!)
 conns_tls() { gw_nfsmtp conns >"$TMP/conns" && grep -q "ESTABLISHED.*helper smtp session tls$" "$TMP/conns"; }
