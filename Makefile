@@ -39,7 +39,7 @@ CC ?= gcc
 USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror
 KSFT = $(shell $(TOP)/scripts/ksft-source.sh)/tools/testing/selftests
 
-.PHONY: all module userspace unit fuzz bench check demo clean deps \
+.PHONY: all module userspace names names-check unit fuzz bench check demo clean deps \
 	sparse checkpatch selftests-install vm-check \
 	install install-module install-tools uninstall dkms-check
 
@@ -68,13 +68,24 @@ checkpatch: | $(BUILD)
 	@src=$$($(TOP)/scripts/ksft-source.sh); \
 	$$src/scripts/checkpatch.pl --strict --no-tree --show-types \
 		--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES,LINUX_VERSION_CODE \
-		-f kmod/*.c kmod/*.h include/uapi/linux/*.h >$(BUILD)/checkpatch.log 2>&1; \
+		-f kmod/*.c kmod/*.h include/*.h include/uapi/linux/*.h >$(BUILD)/checkpatch.log 2>&1; \
 	if grep -qE '^(ERROR|WARNING|CHECK):' $(BUILD)/checkpatch.log; then \
 		grep -E -A3 '^(ERROR|WARNING|CHECK):' $(BUILD)/checkpatch.log; exit 1; fi; \
-	echo "checkpatch --strict: $$(ls kmod/*.c kmod/*.h include/uapi/linux/*.h | wc -l) files clean"
+	echo "checkpatch --strict: $$(ls kmod/*.c kmod/*.h include/*.h include/uapi/linux/*.h | wc -l) files clean"
 
 userspace:
 	@$(MAKE) -s -C userspace BUILD=$(BUILD)
+
+# The name tables of the module and the tool, written from the spec; names-check
+# (make check) writes them again and fails if git then sees a difference.
+NAMES_SPEC := userspace/nfsmtp/nf_smtp.yaml
+NAMES_H := include/nf_smtp_names.h
+names:
+	@/usr/bin/python3 $(TOP)/scripts/gen-names.py $(NAMES_SPEC) $(NAMES_H)
+names-check: names
+	@git -C $(TOP) ls-files --error-unmatch $(NAMES_H) >/dev/null && \
+		git -C $(TOP) diff --exit-code --stat -- $(NAMES_H) || \
+		{ echo "$(NAMES_H) is stale: commit what make names wrote"; exit 1; }
 
 $(BUILD):
 	@mkdir -p $(BUILD)

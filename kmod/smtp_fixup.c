@@ -19,32 +19,13 @@
 #include <net/netfilter/ipv4/nf_reject.h>
 #include <net/netfilter/ipv6/nf_reject.h>
 
+#include <nf_smtp_names.h>
+
 #include "smtp_fixup.h"
 
-static const char *const rule_names[__NFSMTP_RULE_MAX] = {
-	[NFSMTP_RULE_STARTTLS]		= "starttls",
-	[NFSMTP_RULE_EHLO_MASK]		= "ehlo-mask",
-	[NFSMTP_RULE_BANNER]		= "banner",
-	[NFSMTP_RULE_COMMAND]		= "commands",
-	[NFSMTP_RULE_CMD_LINE]		= "cmd-line-max",
-	[NFSMTP_RULE_RCPT]		= "rcpt-max",
-	[NFSMTP_RULE_HEADER_LINE]	= "header-line-max",
-	[NFSMTP_RULE_BODY_LINE]		= "body-line-max",
-	[NFSMTP_RULE_DUP_HEADER]	= "dup-headers",
-	[NFSMTP_RULE_SMUGGLING]		= "smuggling",
-	[NFSMTP_RULE_BARE_NEWLINE]	= "bare-newline",
-	[NFSMTP_RULE_INJECTION]		= "starttls-injection",
-	[NFSMTP_RULE_LOST_SYNC]		= "lost-sync",
-	[NFSMTP_RULE_URGENT]		= "urgent",
-	[NFSMTP_RULE_OUT_OF_ORDER]	= "out-of-order",
-	[NFSMTP_RULE_TLS_FRAMING]	= "tls-framing",
-	[NFSMTP_RULE_REQUIRE_TLS]	= "require-tls",
-	[NFSMTP_RULE_DOWNGRADE]		= "downgrade",
-};
-
-static const char *const action_names[__NFSMTP_ACTION_MAX] = {
-	"off", "log", "mask", "drop", "reset",
-};
+/* one spelling everywhere: the tool and the kernel log share these tables */
+static const char *const rule_names[__NFSMTP_RULE_MAX] = NFSMTP_RULE_NAMES;
+static const char *const action_names[__NFSMTP_ACTION_MAX] = NFSMTP_ACTION_NAMES;
 
 void smtp_stat_inc(struct smtp_stats *st, enum nfsmtp_stat i)
 {
@@ -314,7 +295,7 @@ static int on_anomaly(struct smtp_pkt *pk, const struct smtp_event *ev)
 	switch (ev->sub) {
 	case SMTP_ANOM_STARTTLS_INJECTION:
 	case SMTP_ANOM_TLS_RESPONSE_INJECTION:
-		return guard_act(pk, NFSMTP_RULE_INJECTION, NFSMTP_STAT_INJECTION, name,
+		return guard_act(pk, NFSMTP_RULE_STARTTLS_INJECTION, NFSMTP_STAT_INJECTION, name,
 				 "plaintext pipelined around STARTTLS (CVE-2011-0411 class)");
 	case SMTP_ANOM_TLS_FRAMING:
 		return guard_act(pk, NFSMTP_RULE_TLS_FRAMING, NFSMTP_STAT_TLS_FRAMING, name,
@@ -437,18 +418,18 @@ int smtp_fixup_event(void *ctx, const struct smtp_event *ev)
 		break;
 	case SMTP_EV_HEADER:
 		if (!(ev->flags & SMTP_EVF_DUP) ||
-		    prof->act[NFSMTP_RULE_DUP_HEADER] == NFSMTP_ACTION_OFF)
+		    prof->act[NFSMTP_RULE_DUP_HEADERS] == NFSMTP_ACTION_OFF)
 			break;
 		smtp_stat_inc(pk->st, NFSMTP_STAT_DUP_HEADERS);
-		if (prof->act[NFSMTP_RULE_DUP_HEADER] == NFSMTP_ACTION_MASK) {
+		if (prof->act[NFSMTP_RULE_DUP_HEADERS] == NFSMTP_ACTION_MASK) {
 			smtp_add_rewrite(pk, ev->start, ev->len, SMTP_FILL_X, true);
-			smtp_act(pk, NFSMTP_RULE_DUP_HEADER, NFSMTP_ACTION_MASK,
+			smtp_act(pk, NFSMTP_RULE_DUP_HEADERS, NFSMTP_ACTION_MASK,
 				 smtp_hdr_name(ev->sub),
 				 "second field renamed to X's: no mail reader shows it");
 			break;
 		}
-		return smtp_act(pk, NFSMTP_RULE_DUP_HEADER,
-				prof->act[NFSMTP_RULE_DUP_HEADER],
+		return smtp_act(pk, NFSMTP_RULE_DUP_HEADERS,
+				prof->act[NFSMTP_RULE_DUP_HEADERS],
 				smtp_hdr_name(ev->sub), "repeated singleton header field");
 	case SMTP_EV_DATA_START:
 	case SMTP_EV_BDAT_START:

@@ -26,6 +26,7 @@
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_conntrack_helper.h>
 #include <linux/nf_conntrack_smtp.h>
+#include <nf_smtp_names.h>
 
 #include "nf_smtp_compat.h"
 #include "smtp_conn.h"
@@ -44,55 +45,7 @@ static unsigned int ports_c;
 module_param_array(ports, ushort, &ports_c, 0400);
 MODULE_PARM_DESC(ports, "TCP ports the helper registers for (default 25, at most 8; ignored from kernel 7.3 on, where helpers bind to no port)");
 
-const char *const smtp_stat_names[__NFSMTP_STAT_MAX] = {
-	[NFSMTP_STAT_SESSIONS]		= "sessions",
-	[NFSMTP_STAT_PKTS_ORIG]		= "packets_client",
-	[NFSMTP_STAT_PKTS_REPLY]	= "packets_server",
-	[NFSMTP_STAT_BYTES_ORIG]	= "bytes_client",
-	[NFSMTP_STAT_BYTES_REPLY]	= "bytes_server",
-	[NFSMTP_STAT_COMMANDS]		= "commands",
-	[NFSMTP_STAT_REPLIES]		= "replies",
-	[NFSMTP_STAT_MESSAGES]		= "messages",
-	[NFSMTP_STAT_STARTTLS_SEEN]	= "starttls_seen",
-	[NFSMTP_STAT_STARTTLS_ALLOWED]	= "starttls_allowed",
-	[NFSMTP_STAT_STARTTLS_STRIPPED]	= "starttls_stripped",
-	[NFSMTP_STAT_TLS_HANDOFF]	= "tls_handoff",
-	[NFSMTP_STAT_CMDS_MASKED]	= "commands_masked",
-	[NFSMTP_STAT_BANNERS_MASKED]	= "banners_masked",
-	[NFSMTP_STAT_EHLO_KW_MASKED]	= "ehlo_keywords_masked",
-	[NFSMTP_STAT_LIMIT_HITS]	= "limit_hits",
-	[NFSMTP_STAT_DUP_HEADERS]	= "duplicate_headers",
-	[NFSMTP_STAT_SMUGGLING]		= "smuggling",
-	[NFSMTP_STAT_BARE_NEWLINES]	= "bare_newlines",
-	[NFSMTP_STAT_INJECTION]		= "injection",
-	[NFSMTP_STAT_RESETS]		= "resets",
-	[NFSMTP_STAT_DROPS]		= "drops",
-	[NFSMTP_STAT_LOST_SYNC]		= "lost_sync",
-	[NFSMTP_STAT_PICKUPS]		= "pickups",
-	[NFSMTP_STAT_RESYNCS]		= "resyncs",
-	[NFSMTP_STAT_GAPS]		= "gaps",
-	[NFSMTP_STAT_RETRANS]		= "retransmissions",
-	[NFSMTP_STAT_SYNC_REFUSED]	= "sync_refused",
-	[NFSMTP_STAT_RELATED_IGNORED]	= "related_ignored",
-	[NFSMTP_STAT_STRAY_SYN]		= "stray_syn",
-	[NFSMTP_STAT_SYN_DATA]		= "syn_data",
-	[NFSMTP_STAT_RST_DATA]		= "rst_data",
-	[NFSMTP_STAT_OUT_OF_WINDOW]	= "out_of_window",
-	[NFSMTP_STAT_URGENT]		= "urgent",
-	[NFSMTP_STAT_OOO_DROPPED]	= "out_of_order_dropped",
-	[NFSMTP_STAT_RETRANS_MISMATCH]	= "retransmission_mismatch",
-	[NFSMTP_STAT_DEAD_PACKETS]	= "dead_packets",
-	[NFSMTP_STAT_EVENTS_SUPPRESSED]	= "events_suppressed",
-	[NFSMTP_STAT_REPLY_MISMATCH]	= "reply_mismatch",
-	[NFSMTP_STAT_TLS_FRAMING]	= "tls_framing",
-	[NFSMTP_STAT_REQUIRE_TLS]	= "require_tls",
-	[NFSMTP_STAT_UPSTREAM_MASK]	= "upstream_mask_seen",
-	[NFSMTP_STAT_STARTTLS_REFUSED]	= "starttls_refused",
-	[NFSMTP_STAT_REQUIRETLS_PLAIN]	= "requiretls_plaintext",
-	[NFSMTP_STAT_ENDED_TLS]		= "ended_tls",
-	[NFSMTP_STAT_ENDED_PLAIN_OFFERED] = "ended_plaintext_offered",
-	[NFSMTP_STAT_ENDED_PLAIN]	= "ended_plaintext",
-};
+const char *const smtp_stat_names[__NFSMTP_STAT_MAX] = NFSMTP_STAT_NAMES;
 
 static unsigned int smtp_net_id __read_mostly;
 

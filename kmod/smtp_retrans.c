@@ -240,7 +240,7 @@ void smtp_fixup_retransmit(struct smtp_pkt *pk, struct smtp_conn *sc,
 		if (rewritten) {
 			/* header masks depend on the whole header section */
 			pk->verdict = SMTP_RESET_CONN;
-			smtp_act(pk, NFSMTP_RULE_DUP_HEADER, NFSMTP_ACTION_RESET,
+			smtp_act(pk, NFSMTP_RULE_DUP_HEADERS, NFSMTP_ACTION_RESET,
 				 "retransmission",
 				 "a rewritten segment came again and cannot be rewritten the same way");
 			return;

@@ -8,8 +8,9 @@ schema (the keys and values that schema allows), then every name and value
 of the spec against the C enums and defines of the uAPI header, the
 attribute types and range checks against the module's nla_policy, the
 operations' flags and handlers against its genl ops, the counter names
-against the module's smtp_stat_names[] and the tool's table, and the tool's
-and man page's defaults and allowed actions against the module.
+(include/nf_smtp_names.h, which the module and the tool both use) against
+the stats set, the tool's and man page's defaults and allowed actions
+against the module, and the man page's rule names against the spec's.
 
 Prints KTAP ("ok N - what"); exit status 1 if any point failed.
 """
@@ -603,12 +604,32 @@ def check_completion(hdr, tool_c, completion, completion_path):
     return e
 
 
+def expand_names(text, names_h):
+    """a table initialised from a macro of nf_smtp_names.h, written out"""
+    bodies = {m.group(1): m.group(2).replace("\\\n", "\n") for m in re.finditer(
+        r"#define (NFSMTP_\w+_NAMES) (\{.*?\n\})", names_h, flags=re.S)}
+    return re.sub(r"= (NFSMTP_\w+_NAMES);", lambda m: "= %s;" % bodies[m.group(1)], text)
+
+
+def check_man_rules(names_h, man):
+    """the man page lists every rule, in the order of the generated table"""
+    body = re.search(r"#define NFSMTP_RULE_NAMES \{(.*?)\n\}", names_h, flags=re.S)
+    rules = re.findall(r'= "([^"]+)"', body.group(1))
+    part = man[man.index(".I rule\nis one of\n"):]
+    part = part[:part.index(";")]
+    listed = re.findall(r"^\.BR? ([a-z-]+)", part, flags=re.M)
+    return [] if listed == rules else [
+        "the man page lists the rules %s, the spec %s" % (" ".join(listed), " ".join(rules))]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--spec", required=True)
     ap.add_argument("--uapi", required=True, help="linux/nf_conntrack_smtp.h")
     ap.add_argument("--kmod", required=True, help="the module's source directory")
     ap.add_argument("--tool", required=True, help="the tool's keys.c")
+    ap.add_argument("--names", help="the generated name tables (default: "
+                    "include/nf_smtp_names.h beside the uapi directory)")
     ap.add_argument("--man", help="the man page (default: nfsmtp.8 beside the spec)")
     ap.add_argument("--completion",
                     help="the bash completion (default: nfsmtp.bash-completion beside the spec)")
@@ -627,7 +648,10 @@ def main():
         hdr = CSource(opts.uapi)
         netlink_c = read(os.path.join(opts.kmod, "smtp_netlink.c"))
         main_c = read(os.path.join(opts.kmod, "smtp_main.c"))
-        tool_c = read(opts.tool)
+        names_h = read(opts.names or os.path.join(
+            os.path.dirname(os.path.dirname(os.path.dirname(opts.uapi))), "nf_smtp_names.h"))
+        tool_c = expand_names(read(opts.tool), names_h)
+        main_c = expand_names(main_c, names_h)
         man = read(man_path)
         completion = read(completion_path)
     except (OSError, yaml.YAMLError, ValueError) as exc:
@@ -652,6 +676,8 @@ def main():
          lambda: check_stats(spec, hdr, main_c, tool_c)),
         ("tool and man page: defaults and allowed actions match the module",
          lambda: check_defaults(hdr, netlink_c, tool_c, man)),
+        ("man page: the rules monitor and the kernel log name are the spec's",
+         lambda: check_man_rules(names_h, man)),
         ("bash completion: keys, EHLO keywords and values match the tool",
          lambda: check_completion(hdr, tool_c, completion, completion_path)),
     ]

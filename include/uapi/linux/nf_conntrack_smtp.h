@@ -124,10 +124,10 @@ enum nfsmtp_rule {
 	NFSMTP_RULE_RCPT,		/* more RCPTs than rcpt-max */
 	NFSMTP_RULE_HEADER_LINE,	/* header line longer than header-line-max */
 	NFSMTP_RULE_BODY_LINE,		/* body line longer than body-line-max */
-	NFSMTP_RULE_DUP_HEADER,		/* repeated RFC 5322 singleton field */
+	NFSMTP_RULE_DUP_HEADERS,	/* repeated RFC 5322 singleton field */
 	NFSMTP_RULE_SMUGGLING,		/* non-canonical end of data */
 	NFSMTP_RULE_BARE_NEWLINE,	/* bare CR or LF in DATA */
-	NFSMTP_RULE_INJECTION,		/* bytes pipelined after STARTTLS, or after its 220 */
+	NFSMTP_RULE_STARTTLS_INJECTION,	/* bytes pipelined after STARTTLS or its 220 */
 	NFSMTP_RULE_LOST_SYNC,		/* the session can no longer be followed */
 	NFSMTP_RULE_URGENT,		/* urgent data: a receiver drops the byte from the stream */
 	NFSMTP_RULE_OUT_OF_ORDER,	/* a segment ahead of the next expected byte */
