@@ -27,11 +27,6 @@
 static const char *const rule_names[__NFSMTP_RULE_MAX] = NFSMTP_RULE_NAMES;
 static const char *const action_names[__NFSMTP_ACTION_MAX] = NFSMTP_ACTION_NAMES;
 
-void smtp_stat_inc(struct smtp_stats *st, enum nfsmtp_stat i)
-{
-	u64_stats_inc(&st->c[i]);
-}
-
 /* ---- what the policy allows ---------------------------------------------- */
 
 #define VERB(v)		(1U << SMTP_VERB_##v)
@@ -83,7 +78,8 @@ bool smtp_kw_masked(const struct smtp_profile *prof, unsigned int kw)
 
 /* ---- log lines, events, counters ------------------------------------------ */
 
-static void smtp_log(const struct nf_conn *ct, const struct smtp_note *n)
+/* The kernel log line of an announced action (the packet path, lock dropped). */
+void smtp_note_log(const struct nf_conn *ct, const struct smtp_note *n)
 {
 	const struct nf_conntrack_tuple *t = &ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
 	const char *detail = n->detail, *effect = n->effect;
@@ -131,19 +127,6 @@ static void smtp_announce(struct smtp_pkt *pk, enum nfsmtp_rule rule, u8 action,
 	n->action = action;
 	n->detail = detail;
 	n->effect = effect;
-}
-
-/* The queued announcements, after ct->lock is dropped. */
-void smtp_fixup_announce(const struct smtp_pkt *pk)
-{
-	unsigned int i;
-
-	for (i = 0; i < pk->nnotes; i++) {
-		const struct smtp_note *n = &pk->notes[i];
-
-		smtp_event_send(pk->net, pk->ct, pk->dir, n->rule, n->action, n->detail);
-		smtp_log(pk->ct, n);
-	}
 }
 
 /*
@@ -360,7 +343,7 @@ static int on_anomaly(struct smtp_pkt *pk, const struct smtp_event *ev)
 	return SMTP_CONTINUE;
 }
 
-int smtp_fixup_event(void *ctx, const struct smtp_event *ev)
+static int smtp_fixup_event(void *ctx, const struct smtp_event *ev)
 {
 	struct smtp_pkt *pk = ctx;
 	const struct smtp_profile *prof = pk->prof;

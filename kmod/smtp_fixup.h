@@ -68,12 +68,11 @@ struct smtp_pkt {
 	struct smtp_note notes[SMTP_MAX_NOTES];
 };
 
-int smtp_fixup_event(void *ctx, const struct smtp_event *ev);
 void smtp_fixup_sink(struct smtp_pkt *pk, struct smtp_sink *sink);
 void smtp_fixup_open_verb(struct smtp_pkt *pk, struct smtp_conn *sc);
 int smtp_act(struct smtp_pkt *pk, enum nfsmtp_rule rule, u8 action,
 	     const char *detail, const char *effect);
-void smtp_fixup_announce(const struct smtp_pkt *pk);
+void smtp_note_log(const struct nf_conn *ct, const struct smtp_note *n);
 int smtp_fixup_apply(struct smtp_pkt *pk, unsigned int protoff);
 int smtp_fixup_reset(struct smtp_pkt *pk, unsigned int protoff);
 void smtp_stat_inc(struct smtp_stats *st, enum nfsmtp_stat i);

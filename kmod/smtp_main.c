@@ -12,26 +12,20 @@
 
 #include <linux/module.h>
 #include <linux/moduleparam.h>
-#include <linux/mutex.h>
 #include <linux/netfilter.h>
 #include <linux/percpu.h>
-#include <linux/proc_fs.h>
-#include <linux/seq_file.h>
 #include <linux/skbuff.h>
-#include <linux/slab.h>
 #include <linux/tcp.h>
-#include <linux/u64_stats_sync.h>
 #include <net/net_namespace.h>
-#include <net/netns/generic.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_conntrack_helper.h>
 #include <linux/nf_conntrack_smtp.h>
-#include <nf_smtp_names.h>
 
 #include "nf_smtp_compat.h"
 #include "smtp_conn.h"
 #include "smtp_net.h"
 #include "smtp_fixup.h"
+#include "smtp_netlink.h"
 #include "smtp_sync.h"
 
 /* the state must fit the helper area of the conntrack entry */
@@ -44,10 +38,6 @@ static u16 ports[SMTP_MAX_PORTS] __read_mostly;
 static unsigned int ports_c;
 module_param_array(ports, ushort, &ports_c, 0400);
 MODULE_PARM_DESC(ports, "TCP ports the helper registers for (default 25, at most 8; ignored from kernel 7.3 on, where helpers bind to no port)");
-
-const char *const smtp_stat_names[__NFSMTP_STAT_MAX] = NFSMTP_STAT_NAMES;
-
-static unsigned int smtp_net_id __read_mostly;
 
 /*
  * Rewrites of the packet in hand: a pipelined burst of RCPTs over the limit
@@ -62,61 +52,17 @@ struct smtp_scratch {
 
 static struct smtp_scratch __percpu *smtp_scratch;
 
-struct smtp_net *smtp_pernet(const struct net *net)
+/* The actions queued while the lock was held: netlink events and log lines. */
+static void smtp_announce(const struct smtp_pkt *pk)
 {
-	return net_generic(net, smtp_net_id);
-}
+	unsigned int i;
 
-/* Caller holds ct->lock with BH off: this CPU's counters are ours alone. */
-static void stat_add(struct smtp_stats *st, enum nfsmtp_stat i, u64 v)
-{
-	u64_stats_add(&st->c[i], v);
-}
+	for (i = 0; i < pk->nnotes; i++) {
+		const struct smtp_note *n = &pk->notes[i];
 
-static void smtp_stats_sum(const struct smtp_net *sn, u64 *sum)
-{
-	int cpu, i;
-
-	memset(sum, 0, sizeof(u64) * __NFSMTP_STAT_MAX);
-	for_each_possible_cpu(cpu) {
-		const struct smtp_stats *st = per_cpu_ptr(sn->stats, cpu);
-		u64 v[__NFSMTP_STAT_MAX];
-		unsigned int start;
-
-		do {
-			start = u64_stats_fetch_begin(&st->syncp);
-			for (i = 0; i < __NFSMTP_STAT_MAX; i++)
-				v[i] = u64_stats_read(&st->c[i]);
-		} while (u64_stats_fetch_retry(&st->syncp, start));
-		for (i = 0; i < __NFSMTP_STAT_MAX; i++)
-			sum[i] += v[i];
+		smtp_event_send(pk->net, pk->ct, pk->dir, n->rule, n->action, n->detail);
+		smtp_note_log(pk->ct, n);
 	}
-}
-
-/* Serialises counter reads against resets (control plane only). */
-static DEFINE_MUTEX(smtp_stats_mutex);
-
-/* The counters since the last reset: per-CPU sums minus the reset baseline. */
-void smtp_stats_read(struct smtp_net *sn, u64 *out)
-{
-	int i;
-
-	mutex_lock(&smtp_stats_mutex);
-	smtp_stats_sum(sn, out);
-	for (i = 0; i < __NFSMTP_STAT_MAX; i++)
-		out[i] -= sn->stats_base[i];
-	mutex_unlock(&smtp_stats_mutex);
-}
-
-/* Reset by remembering the sums: per-CPU writers are never raced. */
-void smtp_stats_reset(struct smtp_net *sn)
-{
-	u64 sum[__NFSMTP_STAT_MAX];
-
-	mutex_lock(&smtp_stats_mutex);
-	smtp_stats_sum(sn, sum);
-	memcpy(sn->stats_base, sum, sizeof(sum));
-	mutex_unlock(&smtp_stats_mutex);
 }
 
 /* Feed payload bytes [from, to) of skb to the parser, fragment by fragment. */
@@ -226,18 +172,6 @@ static int smtp_dead(struct smtp_pkt *pk, const struct tcphdr *th, int dir,
 		return NF_ACCEPT;
 	smtp_stat_inc(pk->st, NFSMTP_STAT_DEAD_PACKETS);
 	return NF_DROP;
-}
-
-static void smtp_stat_bh(struct smtp_net *sn, enum nfsmtp_stat i)
-{
-	struct smtp_stats *st;
-
-	local_bh_disable();
-	st = this_cpu_ptr(sn->stats);
-	u64_stats_update_begin(&st->syncp);
-	u64_stats_inc(&st->c[i]);
-	u64_stats_update_end(&st->syncp);
-	local_bh_enable();
 }
 
 /* Urgent data: receivers without SO_OOBINLINE take the byte out of the stream. */
@@ -377,9 +311,9 @@ static int smtp_segment(struct smtp_pkt *pk, const struct tcphdr *th,
 	pk->st = st;
 	u64_stats_update_begin(&st->syncp);
 
-	stat_add(st, dir == IP_CT_DIR_ORIGINAL ? NFSMTP_STAT_PKTS_ORIG :
+	smtp_stat_add(st, dir == IP_CT_DIR_ORIGINAL ? NFSMTP_STAT_PKTS_ORIG :
 		 NFSMTP_STAT_PKTS_REPLY, 1);
-	stat_add(st, dir == IP_CT_DIR_ORIGINAL ? NFSMTP_STAT_BYTES_ORIG :
+	smtp_stat_add(st, dir == IP_CT_DIR_ORIGINAL ? NFSMTP_STAT_BYTES_ORIG :
 		 NFSMTP_STAT_BYTES_REPLY, datalen);
 
 	if (sc->p.user & SC_DEAD) {
@@ -388,13 +322,13 @@ static int smtp_segment(struct smtp_pkt *pk, const struct tcphdr *th,
 	}
 	if (!(sc->p.user & SC_STARTED)) {
 		/* first packet since assignment: from the handshake, or mid-stream */
-		stat_add(st, NFSMTP_STAT_SESSIONS, 1);
+		smtp_stat_add(st, NFSMTP_STAT_SESSIONS, 1);
 		first = true;
 		if (th->syn && !th->ack && dir == IP_CT_DIR_ORIGINAL) {
 			smtp_parser_init(&sc->p);
 		} else {
 			smtp_parser_init_pickup(&sc->p);
-			stat_add(st, NFSMTP_STAT_PICKUPS, 1);
+			smtp_stat_add(st, NFSMTP_STAT_PICKUPS, 1);
 		}
 		profile = smtp_pick_profile(cfg, ct);
 		sc->p.user = SC_STARTED | profile << SC_PROFILE_SHIFT;
@@ -413,12 +347,12 @@ static int smtp_segment(struct smtp_pkt *pk, const struct tcphdr *th,
 		verdict = NF_DROP;
 		break;
 	case SMTP_DROP_CONN:
-		stat_add(st, NFSMTP_STAT_DROPS, 1);
+		smtp_stat_add(st, NFSMTP_STAT_DROPS, 1);
 		verdict = NF_DROP;
 		fallthrough;
 	case SMTP_RESET_CONN:
 		if (pk->verdict == SMTP_RESET_CONN)
-			stat_add(st, NFSMTP_STAT_RESETS, 1);
+			smtp_stat_add(st, NFSMTP_STAT_RESETS, 1);
 		sc->p.user |= SC_DEAD;
 		smtp_hold_dead(ct);
 		break;
@@ -427,7 +361,7 @@ out:
 	u64_stats_update_end(&st->syncp);
 	spin_unlock_bh(&ct->lock);
 
-	smtp_fixup_announce(pk);
+	smtp_announce(pk);
 	if (forget) {
 		nf_ct_kill(ct);
 		return NF_DROP;
@@ -473,7 +407,7 @@ static int smtp_help(struct sk_buff *skb, unsigned int protoff,
 	 */
 	if (ctinfo != IP_CT_ESTABLISHED && ctinfo != IP_CT_ESTABLISHED_REPLY &&
 	    ctinfo != IP_CT_NEW) {
-		smtp_stat_bh(smtp_pernet(net), NFSMTP_STAT_RELATED_IGNORED);
+		smtp_stat_count(net, NFSMTP_STAT_RELATED_IGNORED);
 		return NF_ACCEPT;
 	}
 	th = skb_header_pointer(skb, protoff, sizeof(_th), &_th);
@@ -496,73 +430,6 @@ static int smtp_help(struct sk_buff *skb, unsigned int protoff,
 	local_bh_enable();
 	return verdict;
 }
-
-/* ---- per-namespace state ------------------------------------------------ */
-
-static int smtp_stat_show(struct seq_file *m, void *v)
-{
-	struct smtp_net *sn = smtp_pernet(seq_file_single_net(m));
-	u64 sum[__NFSMTP_STAT_MAX];
-	int i;
-
-	smtp_stats_read(sn, sum);
-	for (i = 0; i < __NFSMTP_STAT_MAX; i++)
-		seq_printf(m, "%s %llu\n", smtp_stat_names[i], sum[i]);
-	return 0;
-}
-
-static int __net_init smtp_net_init(struct net *net)
-{
-	struct smtp_net *sn = smtp_pernet(net);
-	struct proc_dir_entry *pde;
-	struct smtp_config *cfg;
-	kuid_t root_uid;
-	kgid_t root_gid;
-	int cpu, i;
-
-	cfg = kzalloc(sizeof(*cfg), GFP_KERNEL);
-	if (!cfg)
-		return -ENOMEM;
-	for (i = 0; i < NFSMTP_PROFILES; i++)
-		smtp_profile_default(&cfg->prof[i]);
-	sn->stats = alloc_percpu(struct smtp_stats);
-	if (!sn->stats)
-		goto nomem;
-	for_each_possible_cpu(cpu)
-		u64_stats_init(&per_cpu_ptr(sn->stats, cpu)->syncp);
-	pde = proc_create_net_single("nf_conntrack_smtp", 0440, net->proc_net,
-				     smtp_stat_show, NULL);
-	if (!pde)
-		goto nomem;
-	/* readable by the namespace owner's root, as /proc/net/nf_conntrack */
-	root_uid = make_kuid(net->user_ns, 0);
-	root_gid = make_kgid(net->user_ns, 0);
-	if (uid_valid(root_uid) && gid_valid(root_gid))
-		proc_set_user(pde, root_uid, root_gid);
-	RCU_INIT_POINTER(sn->cfg, cfg);
-	return 0;
-nomem:
-	free_percpu(sn->stats);
-	kfree(cfg);
-	return -ENOMEM;
-}
-
-static void __net_exit smtp_net_exit(struct net *net)
-{
-	struct smtp_net *sn = smtp_pernet(net);
-
-	remove_proc_entry("nf_conntrack_smtp", net->proc_net);
-	free_percpu(sn->stats);
-	/* no reader is left: helpers are gone or the namespace is dying */
-	kfree(rcu_dereference_protected(sn->cfg, true));
-}
-
-static struct pernet_operations smtp_net_ops = {
-	.init = smtp_net_init,
-	.exit = smtp_net_exit,
-	.id = &smtp_net_id,
-	.size = sizeof(struct smtp_net),
-};
 
 /* ---- registration ------------------------------------------------------- */
 
@@ -596,12 +463,12 @@ static int __init nf_conntrack_smtp_init(void)
 	smtp_scratch = alloc_percpu(struct smtp_scratch);
 	if (!smtp_scratch)
 		return -ENOMEM;
-	ret = register_pernet_subsys(&smtp_net_ops);
+	ret = smtp_net_register();
 	if (ret < 0)
 		goto free_scratch;
 	ret = smtp_netlink_init();
 	if (ret < 0) {
-		unregister_pernet_subsys(&smtp_net_ops);
+		smtp_net_unregister();
 		goto free_scratch;
 	}
 
@@ -626,7 +493,7 @@ static int __init nf_conntrack_smtp_init(void)
 	if (ret < 0) {
 		pr_err("failed to register helpers: %d\n", ret);
 		smtp_netlink_exit();
-		unregister_pernet_subsys(&smtp_net_ops);
+		smtp_net_unregister();
 		goto free_scratch;
 	}
 	return 0;
@@ -643,7 +510,7 @@ static void __exit nf_conntrack_smtp_fini(void)
 	 */
 	nf_smtp_helpers_unregister(smtp_helpers_reg, smtp_helpers_n);
 	smtp_netlink_exit();
-	unregister_pernet_subsys(&smtp_net_ops);
+	smtp_net_unregister();
 	free_percpu(smtp_scratch);
 }
 

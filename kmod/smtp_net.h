@@ -43,17 +43,14 @@ struct smtp_net {
 	u64 stats_base[__NFSMTP_STAT_MAX];	/* sums at the last reset */
 };
 
+/* smtp_net.c */
+int smtp_net_register(void);
+void smtp_net_unregister(void);
 struct smtp_net *smtp_pernet(const struct net *net);
+void smtp_stat_add(struct smtp_stats *st, enum nfsmtp_stat i, u64 v);
+void smtp_stat_inc(struct smtp_stats *st, enum nfsmtp_stat i);
+void smtp_stat_count(struct net *net, enum nfsmtp_stat i);
 void smtp_stats_read(struct smtp_net *sn, u64 *out);
 void smtp_stats_reset(struct smtp_net *sn);
-void smtp_profile_default(struct smtp_profile *p);
-extern const char *const smtp_stat_names[__NFSMTP_STAT_MAX];
-
-int smtp_netlink_init(void);
-void smtp_netlink_exit(void);
-bool smtp_event_wanted(struct net *net);
-void smtp_event_send(struct net *net, const struct nf_conn *ct, u8 dir,
-		     enum nfsmtp_rule rule, enum nfsmtp_action action,
-		     const char *detail);
 
 #endif /* _SMTP_NET_H */

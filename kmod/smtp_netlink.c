@@ -13,6 +13,7 @@
 #include <net/sock.h>
 
 #include "smtp_net.h"
+#include "smtp_netlink.h"
 
 static struct genl_family smtp_genl_family;
 
@@ -86,33 +87,6 @@ static void act_error(struct netlink_ext_ack *extack, const struct nlattr *attr,
 	default:
 		NL_SET_ERR_MSG_ATTR(extack, attr, "action does not apply to this rule");
 	}
-}
-
-/* The transparent default: nothing is rewritten or dropped. */
-void smtp_profile_default(struct smtp_profile *p)
-{
-	memset(p, 0, sizeof(*p));
-	p->starttls = NFSMTP_STARTTLS_ALLOW;
-	p->banner = NFSMTP_BANNER_KEEP;
-	p->commands = NFSMTP_COMMANDS_ALL;
-	p->act[NFSMTP_RULE_COMMAND] = NFSMTP_ACTION_MASK;
-	p->act[NFSMTP_RULE_CMD_LINE] = NFSMTP_ACTION_RESET;
-	p->act[NFSMTP_RULE_RCPT] = NFSMTP_ACTION_MASK;
-	p->act[NFSMTP_RULE_HEADER_LINE] = NFSMTP_ACTION_RESET;
-	p->act[NFSMTP_RULE_BODY_LINE] = NFSMTP_ACTION_LOG;
-	p->act[NFSMTP_RULE_DUP_HEADERS] = NFSMTP_ACTION_OFF;
-	/* evidence without touching a byte: README says why not reset */
-	p->act[NFSMTP_RULE_SMUGGLING] = NFSMTP_ACTION_LOG;
-	p->act[NFSMTP_RULE_BARE_NEWLINE] = NFSMTP_ACTION_OFF;
-	/* pipelined plaintext after STARTTLS is an attack (CVE-2011-0411) */
-	p->act[NFSMTP_RULE_STARTTLS_INJECTION] = NFSMTP_ACTION_RESET;
-	/* what the parser cannot follow passes, counted: fail closed is opt-in */
-	p->act[NFSMTP_RULE_LOST_SYNC] = NFSMTP_ACTION_LOG;
-	p->act[NFSMTP_RULE_URGENT] = NFSMTP_ACTION_LOG;
-	/* a byte breaking TLS framing after STARTTLS is never traffic: README says why reset */
-	p->act[NFSMTP_RULE_TLS_FRAMING] = NFSMTP_ACTION_RESET;
-	p->act[NFSMTP_RULE_REQUIRE_TLS] = NFSMTP_ACTION_OFF;
-	p->out_of_order = NFSMTP_OOO_PASS;
 }
 
 /* Serialises policy writers (control plane only; packets use RCU). */
@@ -320,7 +294,7 @@ static const struct genl_multicast_group smtp_mcgrps[] = {
 	{ .name = NFSMTP_MCGRP_EVENTS, .flags = GENL_MCAST_CAP_NET_ADMIN, },
 };
 
-bool smtp_event_wanted(struct net *net)
+static bool smtp_event_wanted(struct net *net)
 {
 	return genl_has_listeners(&smtp_genl_family, net, 0);
 }

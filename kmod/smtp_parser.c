@@ -249,7 +249,7 @@ bool  sp_q_contains(const struct smtp_parser *p, unsigned int verb)
 
 /* ---- state changes -------------------------------------------------------- */
 
-void  sp_enter_resync(struct smtp_parser *p)
+static void sp_enter_resync(struct smtp_parser *p)
 {
 	p->c_mode = CM_RESYNC;
 	p->c_ls = RL_MID;

@@ -173,7 +173,6 @@ unsigned int sp_q_head(const struct smtp_parser *p);
 bool sp_q_push(struct smtp_parser *p, unsigned int verb);
 void sp_q_pop(struct smtp_parser *p, u16 code);
 bool sp_q_contains(const struct smtp_parser *p, unsigned int verb);
-void sp_enter_resync(struct smtp_parser *p);
 int sp_lost_sync(struct run *r, u8 dir, s32 at);
 void sp_start_message(struct smtp_parser *p);
 void sp_to_command_mode(struct smtp_parser *p);

@@ -112,15 +112,8 @@ static void smtp_hi_refused(const struct nf_conn *ct, const char *why)
 	const char *effect = nf_ct_is_confirmed(ct) ?
 		"the connection keeps its state" :
 		"the connection is picked up mid-stream at its first packet";
-	struct smtp_stats *st;
 
-	/* process context: BH off makes this CPU's counters ours, as in help() */
-	local_bh_disable();
-	st = this_cpu_ptr(smtp_pernet(nf_ct_net(ct))->stats);
-	u64_stats_update_begin(&st->syncp);
-	u64_stats_inc(&st->c[NFSMTP_STAT_SYNC_REFUSED]);
-	u64_stats_update_end(&st->syncp);
-	local_bh_enable();
+	smtp_stat_count(nf_ct_net(ct), NFSMTP_STAT_SYNC_REFUSED);
 
 	if (!net_ratelimit())
 		return;

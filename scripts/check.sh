@@ -39,6 +39,7 @@ run() {
 echo "TAP version 13"
 run "name tables are nf_smtp.yaml's: make names rewrites include/nf_smtp_names.h and git sees no difference" make -s names-check
 run "module builds warning-free with W=1 -Werror" make -s module
+run "module files call only down their layers (parser, namespace state, policy/netlink/helper info, packet path)" "$top/scripts/check-layers.sh"
 run "module is sparse-clean (make C=2)" make -s sparse
 run "kernel sources are checkpatch --strict clean" make -s checkpatch
 run "userspace builds with -Wall -Wextra -Werror" make -s userspace

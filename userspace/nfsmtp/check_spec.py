@@ -647,11 +647,11 @@ def main():
         spec = yaml.safe_load(read(opts.spec))
         hdr = CSource(opts.uapi)
         netlink_c = read(os.path.join(opts.kmod, "smtp_netlink.c"))
-        main_c = read(os.path.join(opts.kmod, "smtp_main.c"))
+        net_c = read(os.path.join(opts.kmod, "smtp_net.c"))
         names_h = read(opts.names or os.path.join(
             os.path.dirname(os.path.dirname(os.path.dirname(opts.uapi))), "nf_smtp_names.h"))
         tool_c = expand_names(read(opts.tool), names_h)
-        main_c = expand_names(main_c, names_h)
+        net_c = expand_names(net_c, names_h)
         man = read(man_path)
         completion = read(completion_path)
     except (OSError, yaml.YAMLError, ValueError) as exc:
@@ -673,9 +673,9 @@ def main():
         ("spec: operations' handlers and flags, and multicast groups, match the module",
          lambda: check_genl_ops(spec, netlink_c)),
         ("spec, module and tool: counter names and attribute types agree",
-         lambda: check_stats(spec, hdr, main_c, tool_c)),
+         lambda: check_stats(spec, hdr, net_c, tool_c)),
         ("tool and man page: defaults and allowed actions match the module",
-         lambda: check_defaults(hdr, netlink_c, tool_c, man)),
+         lambda: check_defaults(hdr, netlink_c + net_c, tool_c, man)),
         ("man page: the rules monitor and the kernel log name are the spec's",
          lambda: check_man_rules(names_h, man)),
         ("bash completion: keys, EHLO keywords and values match the tool",
