@@ -39,7 +39,7 @@ CC ?= gcc
 USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror
 KSFT = $(shell $(TOP)/scripts/ksft-source.sh)/tools/testing/selftests
 
-.PHONY: all module userspace names names-check unit fuzz bench check demo clean deps \
+.PHONY: all module userspace generated generated-check unit fuzz bench check demo clean deps \
 	sparse checkpatch selftests-install vm-check \
 	install install-module install-tools uninstall dkms-check
 
@@ -76,16 +76,17 @@ checkpatch: | $(BUILD)
 userspace:
 	@$(MAKE) -s -C userspace BUILD=$(BUILD)
 
-# The name tables of the module and the tool, written from the spec; names-check
-# (make check) writes them again and fails if git then sees a difference.
-NAMES_SPEC := userspace/nfsmtp/nf_smtp.yaml
-NAMES_H := include/nf_smtp_names.h
-names:
-	@/usr/bin/python3 $(TOP)/scripts/gen-names.py $(NAMES_SPEC) $(NAMES_H)
-names-check: names
-	@git -C $(TOP) ls-files --error-unmatch $(NAMES_H) >/dev/null && \
-		git -C $(TOP) diff --exit-code --stat -- $(NAMES_H) || \
-		{ echo "$(NAMES_H) is stale: commit what make names wrote"; exit 1; }
+# What nf_smtp.yaml makes (scripts/gen-netlink.sh): the genetlink policy and
+# ops tables by the kernel's YNL generator, and the name tables of the module
+# and the tool. generated-check (make check) writes them again and fails if
+# git then sees a difference.
+GENERATED := kmod/smtp_nl_gen.c kmod/smtp_nl_gen.h include/nf_smtp_names.h
+generated:
+	@$(TOP)/scripts/gen-netlink.sh
+generated-check: generated
+	@git -C $(TOP) ls-files --error-unmatch $(GENERATED) >/dev/null && \
+		git -C $(TOP) diff --exit-code --stat -- $(GENERATED) || \
+		{ echo "generated files are stale: commit what make generated wrote"; exit 1; }
 
 $(BUILD):
 	@mkdir -p $(BUILD)

@@ -2,6 +2,8 @@
 /*
  * Generic netlink control plane of the SMTP helper: policy get/set, counters
  * get/reset, and the "events" multicast group announcing every action.
+ * The attribute policy and the operations table are YNL's, from
+ * nf_smtp.yaml (smtp_nl_gen.c); the handlers and the family are here.
  * All of it is per network namespace (netnsok); changes need CAP_NET_ADMIN
  * over the namespace's user namespace.
  */
@@ -14,36 +16,9 @@
 
 #include "smtp_net.h"
 #include "smtp_netlink.h"
+#include "smtp_nl_gen.h"
 
 static struct genl_family smtp_genl_family;
-
-static const struct nla_policy smtp_nl_policy[NFSMTP_A_MAX + 1] = {
-	[NFSMTP_A_PROFILE]		= NLA_POLICY_MAX(NLA_U8, NFSMTP_PROFILES - 1),
-	[NFSMTP_A_STARTTLS]		= NLA_POLICY_MAX(NLA_U8, NFSMTP_STARTTLS_STRIP),
-	[NFSMTP_A_BANNER]		= NLA_POLICY_MAX(NLA_U8, NFSMTP_BANNER_MASK),
-	[NFSMTP_A_EHLO_MASK]		= NLA_POLICY_MASK(NLA_U32, NFSMTP_KW_ALL),
-	[NFSMTP_A_COMMANDS]		= NLA_POLICY_MAX(NLA_U8, NFSMTP_COMMANDS_MAILGUARD),
-	[NFSMTP_A_CMD_LINE_MAX]		= NLA_POLICY_MAX(NLA_U16, NFSMTP_LINE_MAX_LIMIT),
-	[NFSMTP_A_RCPT_MAX]		= { .type = NLA_U16 },
-	[NFSMTP_A_HEADER_LINE_MAX]	= NLA_POLICY_MAX(NLA_U16, NFSMTP_LINE_MAX_LIMIT),
-	[NFSMTP_A_BODY_LINE_MAX]	= NLA_POLICY_MAX(NLA_U16, NFSMTP_LINE_MAX_LIMIT),
-	[NFSMTP_A_ACT_COMMAND]		= NLA_POLICY_MAX(NLA_U8, NFSMTP_ACTION_RESET),
-	[NFSMTP_A_ACT_CMD_LINE]		= NLA_POLICY_MAX(NLA_U8, NFSMTP_ACTION_RESET),
-	[NFSMTP_A_ACT_RCPT]		= NLA_POLICY_MAX(NLA_U8, NFSMTP_ACTION_RESET),
-	[NFSMTP_A_ACT_HEADER_LINE]	= NLA_POLICY_MAX(NLA_U8, NFSMTP_ACTION_RESET),
-	[NFSMTP_A_ACT_BODY_LINE]	= NLA_POLICY_MAX(NLA_U8, NFSMTP_ACTION_RESET),
-	[NFSMTP_A_ACT_DUP_HEADER]	= NLA_POLICY_MAX(NLA_U8, NFSMTP_ACTION_RESET),
-	[NFSMTP_A_ACT_SMUGGLING]	= NLA_POLICY_MAX(NLA_U8, NFSMTP_ACTION_RESET),
-	[NFSMTP_A_ACT_BARE_NEWLINE]	= NLA_POLICY_MAX(NLA_U8, NFSMTP_ACTION_RESET),
-	[NFSMTP_A_ACT_INJECTION]	= NLA_POLICY_MAX(NLA_U8, NFSMTP_ACTION_RESET),
-	[NFSMTP_A_ACT_LOST_SYNC]	= NLA_POLICY_MAX(NLA_U8, NFSMTP_ACTION_RESET),
-	[NFSMTP_A_ACT_URGENT]		= NLA_POLICY_MAX(NLA_U8, NFSMTP_ACTION_RESET),
-	[NFSMTP_A_OUT_OF_ORDER]		= NLA_POLICY_MAX(NLA_U8, NFSMTP_OOO_DROP),
-	[NFSMTP_A_ACT_TLS_FRAMING]	= NLA_POLICY_MAX(NLA_U8, NFSMTP_ACTION_RESET),
-	[NFSMTP_A_ACT_REQUIRE_TLS]	= NLA_POLICY_MAX(NLA_U8, NFSMTP_ACTION_RESET),
-	[NFSMTP_A_MARK_MASK]		= { .type = NLA_U32 },
-	[NFSMTP_A_MARK_SHIFT]		= NLA_POLICY_MAX(NLA_U8, 31),
-};
 
 #define ACT(x)		(1U << NFSMTP_ACTION_##x)
 #define ACTS_LIMIT	(ACT(LOG) | ACT(DROP) | ACT(RESET))
@@ -141,7 +116,7 @@ static int fill_policy(struct sk_buff *skb, u32 portid, u32 seq, int flags,
 	return 0;
 }
 
-static int smtp_nl_policy_get(struct sk_buff *skb, struct genl_info *info)
+int nf_smtp_nl_policy_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct smtp_net *sn = smtp_pernet(genl_info_net(info));
 	unsigned int n = 0;
@@ -164,7 +139,7 @@ static int smtp_nl_policy_get(struct sk_buff *skb, struct genl_info *info)
 	return genlmsg_reply(msg, info);
 }
 
-static int smtp_nl_policy_dump(struct sk_buff *skb, struct netlink_callback *cb)
+int nf_smtp_nl_policy_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct smtp_net *sn = smtp_pernet(sock_net(skb->sk));
 	const struct smtp_config *cfg;
@@ -181,7 +156,7 @@ static int smtp_nl_policy_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	return skb->len;
 }
 
-static int smtp_nl_policy_set(struct sk_buff *skb, struct genl_info *info)
+int nf_smtp_nl_policy_set_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct smtp_net *sn = smtp_pernet(genl_info_net(info));
 	struct nlattr **tb = info->attrs;
@@ -248,7 +223,7 @@ static int smtp_nl_policy_set(struct sk_buff *skb, struct genl_info *info)
 
 /* ---- counters ----------------------------------------------------------- */
 
-static int smtp_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
+int nf_smtp_nl_stats_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct smtp_net *sn = smtp_pernet(genl_info_net(info));
 	u64 sum[__NFSMTP_STAT_MAX];
@@ -279,7 +254,7 @@ nospace:
 	return -EMSGSIZE;
 }
 
-static int smtp_nl_stats_reset(struct sk_buff *skb, struct genl_info *info)
+int nf_smtp_nl_stats_reset_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct smtp_net *sn = smtp_pernet(genl_info_net(info));
 
@@ -334,39 +309,15 @@ void smtp_event_send(struct net *net, const struct nf_conn *ct, u8 dir,
 
 /* ---- family ------------------------------------------------------------- */
 
-static const struct genl_small_ops smtp_genl_ops[] = {
-	{
-		.cmd = NFSMTP_CMD_POLICY_GET,
-		.doit = smtp_nl_policy_get,
-		.dumpit = smtp_nl_policy_dump,
-		.flags = GENL_UNS_ADMIN_PERM,
-	},
-	{
-		.cmd = NFSMTP_CMD_POLICY_SET,
-		.doit = smtp_nl_policy_set,
-		.flags = GENL_UNS_ADMIN_PERM,
-	},
-	{
-		.cmd = NFSMTP_CMD_STATS_GET,
-		.doit = smtp_nl_stats_get,
-		.flags = GENL_UNS_ADMIN_PERM,
-	},
-	{
-		.cmd = NFSMTP_CMD_STATS_RESET,
-		.doit = smtp_nl_stats_reset,
-		.flags = GENL_UNS_ADMIN_PERM,
-	},
-};
-
 static struct genl_family smtp_genl_family __ro_after_init = {
 	.name = NFSMTP_GENL_NAME,
 	.version = NFSMTP_GENL_VERSION,
-	.maxattr = NFSMTP_A_MAX,
-	.policy = smtp_nl_policy,
+	.maxattr = ARRAY_SIZE(nf_smtp_nl_policy) - 1,
+	.policy = nf_smtp_nl_policy,
 	.netnsok = true,
 	.module = THIS_MODULE,
-	.small_ops = smtp_genl_ops,
-	.n_small_ops = ARRAY_SIZE(smtp_genl_ops),
+	.small_ops = nf_smtp_nl_ops,
+	.n_small_ops = ARRAY_SIZE(nf_smtp_nl_ops),
 	.mcgrps = smtp_mcgrps,
 	.n_mcgrps = ARRAY_SIZE(smtp_mcgrps),
 };

@@ -37,7 +37,7 @@ run() {
 }
 
 echo "TAP version 13"
-run "name tables are nf_smtp.yaml's: make names rewrites include/nf_smtp_names.h and git sees no difference" make -s names-check
+run "generated code is nf_smtp.yaml's: YNL's policy and ops tables and the name tables, written again, and git sees no difference" make -s generated-check
 run "module builds warning-free with W=1 -Werror" make -s module
 run "module files call only down their layers (parser, namespace state, policy/netlink/helper info, packet path)" "$top/scripts/check-layers.sh"
 run "module is sparse-clean (make C=2)" make -s sparse

@@ -6,7 +6,7 @@ The names an operator reads (rules and actions in the kernel log and in
 `nfsmtp monitor`, counters in /proc and `nfsmtp stats`, policy values, EHLO
 keywords) come from the spec's enums and its stats attribute set, once:
 the module and the tool both initialise their tables from the macros
-written here. `make names` rewrites the file; `make check` rewrites it and
+written here. `make generated` rewrites the file; `make check` rewrites it and
 fails when git then sees a difference (the committed copy is stale).
 
 usage: gen-names.py SPEC [OUT]   (OUT "-" or absent: stdout)

@@ -20,8 +20,9 @@ pkgs=(
 	iproute2 iputils-ping nftables iptables conntrack conntrackd ethtool procps util-linux tcpdump
 	# userspace tools
 	libmnl-dev libnetfilter-conntrack-dev pkg-config
-	# nfsmtp: check_spec.py reads the YNL spec
+	# nfsmtp: check_spec.py reads the YNL spec; the kernel's YNL generator validates it (jsonschema)
 	python3-yaml
+	python3-jsonschema
 	# mail software driven by the tests
 	postfix swaks openssl libnet-ssleay-perl libio-socket-ssl-perl python3-dkim
 	# exim4-daemon-light's libraries (its binary is unpacked below)

@@ -7,6 +7,7 @@
 #   kernels.sh env SERIES|latest|host       print the env of a prepared kernel (no network)
 #   kernels.sh list                         prepared kernels
 #   kernels.sh update                       refresh the private package lists now
+#   kernels.sh ynl                          fetch (once) the kernel's YNL generator; print its tree
 #
 # SERIES is a Debian kernel series such as 6.12 or 7.3 (the newest build of it
 # in trixie, trixie-backports or sid), or an exact release such as
@@ -445,7 +446,39 @@ cmd_prepare() { # REQUEST
 }
 
 [ $# -ge 1 ] || usage
+# The kernel's netlink code generator (tools/net/ynl/ynl-gen-c.py) and the
+# spec schemas it validates against (Documentation/netlink/*.yaml), from
+# linux-source-$YNL_SERIES: Debian's 6.1 sources predate YNL. Kept in
+# $cache/ynl-SERIES; the tree is laid out as the generator expects (it
+# finds the kernel root by its MAINTAINERS file).
+YNL_SERIES=6.12
+cmd_ynl() {
+	local dir=$cache/ynl-$YNL_SERIES ver deb tree
+	tree=$dir/src/linux-source-$YNL_SERIES
+	if [ ! -f "$tree/tools/net/ynl/ynl-gen-c.py" ]; then
+		apt_setup
+		apt_update
+		ver=$(pkg_versions "linux-source-$YNL_SERIES" | head -n1)
+		[ -n "$ver" ] || die "no linux-source-$YNL_SERIES in trixie, trixie-backports or sid"
+		mkdir -p "$dir/debs" "$dir/src"
+		deb=$(compgen -G "$dir/debs/linux-source-${YNL_SERIES}_*.deb" | head -n1) || {
+			log "downloading linux-source-$YNL_SERIES $ver (the YNL generator)"
+			(cd "$dir/debs" && apt-get "${apt_opts[@]}" download "linux-source-$YNL_SERIES=$ver") \
+				>"$dir/download.log" 2>&1 || die "download failed: $dir/download.log"
+			deb=$(compgen -G "$dir/debs/linux-source-${YNL_SERIES}_*.deb" | head -n1)
+		}
+		rm -rf "$dir/src" && mkdir -p "$dir/src"
+		dpkg-deb --fsys-tarfile "$deb" | tar -xO "./usr/src/linux-source-$YNL_SERIES.tar.xz" |
+			xz -T0 -dc | tar -x -C "$dir/src" --wildcards "linux-source-$YNL_SERIES/tools/net/ynl/*" \
+			"linux-source-$YNL_SERIES/Documentation/netlink/*" "linux-source-$YNL_SERIES/MAINTAINERS" ||
+			die "could not unpack the YNL generator from $deb"
+		rm -f "$deb"	# 150 MB for 1 MB of it
+	fi
+	echo "$tree"
+}
+
 case $1 in
+ynl) [ $# = 1 ] || usage; cmd_ynl ;;
 prepare) [ $# = 2 ] || usage; cmd_prepare "$2" ;;
 env) [ $# = 2 ] || usage; cached_env "$2" || die "'$2' is not prepared: kernels.sh prepare $2" ;;
 list)

@@ -360,10 +360,10 @@ NLA_TYPES = {"NLA_U8": "u8", "NLA_U16": "u16", "NLA_U32": "u32", "NLA_U64": "u64
 def check_policy(spec, hdr, netlink_c):
     e = []
     text = strip_comments(netlink_c)
-    pol = block(text, r"nla_policy\s+smtp_nl_policy\[[^\]]*\]\s*=\s*\{")
+    pol = block(text, r"nla_policy\s+nf_smtp_nl_policy\[[^\]]*\]\s*=\s*\{")
     kernel = {}
     for m in re.finditer(r"\[(NFSMTP_A_\w+)\]\s*=\s*(NLA_POLICY_(MAX|MASK)\((NLA_\w+),([^)]*)\)"
-                         r"|\{\s*\.type\s*=\s*(NLA_\w+)\s*\})", pol):
+                         r"|\{\s*\.type\s*=\s*(NLA_\w+)\s*,?\s*\})", pol):
         if m.group(6):
             kernel[m.group(1)] = (m.group(6), None, None)
         else:
@@ -378,29 +378,29 @@ def check_policy(spec, hdr, netlink_c):
         name = c_name(prefix + a["name"])
         if name not in kernel:
             if a["name"] in settable:
-                e.append("%s is in a request but not in smtp_nl_policy" % name)
+                e.append("%s is in a request but not in nf_smtp_nl_policy" % name)
             continue
         nla, kind, limit = kernel.pop(name)
         if NLA_TYPES.get(nla) != a["type"]:
-            e.append("%s: %s in the spec, %s in smtp_nl_policy" % (name, a["type"], nla))
+            e.append("%s: %s in the spec, %s in nf_smtp_nl_policy" % (name, a["type"], nla))
         smax = a.get("checks", {}).get("max")
         if kind == "MAX" and smax != limit:
-            e.append("%s: checks max %r in the spec, %d in smtp_nl_policy" % (name, smax, limit))
+            e.append("%s: checks max %r in the spec, %d in nf_smtp_nl_policy" % (name, smax, limit))
         if kind != "MAX" and smax is not None:
-            e.append("%s: checks max %r in the spec, none in smtp_nl_policy" % (name, smax))
+            e.append("%s: checks max %r in the spec, none in nf_smtp_nl_policy" % (name, smax))
         if kind == "MASK" and not a.get("enum-as-flags"):
-            e.append("%s: a mask in smtp_nl_policy, not enum-as-flags in the spec" % name)
+            e.append("%s: a mask in nf_smtp_nl_policy, not enum-as-flags in the spec" % name)
         if a["name"] not in settable:
             e.append("%s has a policy but is in no request of the spec" % name)
     for name in kernel:
-        e.append("smtp_nl_policy's %s is not in the spec" % name)
+        e.append("nf_smtp_nl_policy's %s is not in the spec" % name)
     return e
 
 
 def check_genl_ops(spec, netlink_c):
     e = []
     text = strip_comments(netlink_c)
-    body = block(text, r"smtp_genl_ops\[\]\s*=\s*\{")
+    body = block(text, r"nf_smtp_nl_ops\[[^\]]*\]\s*=\s*\{")
     kernel = {}
     for m in re.finditer(r"\{([^{}]*)\}", body):
         fields = dict(re.findall(r"\.(\w+)\s*=\s*([^,]+?)\s*,?\s*(?=\.|$)", m.group(1).strip()))
@@ -415,7 +415,7 @@ def check_genl_ops(spec, netlink_c):
             continue
         k = kernel.pop(name, None)
         if k is None:
-            e.append("%s: not in smtp_genl_ops" % name)
+            e.append("%s: not in nf_smtp_nl_ops" % name)
             continue
         if ("do" in op) != ("doit" in k):
             e.append("%s: do in the spec %s, .doit in the module %s" % (name, "do" in op,
@@ -430,7 +430,7 @@ def check_genl_ops(spec, netlink_c):
             e.append("%s: flags %s in the spec, %s in the module" %
                      (name, sorted(op.get("flags", [])), sorted(kflags)))
     for name in kernel:
-        e.append("smtp_genl_ops' %s is not in the spec" % name)
+        e.append("nf_smtp_nl_ops' %s is not in the spec" % name)
     groups = re.findall(r"\.name\s*=\s*(\w+)", block(text, r"smtp_mcgrps\[\]\s*=\s*\{"))
     spec_groups = [c_name(g.get("c-define-name", g["name"]))
                    for g in spec.get("mcast-groups", {}).get("list", [])]
@@ -646,7 +646,9 @@ def main():
     try:
         spec = yaml.safe_load(read(opts.spec))
         hdr = CSource(opts.uapi)
-        netlink_c = read(os.path.join(opts.kmod, "smtp_netlink.c"))
+        # the family and its handlers, and YNL's policy and ops tables
+        netlink_c = (read(os.path.join(opts.kmod, "smtp_netlink.c")) +
+                     read(os.path.join(opts.kmod, "smtp_nl_gen.c")))
         net_c = read(os.path.join(opts.kmod, "smtp_net.c"))
         names_h = read(opts.names or os.path.join(
             os.path.dirname(os.path.dirname(os.path.dirname(opts.uapi))), "nf_smtp_names.h"))
@@ -668,7 +670,7 @@ def main():
          lambda: check_attrs(spec, hdr)),
         ("spec: every command name and value matches enum nfsmtp_cmd",
          lambda: check_ops(spec, hdr)),
-        ("spec: attribute types and range checks match the module's smtp_nl_policy",
+        ("spec: attribute types and range checks match the module's nf_smtp_nl_policy",
          lambda: check_policy(spec, hdr, netlink_c)),
         ("spec: operations' handlers and flags, and multicast groups, match the module",
          lambda: check_genl_ops(spec, netlink_c)),
