@@ -20,6 +20,9 @@
 
 static struct genl_family smtp_genl_family;
 
+/* the handlers index info->attrs up to NFSMTP_A_MAX: YNL's policy covers them all */
+static_assert(ARRAY_SIZE(nf_smtp_nl_policy) == NFSMTP_A_MAX + 1);
+
 #define ACT(x)		(1U << NFSMTP_ACTION_##x)
 #define ACTS_LIMIT	(ACT(LOG) | ACT(DROP) | ACT(RESET))
 #define ACTS_REWRITE	(ACTS_LIMIT | ACT(MASK))
