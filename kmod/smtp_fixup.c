@@ -270,6 +270,39 @@ static int guard_act(struct smtp_pkt *pk, enum nfsmtp_rule rule, enum nfsmtp_sta
 	return smtp_act(pk, rule, action, detail, effect);
 }
 
+/* The line limits: which anomaly hits which of the profile's limits and rules. */
+static const struct {
+	u8 anomaly;		/* enum smtp_anomaly */
+	u8 rule;		/* enum nfsmtp_rule */
+	u8 limit;		/* offset of the u16 limit in struct smtp_profile */
+	const char *effect;
+} smtp_line_limits[] = {
+	{ SMTP_ANOM_CMD_TOO_LONG, NFSMTP_RULE_CMD_LINE,
+	  offsetof(struct smtp_profile, cmd_line_max), "command line over cmd-line-max" },
+	{ SMTP_ANOM_HEADER_TOO_LONG, NFSMTP_RULE_HEADER_LINE,
+	  offsetof(struct smtp_profile, header_line_max), "header line over header-line-max" },
+	{ SMTP_ANOM_TEXT_TOO_LONG, NFSMTP_RULE_BODY_LINE,
+	  offsetof(struct smtp_profile, body_line_max), "body line over body-line-max" },
+};
+
+static int on_line_limit(struct smtp_pkt *pk, unsigned int anomaly, const char *name)
+{
+	const u8 *prof = (const u8 *)pk->prof;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(smtp_line_limits); i++) {
+		u8 rule = smtp_line_limits[i].rule;
+
+		if (smtp_line_limits[i].anomaly != anomaly)
+			continue;
+		if (!*(const u16 *)(prof + smtp_line_limits[i].limit))
+			return SMTP_CONTINUE;	/* the limit is off */
+		smtp_stat_inc(pk->st, NFSMTP_STAT_LIMIT_HITS);
+		return smtp_act(pk, rule, pk->prof->act[rule], name, smtp_line_limits[i].effect);
+	}
+	return SMTP_CONTINUE;
+}
+
 static int on_anomaly(struct smtp_pkt *pk, const struct smtp_event *ev)
 {
 	const struct smtp_profile *prof = pk->prof;
@@ -310,24 +343,9 @@ static int on_anomaly(struct smtp_pkt *pk, const struct smtp_event *ev)
 		return smtp_act(pk, NFSMTP_RULE_BARE_NEWLINE,
 				prof->act[NFSMTP_RULE_BARE_NEWLINE], name, NULL);
 	case SMTP_ANOM_CMD_TOO_LONG:
-		if (!prof->cmd_line_max)
-			return SMTP_CONTINUE;
-		smtp_stat_inc(pk->st, NFSMTP_STAT_LIMIT_HITS);
-		return smtp_act(pk, NFSMTP_RULE_CMD_LINE, prof->act[NFSMTP_RULE_CMD_LINE],
-				name, "command line over cmd-line-max");
 	case SMTP_ANOM_HEADER_TOO_LONG:
-		if (!prof->header_line_max)
-			return SMTP_CONTINUE;
-		smtp_stat_inc(pk->st, NFSMTP_STAT_LIMIT_HITS);
-		return smtp_act(pk, NFSMTP_RULE_HEADER_LINE,
-				prof->act[NFSMTP_RULE_HEADER_LINE], name,
-				"header line over header-line-max");
 	case SMTP_ANOM_TEXT_TOO_LONG:
-		if (!prof->body_line_max)
-			return SMTP_CONTINUE;
-		smtp_stat_inc(pk->st, NFSMTP_STAT_LIMIT_HITS);
-		return smtp_act(pk, NFSMTP_RULE_BODY_LINE, prof->act[NFSMTP_RULE_BODY_LINE],
-				name, "body line over body-line-max");
+		return on_line_limit(pk, ev->sub, name);
 	case SMTP_ANOM_REPLY_MISMATCH:
 		smtp_stat_inc(pk->st, NFSMTP_STAT_REPLY_MISMATCH);
 		return smtp_act(pk, NFSMTP_RULE_LOST_SYNC, prof->act[NFSMTP_RULE_LOST_SYNC], name,
@@ -341,6 +359,43 @@ static int on_anomaly(struct smtp_pkt *pk, const struct smtp_event *ev)
 				"session no longer followed until it resynchronises");
 	}
 	return SMTP_CONTINUE;
+}
+
+static void on_ehlo_keyword(struct smtp_pkt *pk, const struct smtp_event *ev)
+{
+	if (ev->sub == SMTP_KW_MASKED)
+		downgrade(pk, NFSMTP_STAT_UPSTREAM_MASK, "XXXXXXXA",
+			  "an upstream box masks STARTTLS: clients will see 250-XXXXXXXA");
+	if (!smtp_kw_masked(pk->prof, ev->sub))
+		return;
+	smtp_stat_inc(pk->st, NFSMTP_STAT_EHLO_KW_MASKED);
+	smtp_add_rewrite(pk, ev->start, ev->len, SMTP_FILL_XA, true);
+	if (ev->sub == SMTP_KW_STARTTLS) {
+		smtp_stat_inc(pk->st, NFSMTP_STAT_STARTTLS_STRIPPED);
+		smtp_act(pk, NFSMTP_RULE_STARTTLS, NFSMTP_ACTION_MASK, "STARTTLS",
+			 "masked in the EHLO reply: clients will see 250-XXXXXXXA and stay in plaintext");
+	} else {
+		smtp_act(pk, NFSMTP_RULE_EHLO_MASK, NFSMTP_ACTION_MASK, smtp_kw_name(ev->sub),
+			 "masked in the EHLO reply: clients will not use it");
+	}
+}
+
+/* A header field the parser found repeated: a singleton of RFC 5322 3.6. */
+static int on_header(struct smtp_pkt *pk, const struct smtp_event *ev)
+{
+	u8 action = pk->prof->act[NFSMTP_RULE_DUP_HEADERS];
+
+	if (!(ev->flags & SMTP_EVF_DUP) || action == NFSMTP_ACTION_OFF)
+		return SMTP_CONTINUE;
+	smtp_stat_inc(pk->st, NFSMTP_STAT_DUP_HEADERS);
+	if (action == NFSMTP_ACTION_MASK) {
+		smtp_add_rewrite(pk, ev->start, ev->len, SMTP_FILL_X, true);
+		smtp_act(pk, NFSMTP_RULE_DUP_HEADERS, NFSMTP_ACTION_MASK, smtp_hdr_name(ev->sub),
+			 "second field renamed to X's: no mail reader shows it");
+		return SMTP_CONTINUE;
+	}
+	return smtp_act(pk, NFSMTP_RULE_DUP_HEADERS, action, smtp_hdr_name(ev->sub),
+			"repeated singleton header field");
 }
 
 static int smtp_fixup_event(void *ctx, const struct smtp_event *ev)
@@ -373,23 +428,7 @@ static int smtp_fixup_event(void *ctx, const struct smtp_event *ev)
 				  "refused by a server that offered it: a box on the way may mask it");
 		break;
 	case SMTP_EV_EHLO_KEYWORD:
-		if (ev->sub == SMTP_KW_MASKED)
-			downgrade(pk, NFSMTP_STAT_UPSTREAM_MASK, "XXXXXXXA",
-				  "an upstream box masks STARTTLS: clients will see 250-XXXXXXXA");
-		if (!smtp_kw_masked(prof, ev->sub))
-			break;
-		smtp_stat_inc(pk->st, NFSMTP_STAT_EHLO_KW_MASKED);
-		smtp_add_rewrite(pk, ev->start, ev->len, SMTP_FILL_XA, true);
-		if (ev->sub == SMTP_KW_STARTTLS) {
-			smtp_stat_inc(pk->st, NFSMTP_STAT_STARTTLS_STRIPPED);
-			smtp_act(pk, NFSMTP_RULE_STARTTLS, NFSMTP_ACTION_MASK,
-				 "STARTTLS",
-				 "masked in the EHLO reply: clients will see 250-XXXXXXXA and stay in plaintext");
-		} else {
-			smtp_act(pk, NFSMTP_RULE_EHLO_MASK, NFSMTP_ACTION_MASK,
-				 smtp_kw_name(ev->sub),
-				 "masked in the EHLO reply: clients will not use it");
-		}
+		on_ehlo_keyword(pk, ev);
 		break;
 	case SMTP_EV_BANNER:
 		if (prof->banner != NFSMTP_BANNER_MASK || ev->len <= 0)
@@ -400,20 +439,7 @@ static int smtp_fixup_event(void *ctx, const struct smtp_event *ev)
 			 "text masked with '*', the reply code kept");
 		break;
 	case SMTP_EV_HEADER:
-		if (!(ev->flags & SMTP_EVF_DUP) ||
-		    prof->act[NFSMTP_RULE_DUP_HEADERS] == NFSMTP_ACTION_OFF)
-			break;
-		smtp_stat_inc(pk->st, NFSMTP_STAT_DUP_HEADERS);
-		if (prof->act[NFSMTP_RULE_DUP_HEADERS] == NFSMTP_ACTION_MASK) {
-			smtp_add_rewrite(pk, ev->start, ev->len, SMTP_FILL_X, true);
-			smtp_act(pk, NFSMTP_RULE_DUP_HEADERS, NFSMTP_ACTION_MASK,
-				 smtp_hdr_name(ev->sub),
-				 "second field renamed to X's: no mail reader shows it");
-			break;
-		}
-		return smtp_act(pk, NFSMTP_RULE_DUP_HEADERS,
-				prof->act[NFSMTP_RULE_DUP_HEADERS],
-				smtp_hdr_name(ev->sub), "repeated singleton header field");
+		return on_header(pk, ev);
 	case SMTP_EV_DATA_START:
 	case SMTP_EV_BDAT_START:
 		pk->sc->p.user |= SC_TR_CLIENT;

@@ -343,6 +343,57 @@ static int bdat_line_done(struct run *r, s32 i)
 }
 
 /* One byte of a BDAT command in CM_BDAT_NEXT. Returns 1 to re-handle c as a command. */
+/* One byte of BDAT's arguments, " SIZE [LAST]": the next sub-state. */
+static unsigned int bdat_arg_byte(struct smtp_parser *p, unsigned int sub,
+				  u8 c, bool sp, u8 *f)
+{
+	switch (sub) {
+	case BN_SP:
+		if (sp)
+			return sub;
+		if (c >= '0' && c <= '9') {
+			p->bdat_left = c - '0';
+			return BN_NUM;
+		}
+		break;
+	case BN_NUM:
+		if (c >= '0' && c <= '9') {
+			u32 d = c - '0';
+
+			if (p->bdat_left > (0xfffffffeU - d) / 10) {
+				p->bdat_left = 0xffffffff;	/* too large */
+				break;
+			}
+			p->bdat_left = p->bdat_left * 10 + d;
+			return sub;
+		}
+		if (sp)
+			return BN_POST;
+		break;
+	case BN_POST:
+		if (sp)
+			return sub;
+		if (upper(c) == 'L')
+			return BN_LA;
+		break;
+	case BN_LA: case BN_LS: case BN_LT:
+		if (upper(c) == (u8)"AST"[sub - BN_LA]) {
+			if (++sub == BN_END)
+				*f |= CF_LAST;
+			return sub;
+		}
+		break;
+	case BN_END:
+		if (sp)
+			return sub;
+		break;
+	default:	/* BN_JUNK: up to the line's end */
+		return sub;
+	}
+	*f |= CF_BAD;
+	return BN_JUNK;
+}
+
 static int bdat_cmd_byte(struct run *r, s32 i, u8 c, int *ret)
 {
 	struct smtp_parser *p = r->p;
@@ -403,67 +454,7 @@ static int bdat_cmd_byte(struct run *r, s32 i, u8 c, int *ret)
 			sub = BN_CR;
 			break;
 		}
-		switch (sub) {
-		case BN_SP:
-			if (sp)
-				break;
-			if (c >= '0' && c <= '9') {
-				p->bdat_left = c - '0';
-				sub = BN_NUM;
-				break;
-			}
-			f |= CF_BAD;
-			sub = BN_JUNK;
-			break;
-		case BN_NUM:
-			if (c >= '0' && c <= '9') {
-				u32 d = c - '0';
-
-				if (p->bdat_left > (0xfffffffeU - d) / 10) {
-					f |= CF_BAD;
-					sub = BN_JUNK;
-					p->bdat_left = 0xffffffff;
-					break;
-				}
-				p->bdat_left = p->bdat_left * 10 + d;
-				break;
-			}
-			if (sp) {
-				sub = BN_POST;
-				break;
-			}
-			f |= CF_BAD;
-			sub = BN_JUNK;
-			break;
-		case BN_POST:
-			if (sp)
-				break;
-			if (upper(c) == 'L') {
-				sub = BN_LA;
-				break;
-			}
-			f |= CF_BAD;
-			sub = BN_JUNK;
-			break;
-		case BN_LA: case BN_LS: case BN_LT:
-			if (upper(c) == (u8)"AST"[sub - BN_LA]) {
-				sub++;
-				if (sub == BN_END)
-					f |= CF_LAST;
-				break;
-			}
-			f |= CF_BAD;
-			sub = BN_JUNK;
-			break;
-		case BN_END:
-			if (sp)
-				break;
-			f |= CF_BAD;
-			sub = BN_JUNK;
-			break;
-		default:	/* BN_JUNK */
-			break;
-		}
+		sub = bdat_arg_byte(p, sub, c, sp, &f);
 		break;
 	case BN_CR:
 		if (c == '\n') {
