@@ -2,7 +2,10 @@
 /*
  * nfsmtp: key/value tables and argument parsing (no netlink dependency).
  */
+#include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -173,28 +176,22 @@ uint32_t nfsmtp_key_max(const struct nfsmtp_key *k)
 
 int nfsmtp_parse_uint(const char *s, uint32_t max, uint32_t *out)
 {
-	unsigned int base = 10, d;
-	uint64_t v = 0;
+	unsigned long v;
+	int base = 10;
+	char *end;
 
-	if ((s[0] == '0') && (s[1] == 'x' || s[1] == 'X')) {
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
 		base = 16;
 		s += 2;
 	}
-	if (!*s)
+	/* strtoul would also take blanks, a sign, octal or a second 0x */
+	if (!(base == 16 ? isxdigit((unsigned char)s[0]) : isdigit((unsigned char)s[0])) ||
+	    (base == 16 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')))
 		return -1;
-	for (; *s; s++) {
-		if (*s >= '0' && *s <= '9')
-			d = *s - '0';
-		else if (base == 16 && *s >= 'a' && *s <= 'f')
-			d = *s - 'a' + 10;
-		else if (base == 16 && *s >= 'A' && *s <= 'F')
-			d = *s - 'A' + 10;
-		else
-			return -1;
-		v = v * base + d;
-		if (v > max)
-			return -1;
-	}
+	errno = 0;
+	v = strtoul(s, &end, base);
+	if (errno || *end || v > max)
+		return -1;
 	*out = (uint32_t)v;
 	return 0;
 }
