@@ -206,13 +206,20 @@ check_show "downgrade: sessions ended in TLS, in plaintext with STARTTLS offered
 	"$TMP/s" counters_are "$TMP/s" ended_tls=1 ended_plaintext_offered=1 ended_plaintext=1
 # per connection: a live TLS session, as nfsmtp conns shows it
 ip netns exec "$server" "$NFSMTP" policy set starttls allow >/dev/null
-{ printf 'EHLO client.example.com\r\n'; sleep 8; printf 'QUIT\r\n'; } |
+# the session stays until it was seen (a debug kernel under load can take
+# longer than any fixed pause for STARTTLS and the handshake)
+{
+	printf 'EHLO client.example.com\r\n'
+	for _ in $(seq $((300 * WAIT_SCALE))); do [ -e "$TMP/live_seen" ] && break; sleep 0.2; done
+	printf 'QUIT\r\n'
+} |
 	ip netns exec "$client" timeout $((60 * WAIT_SCALE)) openssl s_client -starttls smtp -connect "$S4:25" \
 	-ign_eof >"$TMP/live" 2>&1 &
 BG_PIDS+=($!)
 conns_tls() { gw_nfsmtp conns >"$TMP/conns" && grep -q "ESTABLISHED.*helper smtp session tls$" "$TMP/conns"; }
 check_show "downgrade: nfsmtp conns shows a live session that went TLS as session tls" "$TMP/conns" \
 	busywait 20000 conns_tls
+touch "$TMP/live_seen"
 ip netns exec "$server" nft delete table inet up
 # REQUIRETLS in plaintext, and under a profile that strips STARTTLS
 reset_all starttls strip
