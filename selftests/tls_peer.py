@@ -22,9 +22,11 @@
 Only the standard library.
 """
 import argparse
+import fcntl
 import os
 import socket
 import ssl
+import struct
 import sys
 import time
 
@@ -41,6 +43,19 @@ def connect(addr):
     s.settimeout(20 * WAIT_SCALE)
     s.connect((addr, 25))
     return s
+
+
+SIOCOUTQNSD = 0x894B	# linux/sockios.h: bytes in the send queue not yet sent
+
+
+def wait_sent(s):
+    """until the bytes written have left: TCP appends a write to bytes still
+    queued, and a slow VM coalesced 2900 one-byte writes into 1250 segments"""
+    end = time.monotonic() + 20 * WAIT_SCALE
+    while struct.unpack("i", fcntl.ioctl(s.fileno(), SIOCOUTQNSD, b"\0" * 4))[0]:
+        if time.monotonic() > end:
+            raise TimeoutError("the send queue does not drain")
+        time.sleep(0.0005)
 
 
 def reply(s, buf=b""):
@@ -83,6 +98,7 @@ class MemTLS:
         if self.bytewise:
             for i in range(len(data)):
                 self.s.send(data[i:i + 1])
+                wait_sent(self.s)
         elif data:
             self.s.sendall(data)
 
