@@ -40,7 +40,7 @@ USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror
 KSFT = $(shell $(TOP)/scripts/ksft-source.sh)/tools/testing/selftests
 
 .PHONY: all module userspace generated generated-check unit fuzz bench check demo clean deps \
-	sparse checkpatch selftests-install vm-check \
+	sparse checkpatch selftests-install vm-check vm-lane \
 	install install-module install-tools uninstall dkms-check
 
 all: module userspace
@@ -121,10 +121,22 @@ selftests-install: | $(BUILD)
 # Selftests run in one VM boot; the runner fails on kernel warnings. --ko:
 # modprobe (and so the kernel's request_module) finds the module under test
 # from the start, as on an installed system (smtp_ops.sh: the modprobe.d hook).
-vm-check: module userspace selftests-install
+# VM_TESTS picks suites (run_kselftest.sh's -t nf_conntrack_smtp:NAME ...;
+# all by default). vm-lane boots the same without building: CI's second
+# lane (scripts/check.sh) beside a running vm-check, whose build it shares.
+VM_TESTS ?=
+VM_TIMEOUT ?= 4200
+define vm_selftests
 	$(need_kver)
-	$(TOP)/scripts/vm-run.sh --kernel $(KVER) --timeout 3600 --ko $(TOP)/nf_conntrack_smtp.ko \
-		-- $(TOP)/scripts/guest-selftests.sh $(TOP)
+	$(TOP)/scripts/vm-run.sh --kernel $(KVER) --timeout $(VM_TIMEOUT) --ko $(TOP)/nf_conntrack_smtp.ko \
+		-- $(TOP)/scripts/guest-selftests.sh $(TOP) $(VM_TESTS)
+endef
+vm-check: module userspace selftests-install
+	@touch $(BUILD)/vm-check.built
+	$(vm_selftests)
+
+vm-lane:
+	$(vm_selftests)
 
 check: | $(BUILD)
 	@$(TOP)/scripts/check.sh

@@ -126,6 +126,7 @@
 	[NFSMTP_STAT_ENDED_TLS] = "ended_tls", \
 	[NFSMTP_STAT_ENDED_PLAIN_OFFERED] = "ended_plaintext_offered", \
 	[NFSMTP_STAT_ENDED_PLAIN] = "ended_plaintext", \
+	[NFSMTP_STAT_REOPENED] = "reopened", \
 }
 
 #endif /* _NF_SMTP_NAMES_H */

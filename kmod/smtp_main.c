@@ -155,6 +155,29 @@ static bool smtp_syn(struct smtp_pkt *pk, const struct tcphdr *th, u32 seq,
 	return true;
 }
 
+/*
+ * A new connection on the ports of a finished one, as conntrack saw it:
+ * it hands the new SYN the old entry (in LAST_ACK, or TIME_WAIT or CLOSE
+ * without a close of this side's: SYN_SENT after it), or takes a SYN-ACK
+ * to a SYN it had ignored as the start of a new connection (SYN_RECV after
+ * it).  The server reads a new session from its first byte; the old one's
+ * view would hide it.  The handshake's own SYN or SYN-ACK sent again is no
+ * new connection.
+ */
+static bool smtp_reopened(const struct nf_conn *ct, const struct tcphdr *th,
+			  u32 seq, int dir, const struct smtp_conn *sc)
+{
+	u16 known = smtp_seq_known_bit(dir);
+
+	if (!th->syn)
+		return false;
+	if (dir == IP_CT_DIR_ORIGINAL)
+		return !th->ack && ct->proto.tcp.state == TCP_CONNTRACK_SYN_SENT &&
+		       (!(sc->p.user & known) || seq + 1 != sc->next_seq[dir]);
+	return th->ack && ct->proto.tcp.state == TCP_CONNTRACK_SYN_RECV &&
+	       (sc->p.user & known) && seq + 1 != sc->next_seq[dir];
+}
+
 /* ---- the helper --------------------------------------------------------- */
 
 /* A packet of a reset or dropped connection. */
@@ -291,6 +314,39 @@ static void smtp_packet(struct smtp_pkt *pk, const struct tcphdr *th, u32 seq,
 		smtp_fixup_open_verb(pk, sc);
 }
 
+/*
+ * The session's start: the first packet since assignment (from the
+ * handshake, or mid-stream), or a new connection on a finished one's entry.
+ * Returns true when this packet starts it.
+ */
+static bool smtp_start(struct smtp_pkt *pk, const struct smtp_config *cfg,
+		       const struct tcphdr *th, int dir)
+{
+	struct smtp_conn *sc = pk->sc;
+	bool reopened = false;
+
+	if (sc->p.user & SC_STARTED) {
+		if (!smtp_reopened(pk->ct, th, ntohl(th->seq), dir, sc))
+			return false;
+		smtp_stat_inc(pk->st, NFSMTP_STAT_REOPENED);
+		reopened = true;
+	}
+	smtp_stat_inc(pk->st, NFSMTP_STAT_SESSIONS);
+	if (reopened || (th->syn && !th->ack && dir == IP_CT_DIR_ORIGINAL)) {
+		smtp_parser_init(&sc->p);
+	} else {
+		smtp_parser_init_pickup(&sc->p);
+		smtp_stat_inc(pk->st, NFSMTP_STAT_PICKUPS);
+	}
+	sc->p.user = SC_STARTED | smtp_pick_profile(cfg, pk->ct) << SC_PROFILE_SHIFT;
+	if (reopened && dir == IP_CT_DIR_REPLY) {
+		/* the SYN it answers went by as stray: the client starts after it */
+		sc->next_seq[IP_CT_DIR_ORIGINAL] = ntohl(th->ack_seq);
+		sc->p.user |= SC_SEQ_CLIENT;
+	}
+	return true;
+}
+
 /* One TCP segment of the connection, under its profile; returns the verdict. */
 static int smtp_segment(struct smtp_pkt *pk, const struct tcphdr *th,
 			unsigned int protoff, unsigned int dataoff,
@@ -320,19 +376,7 @@ static int smtp_segment(struct smtp_pkt *pk, const struct tcphdr *th,
 		verdict = smtp_dead(pk, th, dir, &forget);
 		goto out;
 	}
-	if (!(sc->p.user & SC_STARTED)) {
-		/* first packet since assignment: from the handshake, or mid-stream */
-		smtp_stat_add(st, NFSMTP_STAT_SESSIONS, 1);
-		first = true;
-		if (th->syn && !th->ack && dir == IP_CT_DIR_ORIGINAL) {
-			smtp_parser_init(&sc->p);
-		} else {
-			smtp_parser_init_pickup(&sc->p);
-			smtp_stat_add(st, NFSMTP_STAT_PICKUPS, 1);
-		}
-		profile = smtp_pick_profile(cfg, ct);
-		sc->p.user = SC_STARTED | profile << SC_PROFILE_SHIFT;
-	}
+	first = smtp_start(pk, cfg, th, dir);
 	profile = (sc->p.user & SC_PROFILE_MASK) >> SC_PROFILE_SHIFT;
 	pk->prof = &cfg->prof[profile];
 

@@ -17,7 +17,7 @@ import argparse
 import sys
 import time
 
-from raw_tcp import ACK, PSH, RawTCP, SYN, URG, icmp_error
+from raw_tcp import ACK, FIN, PSH, RawTCP, SYN, URG, icmp_error
 
 HELO = b"HELO client.example.com\r\n"  # mailguard allows no EHLO
 STARTTLS = b"STARTTLS\r\n"
@@ -175,11 +175,34 @@ def case_flood(c, a):
     return "sent"
 
 
+def case_reopen(c, a):
+    """a new connection on the ports of one whose entry is left in LAST_ACK:
+    the server closes first, its last ACK never reaches the gateway (the
+    caller drops it in the server's namespace), and the client connects
+    again from the same port with a later ISN"""
+    if not open_session(c):
+        return None
+    if not c.send(b"QUIT\r\n") or c.reply() != "221":
+        return None
+    with c.cv:
+        c.cv.wait_for(lambda: c.fin or c.reset, 8.0)
+    if not c.fin:
+        return None
+    c.segment(c.snd_nxt, flags=FIN | ACK)
+    time.sleep(0.5)
+    isn = (c.isn + 0x20000000) & 0xffffffff
+    c.close()
+    a.conn = c = RawTCP(a.src, a.server, a.sport, isn=isn)
+    if not open_session(c):
+        return None
+    return probe(c)
+
+
 CASES = {
     "icmp": case_icmp, "stray-syn": case_stray_syn, "isn-wrap": case_isn_wrap,
     "syn-data": case_syn_data, "urgent": case_urgent, "reorder": case_reorder,
     "retrans": case_retrans, "retrans-eod": case_retrans_eod, "dead": case_dead,
-    "flood": case_flood,
+    "flood": case_flood, "reopen": case_reopen,
 }
 
 

@@ -28,7 +28,7 @@ source "$HERE/fixup_lib.sh"
 
 ENFORCE=(starttls strip commands mailguard command-action mask smuggling reset
 	 urgent mask out-of-order drop lost-sync reset)
-CASES=(icmp stray-syn isn-wrap syn-data urgent reorder retrans retrans-eod dead)
+CASES=(icmp stray-syn isn-wrap syn-data urgent reorder retrans retrans-eod dead reopen)
 
 fixup_begin $((1 + 2 * 2 * ${#CASES[@]} + 2 + 2))
 
@@ -78,6 +78,7 @@ default_expect() {
 	retrans) echo "252 retransmissions=+1" ;;
 	retrans-eod) echo "250 retransmissions=+1" ;;
 	dead) echo "252 resets=0" ;;
+	reopen) echo "220 reopened=+1" ;;
 	esac
 }
 
@@ -94,6 +95,7 @@ enforce_expect() {
 	retrans) echo "50[0-2] retransmissions=+1 commands_masked=+1" ;;
 	retrans-eod) echo "reset retransmission_mismatch=+1 resets=+1" ;;
 	dead) echo "reset resets=+1 dead_packets=+1" ;;
+	reopen) echo "50[0-2] reopened=+1 starttls_stripped=+1" ;;
 	esac
 }
 
@@ -101,6 +103,20 @@ enforce_expect() {
 after_reset_absent() {
 	capture_settled "$TMP/srv.pcap"
 	[ "$(occurrences ZZAFTERZZ "$TMP/srv.pcap")" = 0 ]
+}
+
+# lastack_lost PORT: the server's pure ACKs to PORT never leave its
+# namespace, its last ACK included: the gateway's entry stays in LAST_ACK
+# while the server's socket is in TIME_WAIT and takes a new SYN
+lastack_lost() {
+	ip netns exec "$server" nft -f - <<-EOF
+	table inet lastack {
+		chain out {
+			type filter hook output priority 0; policy accept;
+			tcp sport 25 tcp dport $1 tcp flags == ack drop
+		}
+	}
+	EOF
 }
 
 run_case() {	# run_case CASE FAMILY MODE
@@ -117,7 +133,9 @@ run_case() {	# run_case CASE FAMILY MODE
 	fi
 	[ "$c" = dead ] && capture_start "$server" "$TMP/srv.pcap" tcp port 25
 	mails_before=$(mail_count "$PF")
+	[ "$c" = reopen ] && lastack_lost $((SPORT + 2))
 	peer "$c" "$fam"
+	[ "$c" = reopen ] && ip netns exec "$server" nft delete table inet lastack
 	grep -qE "^probe=($want)\$" "$TMP/out" || { log "$c ($fam, $mode): want probe=$want"; ok=1; }
 	gw_stats "$TMP/stats"
 	# shellcheck disable=SC2086 # a list of KEY=VALUE
@@ -148,6 +166,7 @@ what() {	# the KTAP description of a case
 	retrans) echo "a retransmission with other bytes (NOOP died, VRFY resent)" ;;
 	retrans-eod) echo "a retransmission that ends DATA where the first copy did not" ;;
 	dead) echo "a reset connection stays dead when the client ignores the RST" ;;
+	reopen) echo "a new connection on the ports of one left in LAST_ACK is followed from its SYN" ;;
 	esac
 }
 

@@ -81,6 +81,7 @@ const char *const nfsmtp_stat_help[__NFSMTP_STAT_MAX] = {
 	[NFSMTP_STAT_ENDED_TLS]		= "Sessions that ended in TLS.",
 	[NFSMTP_STAT_ENDED_PLAIN_OFFERED] = "Sessions that ended in plaintext, STARTTLS offered.",
 	[NFSMTP_STAT_ENDED_PLAIN]	= "Sessions that ended in plaintext, STARTTLS not offered.",
+	[NFSMTP_STAT_REOPENED]		= "New connections on the ports of a finished one: followed afresh.",
 };
 
 #define ENUM_KEY(n, j, a, tbl, l, d) \

@@ -55,6 +55,7 @@ enum nfsmtp_stat {
 	NFSMTP_STAT_ENDED_TLS,		/* sessions that ended in TLS */
 	NFSMTP_STAT_ENDED_PLAIN_OFFERED, /* ... in plaintext, the server offered STARTTLS */
 	NFSMTP_STAT_ENDED_PLAIN,	/* ... in plaintext, STARTTLS not offered */
+	NFSMTP_STAT_REOPENED,		/* new connections on a finished one's entry */
 	__NFSMTP_STAT_MAX
 };
 
