@@ -459,6 +459,12 @@ static int smtp_fixup_event(void *ctx, const struct smtp_event *ev)
 		smtp_stat_inc(pk->st, NFSMTP_STAT_TLS_HANDOFF);
 		break;
 	case SMTP_EV_RESYNC:
+		/*
+		 * Bytes before this point were never judged as commands or
+		 * text: until the server has all of them, a retransmission of
+		 * some is not rescanned as commands (it may be message text)
+		 */
+		pk->sc->p.user |= SC_TR_CLIENT;
 		smtp_stat_inc(pk->st, NFSMTP_STAT_RESYNCS);
 		break;
 	case SMTP_EV_ANOMALY:
