@@ -62,8 +62,8 @@ sparse: | $(BUILD)
 	$(MAKE) -C $(KDIR) M=$(TOP) C=2 W=$(KBUILD_W) modules 2>&1 | \
 		tee $(BUILD)/sparse.log; ! grep -E 'warning:|error:' $(BUILD)/sparse.log
 
-# LINUX_VERSION_CODE: the version checks of kmod/nf_smtp_compat.h (and only there)
-# LINUX_VERSION_CODE: an out-of-tree module needs it (nf_smtp_compat.h only).
+# LINUX_VERSION_CODE: the version checks of kmod/smtp_kernel_compat.h (and only there)
+# LINUX_VERSION_CODE: an out-of-tree module needs it (smtp_kernel_compat.h only).
 checkpatch: | $(BUILD)
 	@src=$$($(TOP)/scripts/ksft-source.sh); \
 	$$src/scripts/checkpatch.pl --strict --no-tree --show-types \

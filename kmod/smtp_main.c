@@ -21,7 +21,7 @@
 #include <net/netfilter/nf_conntrack_helper.h>
 #include <linux/nf_conntrack_smtp.h>
 
-#include "nf_smtp_compat.h"
+#include "smtp_kernel_compat.h"
 #include "smtp_conn.h"
 #include "smtp_net.h"
 #include "smtp_fixup.h"

@@ -11,9 +11,9 @@
 
 static_assert(sizeof(struct smtp_parser) == SMTP_PARSER_SIZE,
 	      "parser state must stay 24 bytes");
-static_assert(ARRAY_LEN(sp_verb_words) == SP_NVERBS, "verb list");
-static_assert(ARRAY_LEN(sp_kw_words) == SP_NKWS, "keyword list");
-static_assert(ARRAY_LEN(sp_hdr_words) == SP_NHDRS, "header list");
+static_assert(ARRAY_SIZE(sp_verb_words) == SP_NVERBS, "verb list");
+static_assert(ARRAY_SIZE(sp_kw_words) == SP_NKWS, "keyword list");
+static_assert(ARRAY_SIZE(sp_hdr_words) == SP_NHDRS, "header list");
 
 /* ---- word matcher ---------------------------------------------------- */
 
@@ -55,7 +55,7 @@ u16  sp_tok_step(const char *const *w, unsigned int n, u16 st, u8 c)
 	/* a NUL would match a word's terminator and walk past it */
 	if (idx == TOK_DEAD || pos >= TOK_POS_MAX || !c)
 		return TOK_DEAD;
-	c = upper(c);
+	c = toupper(c);
 	for (i = idx; i < n && same_prefix(w[i], w[idx], pos); i++)
 		if ((u8)w[i][pos] == c)
 			return i | ((pos + 1) << TOK_POS_SHIFT);
@@ -152,7 +152,7 @@ static bool q_compact(struct smtp_parser *p)
 	unsigned int i, j, n;
 	u16 a, b;
 
-	for (i = 0; i + 1 < ARRAY_LEN(p->queue); i++) {
+	for (i = 0; i + 1 < ARRAY_SIZE(p->queue); i++) {
 		a = p->queue[i];
 		b = p->queue[i + 1];
 		n = (a & Q_COUNT_MASK) + (b & Q_COUNT_MASK);
@@ -160,7 +160,7 @@ static bool q_compact(struct smtp_parser *p)
 		    n > Q_COUNT_MASK)
 			continue;
 		p->queue[i] = q_entry(SMTP_VERB_MIXED, (a | b) & Q_RESET, n);
-		for (j = i + 1; j + 1 < ARRAY_LEN(p->queue); j++)
+		for (j = i + 1; j + 1 < ARRAY_SIZE(p->queue); j++)
 			p->queue[j] = p->queue[j + 1];
 		p->queue[j] = 0;
 		return true;
@@ -173,14 +173,14 @@ bool  sp_q_push(struct smtp_parser *p, unsigned int verb)
 	u16 reset = q_resets(verb) ? Q_RESET : 0;
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_LEN(p->queue) && p->queue[i]; i++)
+	for (i = 0; i < ARRAY_SIZE(p->queue) && p->queue[i]; i++)
 		;
 	if (i && p->queue[i - 1] >> Q_VERB_SHIFT == verb &&
 	    (p->queue[i - 1] & Q_COUNT_MASK) < Q_COUNT_MASK) {
 		p->queue[i - 1]++;
 		return true;
 	}
-	if (i == ARRAY_LEN(p->queue)) {
+	if (i == ARRAY_SIZE(p->queue)) {
 		/* a plain command joins a plain tail run before runs are merged */
 		if (q_plain(verb) && q_plain(p->queue[i - 1] >> Q_VERB_SHIFT) &&
 		    (p->queue[i - 1] & Q_COUNT_MASK) < Q_COUNT_MASK) {
@@ -202,7 +202,7 @@ static unsigned int q_rcpts(const struct smtp_parser *p)
 {
 	unsigned int i, n = 0;
 
-	for (i = 0; i < ARRAY_LEN(p->queue) && p->queue[i]; i++)
+	for (i = 0; i < ARRAY_SIZE(p->queue) && p->queue[i]; i++)
 		if (p->queue[i] >> Q_VERB_SHIFT == SMTP_VERB_RCPT)
 			n += p->queue[i] & Q_COUNT_MASK;
 	return n;
@@ -224,7 +224,7 @@ void  sp_q_pop(struct smtp_parser *p, u16 code)
 		p->flags |= F_RUN_FAILED;
 	if (--p->queue[0] & Q_COUNT_MASK)
 		return;
-	for (i = 0; i + 1 < ARRAY_LEN(p->queue); i++)
+	for (i = 0; i + 1 < ARRAY_SIZE(p->queue); i++)
 		p->queue[i] = p->queue[i + 1];
 	p->queue[i] = 0;
 	/*
@@ -241,7 +241,7 @@ bool  sp_q_contains(const struct smtp_parser *p, unsigned int verb)
 {
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_LEN(p->queue) && p->queue[i]; i++)
+	for (i = 0; i < ARRAY_SIZE(p->queue) && p->queue[i]; i++)
 		if ((p->queue[i] >> Q_VERB_SHIFT) == verb)
 			return true;
 	return false;
@@ -389,7 +389,7 @@ static const char *check_queue(const struct smtp_parser *p)
 	bool empty = false;
 	unsigned int i, verb;
 
-	for (i = 0; i < ARRAY_LEN(p->queue); i++) {
+	for (i = 0; i < ARRAY_SIZE(p->queue); i++) {
 		if (!p->queue[i]) {
 			empty = true;
 			continue;
@@ -574,7 +574,7 @@ const char *smtp_hdr_name(unsigned int hdr)
 		"References", "Reply-To", "Resent-*", "Sender", "Subject", "To",
 	};
 
-	return hdr < ARRAY_LEN(names) ? names[hdr] : "other";
+	return hdr < ARRAY_SIZE(names) ? names[hdr] : "other";
 }
 
 const char *smtp_anomaly_name(unsigned int anom)
@@ -588,7 +588,7 @@ const char *smtp_anomaly_name(unsigned int anom)
 		"reply-mismatch", "eod-unseen", "tls-framing",
 	};
 
-	return anom < ARRAY_LEN(names) ? names[anom] : "?";
+	return anom < ARRAY_SIZE(names) ? names[anom] : "?";
 }
 
 const char *smtp_event_name(unsigned int type)
@@ -599,7 +599,7 @@ const char *smtp_event_name(unsigned int type)
 		"headers-end", "tls-start", "resync", "anomaly",
 	};
 
-	return type < ARRAY_LEN(names) ? names[type] : "?";
+	return type < ARRAY_SIZE(names) ? names[type] : "?";
 }
 
 /* ---- lookups for the helper ------------------------------------------------ */

@@ -14,8 +14,12 @@
 #include <linux/types.h>
 #include <linux/build_bug.h>
 #include <linux/bug.h>
+#include <linux/ctype.h>
+#include <linux/kernel.h>
+#include <linux/limits.h>
+#include <linux/string.h>
 #else
-#include "smtp_compat.h"
+#include "smtp_userspace_shim.h"
 #endif
 
 enum smtp_dir {

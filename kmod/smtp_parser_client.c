@@ -204,7 +204,7 @@ static void arg_byte(struct smtp_parser *p, u8 c)
 		return;
 	if (smtp_is_blank(c))
 		arg_word_end(p);
-	else if ((p->arg_scan & AS_WORD) && pos < 10 && upper(c) == (u8)"REQUIRETLS"[pos])
+	else if ((p->arg_scan & AS_WORD) && pos < 10 && toupper(c) == (u8)"REQUIRETLS"[pos])
 		p->arg_scan++;
 	else
 		p->arg_scan &= ~(AS_WORD | AS_POS_MASK);
@@ -317,7 +317,7 @@ static int bdat_line_done(struct run *r, s32 i)
 	}
 	if (p->c_flags & CF_BAD) {
 		/* all ones marks an overflow: sizes stop at 0xfffffffe */
-		if (p->bdat_left == 0xffffffff) {
+		if (p->bdat_left == U32_MAX) {
 			ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_BDAT_TOO_BIG, i, 1);
 			return ret == SMTP_STOP ? ret : sp_lost_sync(r, SMTP_DIR_CLIENT, i);
 		}
@@ -361,7 +361,7 @@ static unsigned int bdat_arg_byte(struct smtp_parser *p, unsigned int sub,
 			u32 d = c - '0';
 
 			if (p->bdat_left > (0xfffffffeU - d) / 10) {
-				p->bdat_left = 0xffffffff;	/* too large */
+				p->bdat_left = U32_MAX;	/* too large */
 				break;
 			}
 			p->bdat_left = p->bdat_left * 10 + d;
@@ -373,11 +373,11 @@ static unsigned int bdat_arg_byte(struct smtp_parser *p, unsigned int sub,
 	case BN_POST:
 		if (sp)
 			return sub;
-		if (upper(c) == 'L')
+		if (toupper(c) == 'L')
 			return BN_LA;
 		break;
 	case BN_LA: case BN_LS: case BN_LT:
-		if (upper(c) == (u8)"AST"[sub - BN_LA]) {
+		if (toupper(c) == (u8)"AST"[sub - BN_LA]) {
 			if (++sub == BN_END)
 				*f |= CF_LAST;
 			return sub;
@@ -405,7 +405,7 @@ static int bdat_cmd_byte(struct run *r, s32 i, u8 c, int *ret)
 	*ret = SMTP_CONTINUE;
 	switch (sub) {
 	case BN_B: case BN_D: case BN_A: case BN_T:
-		if (upper(c) == (u8)"BDAT"[sub]) {
+		if (toupper(c) == (u8)"BDAT"[sub]) {
 			sub++;
 			break;
 		}

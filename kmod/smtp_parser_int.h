@@ -103,8 +103,6 @@ enum { SL_START, SL_D1, SL_D2, SL_SEP, SL_KW, SL_TEXT, SL_CR, SL_SKIP };
 #define TOK_XRUN	0x1e
 #define TOK_XRUN_A	0x1d
 
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-
 #define SP_NVERBS	15
 #define SP_NKWS		11
 #define SP_NHDRS	12
@@ -124,11 +122,6 @@ struct run {
 	u16 max_hdr;
 };
 
-static inline u8 upper(u8 c)
-{
-	return (c >= 'a' && c <= 'z') ? c - 32 : c;
-}
-
 static inline bool hdr_prefix_done(u16 st)
 {
 	/* "RESENT-" matches every Resent-* field: stop matching once seen */
@@ -145,9 +138,9 @@ static inline bool sp_txn_rcpts(const struct smtp_parser *p)
 
 static inline const u8 *scan_lf(const u8 *p, const u8 *end)
 {
-	while (p < end && *p != '\n')
-		p++;
-	return p;
+	const u8 *lf = memchr(p, '\n', end - p);
+
+	return lf ? lf : end;
 }
 
 static inline u16 line_limit(u16 configured, u16 rfc)

@@ -271,12 +271,12 @@ static u16 kw_step(u16 st, u8 c)
 {
 	unsigned int idx = st & TOK_IDX_MASK, pos = st >> TOK_POS_SHIFT;
 
-	if (idx == TOK_XRUN || (!st && upper(c) == 'X')) {
+	if (idx == TOK_XRUN || (!st && toupper(c) == 'X')) {
 		if (pos == TOK_POS_MAX)
 			return st;
-		if (upper(c) == 'X')
+		if (toupper(c) == 'X')
 			return TOK_XRUN | (pos + 1) << TOK_POS_SHIFT;
-		if (upper(c) == 'A')
+		if (toupper(c) == 'A')
 			return TOK_XRUN_A | (pos + 1) << TOK_POS_SHIFT;
 		return TOK_DEAD;
 	}

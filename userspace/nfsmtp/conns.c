@@ -235,11 +235,6 @@ int cmd_conns(int argc, char **argv, const struct nfsmtp_opts *o)
 	size_t len = 0;
 	int ret, err;
 
-	if (argc && (!strcmp(argv[0], "-h") || !strcmp(argv[0], "--help") ||
-		     !strcmp(argv[0], "help"))) {
-		usage_conns(stdout);
-		return NFSMTP_EXIT_OK;
-	}
 	if (argc)
 		return usage_error("conns", "unexpected \"%s\": conns takes no arguments", argv[0]);
 

@@ -57,20 +57,32 @@ int usage_error(const char *cmd, const char *fmt, ...)
 	return NFSMTP_EXIT_USAGE;
 }
 
+/* policy's help depends on its subcommand: it asks nfsmtp_wants_help() itself */
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv, const struct nfsmtp_opts *o);
 	void (*usage)(FILE *f);
+	bool own_help;
 } commands[] = {
-	{ "policy", cmd_policy, usage_policy },
-	{ "stats", cmd_stats, usage_stats },
-	{ "monitor", cmd_monitor, usage_monitor },
-	{ "conns", cmd_conns, usage_conns },
+	{ "policy", cmd_policy, usage_policy, true },
+	{ "stats", cmd_stats, usage_stats, false },
+	{ "monitor", cmd_monitor, usage_monitor, false },
+	{ "conns", cmd_conns, usage_conns, false },
 };
 
 static bool is_help(const char *s)
 {
 	return !strcmp(s, "-h") || !strcmp(s, "--help") || !strcmp(s, "help");
+}
+
+bool nfsmtp_wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 0; i < argc; i++)
+		if (is_help(argv[i]))
+			return true;
+	return false;
 }
 
 static bool is_json(const char *s)
@@ -177,6 +189,10 @@ int main(int argc, char **argv)
 		} else {
 			args[n++] = args[i];
 		}
+	}
+	if (!commands[c].own_help && nfsmtp_wants_help(n, args)) {
+		commands[c].usage(stdout);
+		return NFSMTP_EXIT_OK;
 	}
 	if (o.prometheus && strcmp(commands[c].name, "stats"))
 		return usage_error(commands[c].name, "-o prometheus is for nfsmtp stats only");

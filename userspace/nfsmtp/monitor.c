@@ -238,11 +238,6 @@ int cmd_monitor(int argc, char **argv, const struct nfsmtp_opts *o)
 	sigset_t mask;
 	int sfd, ret;
 
-	if (argc && (!strcmp(argv[0], "-h") || !strcmp(argv[0], "--help") ||
-		     !strcmp(argv[0], "help"))) {
-		usage_monitor(stdout);
-		return NFSMTP_EXIT_OK;
-	}
 	if (argc)
 		return usage_error("monitor", "unexpected \"%s\": monitor takes no arguments", argv[0]);
 

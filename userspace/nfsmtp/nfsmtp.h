@@ -36,6 +36,9 @@ void usage_stats(FILE *f);
 void usage_monitor(FILE *f);
 void usage_conns(FILE *f);
 
+/* the one help check: is one of the words -h, --help or help? */
+bool nfsmtp_wants_help(int argc, char **argv);
+
 /* "nfsmtp: MSG" and a hint at --help; returns NFSMTP_EXIT_USAGE */
 int usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

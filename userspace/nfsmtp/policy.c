@@ -73,16 +73,6 @@ void usage_policy(FILE *f)
 	usage_policy_set(f);
 }
 
-static bool has_help(int argc, char **argv)
-{
-	int i;
-
-	for (i = 0; i < argc; i++)
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help") || !strcmp(argv[i], "help"))
-			return true;
-	return false;
-}
-
 /* ---- show --------------------------------------------------------------- */
 
 static int profile_attr_cb(const struct nlattr *attr, void *data)
@@ -465,7 +455,7 @@ int cmd_policy(int argc, char **argv, const struct nfsmtp_opts *o)
 	bool set;
 
 	if (argc == 0 || !strcmp(argv[0], "show") || !strcmp(argv[0], "list")) {
-		if (has_help(argc, argv)) {
+		if (nfsmtp_wants_help(argc, argv)) {
 			usage_policy_show(stdout);
 			return NFSMTP_EXIT_OK;
 		}
@@ -475,14 +465,14 @@ int cmd_policy(int argc, char **argv, const struct nfsmtp_opts *o)
 			profile = -1;
 		set = false;
 	} else if (!strcmp(argv[0], "set")) {
-		if (has_help(argc, argv)) {
+		if (nfsmtp_wants_help(argc, argv)) {
 			usage_policy_set(stdout);
 			return NFSMTP_EXIT_OK;
 		}
 		if (nfsmtp_parse_set(argc - 1, argv + 1, &req, err, sizeof(err)))
 			return usage_error("policy set", "%s", err);
 		set = true;
-	} else if (has_help(argc, argv)) {
+	} else if (nfsmtp_wants_help(argc, argv)) {
 		usage_policy(stdout);
 		return NFSMTP_EXIT_OK;
 	} else {

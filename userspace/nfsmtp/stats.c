@@ -127,12 +127,6 @@ int cmd_stats(int argc, char **argv, const struct nfsmtp_opts *o)
 	bool reset = false;
 	int ret;
 
-	if (argc && (!strcmp(argv[0], "-h") || !strcmp(argv[0], "--help") ||
-		     !strcmp(argv[0], "help") ||
-		     (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))))) {
-		usage_stats(stdout);
-		return NFSMTP_EXIT_OK;
-	}
 	if (argc == 1 && !strcmp(argv[0], "reset"))
 		reset = true;
 	else if (argc == 1 && !strcmp(argv[0], "show"))

@@ -1,16 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The few kernel types and macros the shared parser uses, for the userspace
- * build (unit tests, fuzzer, benchmark).  Nothing else from libc is used by
- * the parser: scanning is done by our own code, as in the kernel.
+ * build (unit tests, fuzzer, benchmark).  Of libc the parser uses only what
+ * the kernel has under the same name: memchr() and toupper() (the C locale's
+ * ASCII mapping; the kernel's also maps Latin-1 letters, which never equal
+ * the ASCII letters the parser compares with).
  */
-#ifndef _SMTP_COMPAT_H
-#define _SMTP_COMPAT_H
+#ifndef _SMTP_USERSPACE_SHIM_H
+#define _SMTP_USERSPACE_SHIM_H
 
 #include <assert.h>
+#include <ctype.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef __UINT8_TYPE__ u8;
 typedef __UINT16_TYPE__ u16;
@@ -18,10 +23,14 @@ typedef __UINT32_TYPE__ u32;
 typedef __UINT64_TYPE__ u64;
 typedef __INT32_TYPE__ s32;
 
+#define U32_MAX		UINT32_MAX
+#ifndef ARRAY_SIZE	/* kselftest.h has its own */
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
 #define likely(x)	__builtin_expect(!!(x), 1)
 #define unlikely(x)	__builtin_expect(!!(x), 0)
 #define fallthrough	__attribute__((__fallthrough__))
 /* tests and the fuzzer stop at a parser bug the kernel only warns about */
 #define WARN_ON_ONCE(x)	((x) ? abort(), 1 : 0)
 
-#endif /* _SMTP_COMPAT_H */
+#endif /* _SMTP_USERSPACE_SHIM_H */

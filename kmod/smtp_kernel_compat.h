@@ -9,8 +9,8 @@
  * nf_send_reset6(), u32 ct->timeout with nfct_time_stamp, genl_small_ops
  * (resv_start_op left 0: strict validation), proc_create_net_single().
  */
-#ifndef _NF_SMTP_COMPAT_H
-#define _NF_SMTP_COMPAT_H
+#ifndef _SMTP_KERNEL_COMPAT_H
+#define _SMTP_KERNEL_COMPAT_H
 
 #include <linux/version.h>
 #include <net/netfilter/nf_conntrack_helper.h>
@@ -103,4 +103,4 @@ static inline void *nf_smtp_help_data(const struct nf_conn *ct)
 	return help ? (void *)help->data : NULL;
 }
 
-#endif /* _NF_SMTP_COMPAT_H */
+#endif /* _SMTP_KERNEL_COMPAT_H */
