@@ -47,6 +47,7 @@ class RawTCP:
         self.ooo = {}
         self.reset = False
         self.fin = False
+        self.ack_fin_once = False	# True: a resent FIN gets no ACK
         self.ip_id = 1
         self.cv = threading.Condition()
         self.stop = False
@@ -142,11 +143,12 @@ class RawTCP:
                             progressed = True
                 if not progressed:
                     break
-            if flags & FIN and seq + len(payload) == self.rcv_nxt:
+            new_fin = flags & FIN and seq + len(payload) == self.rcv_nxt
+            if new_fin:
                 self.rcv_nxt = (self.rcv_nxt + 1) & 0xffffffff
                 self.fin = True
             self.cv.notify_all()
-        if payload or flags & FIN:
+        if payload or (flags & FIN and (new_fin or not self.ack_fin_once)):
             self.segment(self.snd_nxt, flags=ACK)
 
     # ---- the connection -----------------------------------------------------------
