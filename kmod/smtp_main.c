@@ -156,13 +156,14 @@ static bool smtp_syn(struct smtp_pkt *pk, const struct tcphdr *th, u32 seq,
 }
 
 /*
- * A new connection on the ports of a finished one, as conntrack saw it:
- * it hands the new SYN the old entry (in LAST_ACK, or TIME_WAIT or CLOSE
- * without a close of this side's: SYN_SENT after it), or takes a SYN-ACK
- * to a SYN it had ignored as the start of a new connection (SYN_RECV after
- * it).  The server reads a new session from its first byte; the old one's
- * view would hide it.  The handshake's own SYN or SYN-ACK sent again is no
- * new connection.
+ * A new connection on the ports of a finished one, as conntrack saw it.
+ * Conntrack ignores its SYN while the old entry waits in LAST_ACK (or in
+ * TIME_WAIT or CLOSE without a close of its own) and takes the server's
+ * SYN-ACK to it as the start of a new connection: SYN_RECV after that.  A
+ * SYN on an entry still in its handshake, or without state, moves it to
+ * SYN_SENT.  The server reads a new session from its first byte; the old
+ * one's view would hide it.  The handshake's own SYN or SYN-ACK sent again
+ * is no new connection.
  */
 static bool smtp_reopened(const struct nf_conn *ct, const struct tcphdr *th,
 			  u32 seq, int dir, const struct smtp_conn *sc)
