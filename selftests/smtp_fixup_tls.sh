@@ -86,16 +86,22 @@ check "starttls strip: the same over ipv6: XXXXXXXA, and postfix answers the mas
 monitor_stop
 rc=$?
 gw_stats "$TMP/st2"
-check "starttls strip: nfsmtp stats -j: starttls_stripped 5 (3 keywords, 2 commands), nothing handed to TLS" \
-	counters_are "$TMP/st2" sessions=3 starttls_stripped=5 ehlo_keywords_masked=3 starttls_seen=2 \
-	starttls_allowed=0 tls_handoff=0 resets=0
+# A STARTTLS segment the client resends after the server's 500 passed the
+# gateway (its RTO beat the reply on a loaded machine) is masked again and
+# counted again: each retransmission the helper saw may add one command.
+retrans=$(json_num retransmissions "$TMP/st2")
+check "starttls strip: nfsmtp stats -j: starttls_stripped 5 (3 keywords, 2 commands; one more per retransmission: ${retrans:-?}), nothing handed to TLS" eval '
+	counters_are "$TMP/st2" sessions=3 starttls_stripped=+5 ehlo_keywords_masked=3 starttls_seen=2 \
+		starttls_allowed=0 tls_handoff=0 resets=0 &&
+	[ "$(json_num starttls_stripped "$TMP/st2")" -le $((5 + ${retrans:-0})) ]'
 # one event per keyword (dir server) and per command (dir client)
-check "starttls strip: nfsmtp monitor -j (SIGINT, exit $rc): rule starttls action mask, 3 keyword and 2 command events" eval '
+cmd_events=$(grep -c "\"dir\":\"client\",\"rule\":\"starttls\",\"action\":\"mask\",\"detail\":\"STARTTLS\"" "$TMP/mon")
+check "starttls strip: nfsmtp monitor -j (SIGINT, exit $rc): rule starttls action mask, 3 keyword and 2 command events (one more per retransmission)" eval '
 	[ $rc -eq 0 ] &&
 	[ "$(grep -c "\"dir\":\"server\",\"rule\":\"starttls\",\"action\":\"mask\",\"detail\":\"STARTTLS\"" "$TMP/mon")" -eq 3 ] &&
-	[ "$(grep -c "\"dir\":\"client\",\"rule\":\"starttls\",\"action\":\"mask\",\"detail\":\"STARTTLS\"" "$TMP/mon")" -eq 2 ] &&
+	[ "$cmd_events" -ge 2 ] && [ "$cmd_events" -le $((2 + ${retrans:-0})) ] &&
 	grep -q "^{\"family\":\"ipv6\",\"src\":\"$C6\",\"sport\":[0-9]*,\"dst\":\"$S6\",\"dport\":25," "$TMP/mon" &&
-	[ "$(wc -l <"$TMP/mon")" -eq 5 ]'
+	[ "$(wc -l <"$TMP/mon")" -eq $((3 + cmd_events)) ]'
 
 # ---- STARTTLS injection guard ---------------------------------------------------------
 log "[${SECONDS}s] STARTTLS injection guard"
