@@ -203,57 +203,104 @@ static void downgrade(struct smtp_pkt *pk, enum nfsmtp_stat stat, const char *de
 	smtp_act(pk, NFSMTP_RULE_DOWNGRADE, NFSMTP_ACTION_LOG, detail, effect);
 }
 
+/*
+ * Does the profile mask verb wherever it stands, its line alone deciding?
+ * *rule: the rule that masks it, or that acts on it otherwise.
+ */
+static bool verb_masked(const struct smtp_profile *prof, unsigned int verb,
+			enum nfsmtp_rule *rule)
+{
+	*rule = NFSMTP_RULE_STARTTLS;
+	if (verb == SMTP_VERB_STARTTLS && prof->starttls == NFSMTP_STARTTLS_STRIP)
+		return true;
+	*rule = NFSMTP_RULE_COMMAND;
+	if (!(smtp_allowed_verbs(prof) & (1U << verb)))
+		return prof->act[NFSMTP_RULE_COMMAND] == NFSMTP_ACTION_MASK;
+	*rule = NFSMTP_RULE_REQUIRE_TLS;
+	if (needs_tls(verb) && prof->act[NFSMTP_RULE_REQUIRE_TLS] != NFSMTP_ACTION_OFF)
+		return prof->act[NFSMTP_RULE_REQUIRE_TLS] == NFSMTP_ACTION_MASK;
+	*rule = NFSMTP_RULE_RCPT;
+	return false;
+}
+
+/* Bit per enum smtp_verb: the known verbs the profile masks wherever they stand. */
+u32 smtp_masked_verbs(const struct smtp_profile *prof)
+{
+	enum nfsmtp_rule rule;
+	u32 verbs = 0;
+	unsigned int v;
+
+	for (v = SMTP_VERB_AUTH; v <= SMTP_VERB_VRFY; v++)
+		if (verb_masked(prof, v, &rule))
+			verbs |= 1U << v;
+	return verbs;
+}
+
+/*
+ * Mask the verb at [start, start + len) of the chunk if the profile masks
+ * it wherever it stands; count and announce it unless it was before (a
+ * retransmission whose first copy was masked).  The first pass and the
+ * retransmission rescan share this: they cannot judge a verb differently.
+ */
+bool smtp_mask_verb(struct smtp_pkt *pk, unsigned int verb, s32 start, s32 len,
+		    bool count, bool retrans)
+{
+	static const struct {
+		u8 stat;
+		const char *effect;
+	} why[] = {
+		[NFSMTP_RULE_STARTTLS] = { NFSMTP_STAT_STARTTLS_STRIPPED,
+			"masked: the server will answer 500 and the session stays in plaintext" },
+		[NFSMTP_RULE_COMMAND] = { NFSMTP_STAT_CMDS_MASKED,
+			"not allowed: masked, the server will answer 500" },
+		[NFSMTP_RULE_REQUIRE_TLS] = { NFSMTP_STAT_REQUIRE_TLS,
+			"sent before TLS: masked, the server will answer 500" },
+	};
+	enum nfsmtp_rule rule;
+
+	if (!verb_masked(pk->prof, verb, &rule))
+		return false;
+	smtp_add_rewrite(pk, start, len, SMTP_FILL_X, true);
+	if (!count)
+		return true;
+	if (rule == NFSMTP_RULE_STARTTLS && !retrans)
+		smtp_stat_inc(pk->st, NFSMTP_STAT_STARTTLS_SEEN);
+	smtp_stat_inc(pk->st, why[rule].stat);
+	smtp_act(pk, rule, NFSMTP_ACTION_MASK, smtp_verb_name(verb),
+		 retrans ? "masked in a retransmission: the server will answer 500" :
+		 why[rule].effect);
+	return true;
+}
+
 static int on_verb(struct smtp_pkt *pk, const struct smtp_event *ev)
 {
 	const struct smtp_profile *prof = pk->prof;
 	const char *name = smtp_verb_name(ev->verb);
-	int ret;
+	enum nfsmtp_rule rule;
+	u8 action;
 
-	if (ev->verb == SMTP_VERB_STARTTLS &&
-	    prof->starttls == NFSMTP_STARTTLS_STRIP) {
-		smtp_stat_inc(pk->st, NFSMTP_STAT_STARTTLS_SEEN);
-		smtp_stat_inc(pk->st, NFSMTP_STAT_STARTTLS_STRIPPED);
-		smtp_add_rewrite(pk, ev->start, ev->len, SMTP_FILL_X, true);
-		smtp_act(pk, NFSMTP_RULE_STARTTLS, NFSMTP_ACTION_MASK, name,
-			 "masked: the server will answer 500 and the session stays in plaintext");
+	if (smtp_mask_verb(pk, ev->verb, ev->start, ev->len, true, false))
 		return SMTP_MASKED;
-	}
-	if (!(smtp_allowed_verbs(prof) & (1U << ev->verb))) {
-		u8 action = prof->act[NFSMTP_RULE_COMMAND];
-
-		if (action == NFSMTP_ACTION_MASK) {
-			smtp_stat_inc(pk->st, NFSMTP_STAT_CMDS_MASKED);
-			smtp_add_rewrite(pk, ev->start, ev->len, SMTP_FILL_X, true);
-			smtp_act(pk, NFSMTP_RULE_COMMAND, action, name,
-				 "not allowed: masked, the server will answer 500");
-			return SMTP_MASKED;
-		}
-		return smtp_act(pk, NFSMTP_RULE_COMMAND, action, name, "not allowed");
-	}
-	if (needs_tls(ev->verb) && prof->act[NFSMTP_RULE_REQUIRE_TLS] != NFSMTP_ACTION_OFF) {
-		u8 action = prof->act[NFSMTP_RULE_REQUIRE_TLS];
-
+	verb_masked(prof, ev->verb, &rule);
+	action = prof->act[rule];
+	switch (rule) {
+	case NFSMTP_RULE_COMMAND:
+		return smtp_act(pk, rule, action, name, "not allowed");
+	case NFSMTP_RULE_REQUIRE_TLS:
 		smtp_stat_inc(pk->st, NFSMTP_STAT_REQUIRE_TLS);
-		if (action == NFSMTP_ACTION_MASK) {
-			smtp_add_rewrite(pk, ev->start, ev->len, SMTP_FILL_X, true);
-			smtp_act(pk, NFSMTP_RULE_REQUIRE_TLS, action, name,
-				 "sent before TLS: masked, the server will answer 500");
-			return SMTP_MASKED;
-		}
-		return smtp_act(pk, NFSMTP_RULE_REQUIRE_TLS, action, name, "sent before TLS");
+		return smtp_act(pk, rule, action, name, "sent before TLS");
+	default:
+		break;
 	}
 	if (ev->verb == SMTP_VERB_RCPT && prof->rcpt_max && ev->value > prof->rcpt_max) {
-		u8 action = prof->act[NFSMTP_RULE_RCPT];
-
 		smtp_stat_inc(pk->st, NFSMTP_STAT_LIMIT_HITS);
 		if (action == NFSMTP_ACTION_MASK) {
 			smtp_add_rewrite(pk, ev->start, ev->len, SMTP_FILL_X, true);
-			smtp_act(pk, NFSMTP_RULE_RCPT, action, name,
+			smtp_act(pk, rule, action, name,
 				 "over rcpt-max: masked, the server will answer 500 for this recipient");
 			return SMTP_MASKED;
 		}
-		ret = smtp_act(pk, NFSMTP_RULE_RCPT, action, name, "over rcpt-max");
-		return ret;
+		return smtp_act(pk, rule, action, name, "over rcpt-max");
 	}
 	return SMTP_CONTINUE;
 }
@@ -490,9 +537,9 @@ void smtp_fixup_sink(struct smtp_pkt *pk, struct smtp_sink *sink)
  */
 void smtp_fixup_open_verb(struct smtp_pkt *pk, struct smtp_conn *sc)
 {
-	u32 len;
+	u32 len, verbs = smtp_parser_open_verb(&sc->p, &len);
 
-	if (!smtp_parser_open_verb(&sc->p, smtp_unmasked_verbs(pk->prof), &len))
+	if (!verbs || (verbs & smtp_unmasked_verbs(pk->prof)))
 		return;
 	pk->chunk_off = pk->skb->len;
 	smtp_add_rewrite(pk, -(s32)len, len, SMTP_FILL_X, false);

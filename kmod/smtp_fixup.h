@@ -79,10 +79,13 @@ void smtp_stat_inc(struct smtp_stats *st, enum nfsmtp_stat i);
 
 /* smtp_retrans.c */
 void smtp_fixup_retransmit(struct smtp_pkt *pk, struct smtp_conn *sc,
-			   unsigned int dataoff, unsigned int oldlen);
+			   unsigned int dataoff, unsigned int oldlen, u32 back);
 bool smtp_kw_masked(const struct smtp_profile *prof, unsigned int kw);
 u32 smtp_allowed_verbs(const struct smtp_profile *prof);
 u32 smtp_unmasked_verbs(const struct smtp_profile *prof);
+u32 smtp_masked_verbs(const struct smtp_profile *prof);
+bool smtp_mask_verb(struct smtp_pkt *pk, unsigned int verb, s32 start, s32 len,
+		    bool count, bool retrans);
 void smtp_add_rewrite(struct smtp_pkt *pk, s32 start, s32 len, u8 fill, bool delim);
 
 #endif /* _SMTP_FIXUP_H */

@@ -258,7 +258,7 @@ static int smtp_place(struct smtp_pkt *pk, u32 seq, unsigned int dataoff,
 		return 0;
 	skip = min_t(u32, -rel, datalen);
 	pk->new_off = dataoff;
-	smtp_fixup_retransmit(pk, sc, dataoff, skip);
+	smtp_fixup_retransmit(pk, sc, dataoff, skip, -rel);
 	if (skip == datalen || pk->verdict != SMTP_PASS)
 		return -1;
 	return skip;

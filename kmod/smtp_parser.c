@@ -645,28 +645,32 @@ int smtp_parser_client_line_len(const struct smtp_parser *p)
 }
 
 /*
- * Is the client in the middle of a verb whose every completion is outside
- * allowed (bit per enum smtp_verb, SMTP_VERB_UNKNOWN standing for verbs we
- * do not know)?  Then *len is how many of its bytes were seen.
+ * The client is in the middle of a verb: the verbs that can still come of
+ * it, a bit per enum smtp_verb (SMTP_VERB_UNKNOWN for the longer tokens no
+ * known verb is), and in *len how many of its bytes were seen.  0 when the
+ * client is not in a verb.
  */
-bool smtp_parser_open_verb(const struct smtp_parser *p, u32 allowed, u32 *len)
+u32 smtp_parser_open_verb(const struct smtp_parser *p, u32 *len)
 {
 	unsigned int idx = p->c_tok & TOK_IDX_MASK, pos = p->c_tok >> TOK_POS_SHIFT;
+	u32 verbs = 1U << SMTP_VERB_UNKNOWN;
 	unsigned int i;
 
 	if (p->c_mode != CM_CMD || p->c_ls != CL_VERB || !p->c_len ||
 	    (p->c_flags & CF_AUTH_CONT) || (p->flags & F_PROBE) ||
 	    p->c_len >= SMTP_LINE_COUNTER_MAX)
-		return false;
+		return 0;
 	*len = p->c_len;
-	if (idx == TOK_DEAD)	/* only unknown verbs can come of it */
-		return !(allowed & (1U << SMTP_VERB_UNKNOWN));
-	/* any longer token is unknown */
-	if (allowed & (1U << SMTP_VERB_UNKNOWN))
-		return false;
+	if (idx == TOK_DEAD)
+		return verbs;
 	for (i = idx; i < SP_NVERBS &&
 	     same_prefix(sp_verb_words[i], sp_verb_words[idx], pos); i++)
-		if (allowed & (1U << (SMTP_VERB_AUTH + i)))
-			return false;
-	return true;
+		verbs |= 1U << (SMTP_VERB_AUTH + i);
+	return verbs;
+}
+
+void smtp_parser_init_line(struct smtp_parser *p)
+{
+	smtp_parser_init(p);
+	p->flags = 0;
 }

@@ -234,6 +234,11 @@ struct smtp_parser {
 void smtp_parser_init(struct smtp_parser *p);
 /* A connection joined mid-stream (pickup, failover): claim nothing until resynchronised. */
 void smtp_parser_init_pickup(struct smtp_parser *p);
+/*
+ * A client command line judged on its own (a retransmission): the start of a
+ * line, nothing pending, the banner seen.
+ */
+void smtp_parser_init_line(struct smtp_parser *p);
 /* The caller lost bytes of a direction (sequence gap): resynchronise. */
 void smtp_parser_gap(struct smtp_parser *p);
 
@@ -253,7 +258,7 @@ bool smtp_parser_client_commands(const struct smtp_parser *p);
 bool smtp_parser_client_text(const struct smtp_parser *p);
 /* Bytes of the client's current command line so far, or -1 when not known. */
 int smtp_parser_client_line_len(const struct smtp_parser *p);
-bool smtp_parser_open_verb(const struct smtp_parser *p, u32 allowed, u32 *len);
+u32 smtp_parser_open_verb(const struct smtp_parser *p, u32 *len);
 unsigned int smtp_verb_lookup(const u8 *s, unsigned int len);
 unsigned int smtp_kw_lookup(const u8 *s, unsigned int len);
 bool smtp_parser_synced(const struct smtp_parser *p, enum smtp_dir dir);

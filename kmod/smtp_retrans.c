@@ -4,7 +4,10 @@
  * far end may take these bytes instead of the first copy (which may have
  * died after the gateway), so they are judged again, line by line, with
  * the rules a line alone decides: verbs, EHLO keywords, the banner, and in
- * message text the end-of-data line.  The parser's state has moved on, so
+ * message text the end-of-data line.  Client lines are read by the parser
+ * itself (a scratch state per line) and their verbs judged by the first
+ * pass's own decision, so the two cannot disagree on a byte.  The parser's
+ * state has moved on, so
  * rewrites that need more context (a duplicate header, an RCPT over the
  * limit) cannot be redone: a retransmission that still carries one resets
  * the connection rather than let the original bytes through.
@@ -54,20 +57,29 @@ static bool kw_piece_masked(const struct smtp_profile *prof, const u8 *s,
 	return !known && smtp_kw_masked(prof, SMTP_KW_OTHER);
 }
 
-/* The keyword at l[at, text) of a 250 line; cut: the bytes end in it. */
+/*
+ * The keyword at l[at, text) of a 250 line; cut: the bytes end in it.  On a
+ * line that may be a reply's first (its text is the server's name, or a
+ * status), only a known keyword is one.
+ */
 static void rescan_keyword(struct smtp_pkt *pk, u32 off, const u8 *l,
-			   unsigned int at, unsigned int text, bool cut)
+			   unsigned int at, unsigned int text, bool cut, bool first)
 {
-	unsigned int k = token_len(l + at, text - at);
+	unsigned int k = token_len(l + at, text - at), kw;
 	bool piece = cut && at + k == text;
 
 	if (!k)
 		return;
-	if (piece ? kw_piece_masked(pk->prof, l + at, k, false) :
-	    smtp_kw_masked(pk->prof, smtp_kw_lookup(l + at, k))) {
-		pk->chunk_off = off;
-		smtp_add_rewrite(pk, at, k, piece ? SMTP_FILL_X : SMTP_FILL_XA, false);
+	if (piece) {
+		if (!kw_piece_masked(pk->prof, l + at, k, false))
+			return;
+	} else {
+		kw = smtp_kw_lookup(l + at, k);
+		if ((first && kw >= SMTP_KW_OTHER) || !smtp_kw_masked(pk->prof, kw))
+			return;
 	}
+	pk->chunk_off = off;
+	smtp_add_rewrite(pk, at, k, piece ? SMTP_FILL_X : SMTP_FILL_XA, false);
 }
 
 /* l[0, text) can be a whole reply line: a code, then SP, '-' or nothing */
@@ -86,10 +98,10 @@ static bool reply_line(const u8 *l, unsigned int text)
 /*
  * One line of bytes seen before, from the server: mask as the first copy was.
  * first: the line opens the bytes, which may start inside a line; cut: the
- * bytes end inside it.
+ * bytes end inside it; cont: the line before it in the bytes was a "250-".
  */
 static void rescan_reply_line(struct smtp_pkt *pk, u32 off, const u8 *l,
-			      unsigned int len, bool first, bool cut)
+			      unsigned int len, bool first, bool cut, bool cont)
 {
 	unsigned int text = len, k, i = 0;
 
@@ -100,7 +112,7 @@ static void rescan_reply_line(struct smtp_pkt *pk, u32 off, const u8 *l,
 		while (i < 2 && i < text && l[i] >= '0' && l[i] <= '9')
 			i++;
 		if (i < text && (l[i] == ' ' || l[i] == '-')) {
-			rescan_keyword(pk, off, l, i + 1, text, cut);
+			rescan_keyword(pk, off, l, i + 1, text, cut, false);
 			return;
 		}
 		k = token_len(l, text);
@@ -117,49 +129,122 @@ static void rescan_reply_line(struct smtp_pkt *pk, u32 off, const u8 *l,
 		pk->chunk_off = off;
 		smtp_add_rewrite(pk, 4, text - 4, SMTP_FILL_STAR, false);
 	} else if (l[0] == '2' && l[1] == '5' && l[2] == '0') {
-		rescan_keyword(pk, off, l, 4, text, cut);
+		rescan_keyword(pk, off, l, 4, text, cut, !cont);
 	}
 }
 
-/*
- * One command line seen before: mask its verb by the rules in force.  At a
- * place not known to start a line (a retransmission may begin anywhere),
- * only a known verb and its delimiter are taken for one: "PLAIN" of "AUTH
- * PLAIN" is no command.  Returns false for an RCPT the limit may concern.
- */
-static bool rescan_command_line(struct smtp_pkt *pk, u32 off, const u8 *l,
-				unsigned int len, bool line_start, bool again)
+/* Reply lines seen before, while rewrites of the server's bytes are not acknowledged. */
+static void rescan_replies(struct smtp_pkt *pk, unsigned int dataoff,
+			   unsigned int oldlen)
 {
-	unsigned int lead = 0, k, verb;
+	unsigned int pos = 0, n, k;
+	bool cont = false;
+	u8 line[80];
 
-	while (lead < len && smtp_is_blank(l[lead]))
-		lead++;	/* as the server skips them */
-	k = token_len(l + lead, len - lead);
-	if (!k)
-		return true;
-	verb = smtp_verb_lookup(l + lead, k);
-	if (!line_start && (verb == SMTP_VERB_UNKNOWN || lead + k == len ||
-			    l[lead + k] == '='))
-		return true;
-	if (smtp_allowed_verbs(pk->prof) & (1U << verb)) {
-		/* an RCPT over the limit depends on what came before */
-		return !(verb == SMTP_VERB_RCPT && pk->prof->rcpt_max);
-	}
-	if (!(smtp_unmasked_verbs(pk->prof) & (1U << verb))) {
-		bool stls = verb == SMTP_VERB_STARTTLS &&
-			    pk->prof->starttls == NFSMTP_STARTTLS_STRIP;
+	while (pos < oldlen) {
+		n = min_t(unsigned int, sizeof(line), oldlen - pos);
+		if (skb_copy_bits(pk->skb, dataoff + pos, line, n))
+			return;
+		for (k = 0; k < n && line[k] != '\n'; k++)
+			;
+		if (k < n)
+			k++;
+		rescan_reply_line(pk, dataoff + pos, line, k, pos == 0,
+				  line[k - 1] != '\n' && pos + k == oldlen, cont);
+		cont = k >= 4 && !memcmp(line, "250-", 4);
+		/* skip the rest of a line longer than our window */
+		while (k == n && line[n - 1] != '\n' && pos + k < oldlen) {
+			u8 c;
 
-		pk->chunk_off = off;
-		smtp_add_rewrite(pk, 0, lead + k, SMTP_FILL_X, false);
-		if (again)
-			return true;	/* the first copy was masked and counted */
-		smtp_stat_inc(pk->st, stls ? NFSMTP_STAT_STARTTLS_STRIPPED :
-			      NFSMTP_STAT_CMDS_MASKED);
-		smtp_act(pk, stls ? NFSMTP_RULE_STARTTLS : NFSMTP_RULE_COMMAND,
-			 NFSMTP_ACTION_MASK, smtp_verb_name(verb),
-			 "masked in a retransmission: the server will answer 500");
+			if (skb_copy_bits(pk->skb, dataoff + pos + k, &c, 1))
+				return;
+			k++;
+			if (c == '\n')
+				break;
+		}
+		pos += k;
 	}
-	return true;
+}
+
+/* The client's bytes seen before, judged line by line by a scratch parser. */
+struct rescan {
+	struct smtp_pkt *pk;
+	bool again;		/* the first copy was rewritten: masked and counted then */
+	bool unsure;		/* the line may not start here: only known verbs count */
+	bool context;		/* an RCPT the limit may concern: it needs what came before */
+	bool auth;		/* the line is an AUTH: the next may answer a 334 */
+};
+
+static int rescan_verb(void *ctx, const struct smtp_event *ev)
+{
+	struct rescan *rs = ctx;
+	struct smtp_pkt *pk = rs->pk;
+
+	if (ev->type != SMTP_EV_VERB || (rs->unsure && ev->verb == SMTP_VERB_UNKNOWN))
+		return SMTP_CONTINUE;
+	rs->auth = ev->verb == SMTP_VERB_AUTH;
+	if (smtp_mask_verb(pk, ev->verb, ev->start, ev->len, !rs->again, true))
+		return SMTP_MASKED;
+	if (ev->verb == SMTP_VERB_RCPT && pk->prof->rcpt_max)
+		rs->context = true;
+	return SMTP_CONTINUE;
+}
+
+/*
+ * The bytes end inside a token at a place a verb may start.  The rest of the
+ * line may come in another retransmission, judged on its own without this
+ * piece: so the piece is masked if any verb the profile masks can come of
+ * it ("STAR" of STARTTLS), where the first pass waits for more bytes.
+ */
+static void rescan_open_verb(struct rescan *rs, const struct smtp_parser *line,
+			     unsigned int end)
+{
+	struct smtp_pkt *pk = rs->pk;
+	u32 len, verbs = smtp_parser_open_verb(line, &len);
+
+	if (!(verbs & smtp_masked_verbs(pk->prof)))
+		return;
+	pk->chunk_off = end;
+	smtp_mask_verb(pk, __ffs(verbs & smtp_masked_verbs(pk->prof)), -(s32)len, len,
+		       !rs->again, true);
+}
+
+/*
+ * Command lines seen before.  The parser's own tokenizer reads them, one
+ * line at a time from a fresh state, and the verbs go through the first
+ * pass's decision (smtp_mask_verb).  start_known: the bytes begin at a line
+ * start; else their first line may begin anywhere in one.  Returns false
+ * when a verb needs more context than its line (an RCPT under rcpt-max).
+ */
+static bool rescan_commands(struct smtp_pkt *pk, unsigned int dataoff,
+			    unsigned int oldlen, bool start_known, bool again)
+{
+	struct rescan rs = { .pk = pk, .again = again, .unsure = !start_known };
+	const struct smtp_sink sink = { .fn = rescan_verb, .ctx = &rs };
+	struct skb_seq_state seq;
+	unsigned int consumed = 0, len, i, n;
+	struct smtp_parser line;
+	const u8 *data, *lf;
+
+	smtp_parser_init_line(&line);
+	skb_prepare_seq_read(pk->skb, dataoff, dataoff + oldlen, &seq);
+	while ((len = skb_seq_read(consumed, &data, &seq)) != 0) {
+		for (i = 0; i < len; i += n) {
+			lf = memchr(data + i, '\n', len - i);
+			n = lf ? lf - (data + i) + 1 : len - i;
+			pk->chunk_off = dataoff + consumed + i;
+			smtp_parse(&line, SMTP_DIR_CLIENT, data + i, n, &sink);
+			if (lf) {
+				/* a line after AUTH may be credentials, not a command */
+				smtp_parser_init_line(&line);
+				rs.unsure = rs.auth;
+				rs.auth = false;
+			}
+		}
+		consumed += len;
+	}
+	rescan_open_verb(&rs, &line, dataoff + oldlen);
+	return !rs.context;
 }
 
 /* A retransmission that did not come as the first copy did: the rule acts. */
@@ -221,22 +306,24 @@ static void rescan_message(struct smtp_pkt *pk, unsigned int dataoff,
  * original bytes through.
  */
 void smtp_fixup_retransmit(struct smtp_pkt *pk, struct smtp_conn *sc,
-			   unsigned int dataoff, unsigned int oldlen)
+			   unsigned int dataoff, unsigned int oldlen, u32 back)
 {
 	bool server = pk->dir == SMTP_DIR_SERVER;
 	bool rewritten = sc->p.user & (server ? SC_RW_SERVER : SC_RW_CLIENT);
 	bool switched = sc->p.user & SC_TR_CLIENT;
 	bool commands = smtp_parser_client_commands(&sc->p);
 	int line_len = smtp_parser_client_line_len(&sc->p);
-	u8 line[80];
-	unsigned int pos = 0;
 
 	smtp_stat_inc(pk->st, NFSMTP_STAT_RETRANS);
 	if (smtp_parser_tls(&sc->p))
 		return;	/* ciphertext: no line to judge */
 	if (server ? !rewritten : switched && !rewritten)
 		return;	/* nothing to redo, or no way to tell commands from text */
-	if (!server && (!commands || switched)) {
+	if (server) {
+		rescan_replies(pk, dataoff, oldlen);
+		return;
+	}
+	if (!commands || switched) {
 		if (rewritten) {
 			/* header masks depend on the whole header section */
 			pk->verdict = SMTP_RESET_CONN;
@@ -249,37 +336,11 @@ void smtp_fixup_retransmit(struct smtp_pkt *pk, struct smtp_conn *sc,
 			rescan_message(pk, dataoff, oldlen);
 		return;
 	}
-	/* line starts: after each LF; the segment start only when it is the current line's */
-	while (pos < oldlen) {
-		unsigned int n = min_t(unsigned int, sizeof(line), oldlen - pos), k;
-
-		if (skb_copy_bits(pk->skb, dataoff + pos, line, n))
-			return;
-		for (k = 0; k < n && line[k] != '\n'; k++)
-			;
-		if (k < n)
-			k++;
-		if (server) {
-			rescan_reply_line(pk, dataoff + pos, line, k, pos == 0,
-					  line[k - 1] != '\n' && pos + k == oldlen);
-		} else if (!rescan_command_line(pk, dataoff + pos, line, k,
-						pos || line_len == (int)oldlen, rewritten) &&
-			   rewritten) {
-			pk->verdict = SMTP_RESET_CONN;
-			smtp_act(pk, NFSMTP_RULE_RCPT, NFSMTP_ACTION_RESET, "retransmission",
-				 "a rewritten segment came again and cannot be rewritten the same way");
-			return;
-		}
-		/* skip the rest of a line longer than our window */
-		while (k == n && line[n - 1] != '\n' && pos + k < oldlen) {
-			u8 c;
-
-			if (skb_copy_bits(pk->skb, dataoff + pos + k, &c, 1))
-				return;
-			k++;
-			if (c == '\n')
-				break;
-		}
-		pos += k;
+	/* the current line began line_len bytes before the first new byte */
+	if (!rescan_commands(pk, dataoff, oldlen, line_len >= 0 && back == (u32)line_len,
+			     rewritten) && rewritten) {
+		pk->verdict = SMTP_RESET_CONN;
+		smtp_act(pk, NFSMTP_RULE_RCPT, NFSMTP_ACTION_RESET, "retransmission",
+			 "a rewritten segment came again and cannot be rewritten the same way");
 	}
 }

@@ -128,6 +128,22 @@ def case_retrans(c, a):
     return c.reply()
 
 
+def case_retrans_split(c, a):
+    """STARTTLS sent with a TTL that dies after the gateway, then resent in
+    two pieces, STAR and TTLS\\r\\n: neither piece alone holds the verb"""
+    if not open_session(c):
+        return None
+    seq = c.snd_nxt
+    c.segment(seq, STARTTLS, ttl=a.doomed_ttl)
+    time.sleep(0.3)
+    c.segment(seq, STARTTLS[:4])
+    time.sleep(0.2)
+    c.snd_nxt = (seq + len(STARTTLS)) & 0xffffffff
+    if not c.deliver((seq + 4) & 0xffffffff, STARTTLS[4:]):
+        return "reset" if c.reset else "timeout"
+    return c.reply()
+
+
 def case_retrans_eod(c, a):
     """in DATA, a line that dies after the gateway, then ".\\r\\n" and QUIT in
     its place: the server ends the message the helper still reads"""
@@ -204,7 +220,8 @@ def case_reopen(c, a):
 CASES = {
     "icmp": case_icmp, "stray-syn": case_stray_syn, "isn-wrap": case_isn_wrap,
     "syn-data": case_syn_data, "urgent": case_urgent, "reorder": case_reorder,
-    "retrans": case_retrans, "retrans-eod": case_retrans_eod, "dead": case_dead,
+    "retrans": case_retrans, "retrans-split": case_retrans_split,
+    "retrans-eod": case_retrans_eod, "dead": case_dead,
     "flood": case_flood, "reopen": case_reopen,
 }
 

@@ -12,6 +12,8 @@
 #   urgent      STARTTLSX with X urgent: postfix reads STARTTLS
 #   reorder     TTLS\r\n before STAR
 #   retrans     NOOP that dies after the gateway (TTL), then VRFY in its place
+#   retrans-split STARTTLS that dies after the gateway, resent as STAR and
+#               TTLS\r\n
 #   retrans-eod in DATA, a line that dies after the gateway, then ".\r\n"
 #   dead        the connection reset by the helper goes on sending
 #   flood       300 non-canonical ends of data in one segment
@@ -28,7 +30,8 @@ source "$HERE/fixup_lib.sh"
 
 ENFORCE=(starttls strip commands mailguard command-action mask smuggling reset
 	 urgent mask out-of-order drop lost-sync reset)
-CASES=(icmp stray-syn isn-wrap syn-data urgent reorder retrans retrans-eod dead reopen)
+CASES=(icmp stray-syn isn-wrap syn-data urgent reorder retrans retrans-split retrans-eod dead
+       reopen)
 
 fixup_begin $((1 + 2 * 2 * ${#CASES[@]} + 2 + 2))
 
@@ -76,6 +79,7 @@ default_expect() {
 	urgent) echo "220 urgent=+1" ;;
 	reorder) echo "220 gaps=+1" ;;
 	retrans) echo "252 retransmissions=+1" ;;
+	retrans-split) echo "220 retransmissions=+2" ;;
 	retrans-eod) echo "250 retransmissions=+1" ;;
 	dead) echo "252 resets=0" ;;
 	reopen) echo "220 reopened=+1" ;;
@@ -93,6 +97,7 @@ enforce_expect() {
 	urgent) echo "50[0-2] urgent=+1" ;;
 	reorder) echo "50[0-2] out_of_order_dropped=+1 starttls_stripped=+1" ;;
 	retrans) echo "50[0-2] retransmissions=+1 commands_masked=+1" ;;
+	retrans-split) echo "50[0-2] retransmissions=+2 starttls_stripped=+1" ;;
 	retrans-eod) echo "reset retransmission_mismatch=+1 resets=+1" ;;
 	dead) echo "reset resets=+1 dead_packets=+1" ;;
 	reopen) echo "50[0-2] reopened=+1 starttls_stripped=+1" ;;
@@ -164,6 +169,7 @@ what() {	# the KTAP description of a case
 	urgent) echo "urgent data (STARTTLSX, X urgent)" ;;
 	reorder) echo "TTLS before STAR (out of order)" ;;
 	retrans) echo "a retransmission with other bytes (NOOP died, VRFY resent)" ;;
+	retrans-split) echo "a masked STARTTLS resent in two pieces that hold no verb alone" ;;
 	retrans-eod) echo "a retransmission that ends DATA where the first copy did not" ;;
 	dead) echo "a reset connection stays dead when the client ignores the RST" ;;
 	reopen) echo "a new connection on the ports of one left in LAST_ACK is followed from its SYN" ;;
