@@ -23,7 +23,8 @@
 #define SC_EV_SHIFT	10	/* 4 bits: events announced in this message */
 #define SC_EV_MASK	0x3c00
 #define SC_ENDED	0x4000	/* a FIN or RST was seen: the session's ending is counted */
-#define SC_ALL		0x7fff
+#define SC_EOD_TAIL	0x8000	/* end of data right before the current line, not acked */
+#define SC_ALL		0xffff
 
 struct smtp_conn {
 	struct smtp_parser p;

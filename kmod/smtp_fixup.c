@@ -454,6 +454,7 @@ static int smtp_fixup_event(void *ctx, const struct smtp_event *ev)
 	case SMTP_EV_VERB:
 		return on_verb(pk, ev);
 	case SMTP_EV_COMMAND:
+		pk->sc->p.user &= ~SC_EOD_TAIL;	/* the current line starts after this one */
 		smtp_stat_inc(pk->st, NFSMTP_STAT_COMMANDS);
 		if (ev->verb == SMTP_VERB_STARTTLS) {
 			smtp_stat_inc(pk->st, NFSMTP_STAT_STARTTLS_SEEN);
@@ -492,7 +493,7 @@ static int smtp_fixup_event(void *ctx, const struct smtp_event *ev)
 		pk->sc->p.user |= SC_TR_CLIENT;
 		break;
 	case SMTP_EV_DATA_END:
-		pk->sc->p.user = (pk->sc->p.user & ~SC_EV_MASK) | SC_TR_CLIENT;
+		pk->sc->p.user = (pk->sc->p.user & ~SC_EV_MASK) | SC_TR_CLIENT | SC_EOD_TAIL;
 		smtp_stat_inc(pk->st, NFSMTP_STAT_MESSAGES);
 		break;
 	case SMTP_EV_BDAT_END:

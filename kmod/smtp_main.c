@@ -100,8 +100,8 @@ static unsigned int smtp_pick_profile(const struct smtp_config *cfg,
 /* ack acknowledges the other direction: forget its rewrites once all are acked. */
 static void smtp_ack_seen(struct smtp_conn *sc, int other, u32 ack)
 {
-	u16 bits = other == IP_CT_DIR_ORIGINAL ? SC_RW_CLIENT | SC_TR_CLIENT :
-		   SC_RW_SERVER;
+	u16 bits = other == IP_CT_DIR_ORIGINAL ?
+		   SC_RW_CLIENT | SC_TR_CLIENT | SC_EOD_TAIL : SC_RW_SERVER;
 
 	if ((sc->p.user & bits) && (sc->p.user & smtp_seq_known_bit(other)) &&
 	    (s32)(ack - sc->next_seq[other]) >= 0)

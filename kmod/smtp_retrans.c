@@ -294,6 +294,29 @@ static void rescan_message(struct smtp_pkt *pk, unsigned int dataoff,
 }
 
 /*
+ * The client's current line starts tail bytes into the retransmission (more
+ * than oldlen: after its end), and right before that start lies the end of
+ * data the parser saw, "\n.\r\n".  The server may take these bytes rather
+ * than the first copy (which may have died after the gateway): where they
+ * cover that line, they must carry it, or the server would still be reading
+ * message text that the helper reads as commands.
+ */
+static void rescan_eod_tail(struct smtp_pkt *pk, unsigned int dataoff,
+			    unsigned int oldlen, s64 tail)
+{
+	static const char eod[] = "\n.\r\n";
+	const unsigned int n = sizeof(eod) - 1;
+	u8 got[sizeof(eod) - 1];
+	s64 from = max_t(s64, tail - n, 0), to = min_t(s64, tail, oldlen);
+
+	if (from >= to)
+		return;
+	if (skb_copy_bits(pk->skb, dataoff + from, got, to - from) ||
+	    memcmp(got, eod + n - (tail - from), to - from))
+		retrans_mismatch(pk, NFSMTP_RULE_SMUGGLING, "end of data");
+}
+
+/*
  * A segment carries oldlen bytes the parser saw before: a retransmission or
  * an overlap.  The far end may take these bytes rather than the first copy
  * (which may never have reached it), so the client's are judged again: verbs
@@ -317,6 +340,11 @@ void smtp_fixup_retransmit(struct smtp_pkt *pk, struct smtp_conn *sc,
 	smtp_stat_inc(pk->st, NFSMTP_STAT_RETRANS);
 	if (smtp_parser_tls(&sc->p))
 		return;	/* ciphertext: no line to judge */
+	if (!server && (sc->p.user & SC_EOD_TAIL) && line_len >= 0) {
+		rescan_eod_tail(pk, dataoff, oldlen, (s64)back - line_len);
+		if (pk->verdict != SMTP_PASS)
+			return;
+	}
 	if (server ? !rewritten : switched && !rewritten)
 		return;	/* nothing to redo, or no way to tell commands from text */
 	if (server) {

@@ -164,6 +164,27 @@ def case_retrans_eod(c, a):
     return c.reply()
 
 
+def case_retrans_eod_lost(c, a):
+    """in DATA, the end of data ".\\r\\n" dies after the gateway, then
+    "X\\r\\n" in its place: the server reads on in message text that the
+    helper takes for commands; the probe is a second end of data"""
+    if not open_session(c):
+        return None
+    for cmd, want in ((b"MAIL FROM:<alice@example.com>\r\n", "250"),
+                      (b"RCPT TO:<bob@example.org>\r\n", "250"), (b"DATA\r\n", "354")):
+        if not c.send(cmd) or c.reply() != want:
+            return None
+    if not c.send(b"Subject: evasion end of data lost\r\n\r\nhello\r\n"):
+        return None
+    seq = c.snd_nxt
+    c.segment(seq, b".\r\n", ttl=a.doomed_ttl)
+    time.sleep(0.3)
+    c.snd_nxt = (seq + 3) & 0xffffffff
+    if not c.deliver(seq, b"X\r\n"):
+        return "reset" if c.reset else "timeout"
+    return probe(c, b".\r\n")
+
+
 def case_dead(c, a):
     """VRFY makes the gateway reset the connection; the client ignores the
     RST and goes on: nothing of it may reach the server"""
@@ -221,7 +242,8 @@ CASES = {
     "icmp": case_icmp, "stray-syn": case_stray_syn, "isn-wrap": case_isn_wrap,
     "syn-data": case_syn_data, "urgent": case_urgent, "reorder": case_reorder,
     "retrans": case_retrans, "retrans-split": case_retrans_split,
-    "retrans-eod": case_retrans_eod, "dead": case_dead,
+    "retrans-eod": case_retrans_eod, "retrans-eod-lost": case_retrans_eod_lost,
+    "dead": case_dead,
     "flood": case_flood, "reopen": case_reopen,
 }
 

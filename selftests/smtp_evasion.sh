@@ -15,6 +15,8 @@
 #   retrans-split STARTTLS that dies after the gateway, resent as STAR and
 #               TTLS\r\n
 #   retrans-eod in DATA, a line that dies after the gateway, then ".\r\n"
+#   retrans-eod-lost  in DATA, the end of data dies after the gateway, then
+#               other bytes in its place
 #   dead        the connection reset by the helper goes on sending
 #   flood       300 non-canonical ends of data in one segment
 # Each runs under the default policy (postfix answers as it would without
@@ -30,8 +32,8 @@ source "$HERE/fixup_lib.sh"
 
 ENFORCE=(starttls strip commands mailguard command-action mask smuggling reset
 	 urgent mask out-of-order drop lost-sync reset)
-CASES=(icmp stray-syn isn-wrap syn-data urgent reorder retrans retrans-split retrans-eod dead
-       reopen)
+CASES=(icmp stray-syn isn-wrap syn-data urgent reorder retrans retrans-split retrans-eod
+       retrans-eod-lost dead reopen)
 
 fixup_begin $((1 + 2 * 2 * ${#CASES[@]} + 2 + 2))
 
@@ -81,6 +83,7 @@ default_expect() {
 	retrans) echo "252 retransmissions=+1" ;;
 	retrans-split) echo "220 retransmissions=+2" ;;
 	retrans-eod) echo "250 retransmissions=+1" ;;
+	retrans-eod-lost) echo "250 retransmission_mismatch=+1" ;;
 	dead) echo "252 resets=0" ;;
 	reopen) echo "220 reopened=+1" ;;
 	esac
@@ -99,6 +102,7 @@ enforce_expect() {
 	retrans) echo "50[0-2] retransmissions=+1 commands_masked=+1" ;;
 	retrans-split) echo "50[0-2] retransmissions=+2 starttls_stripped=+1" ;;
 	retrans-eod) echo "reset retransmission_mismatch=+1 resets=+1" ;;
+	retrans-eod-lost) echo "reset retransmission_mismatch=+1 resets=+1" ;;
 	dead) echo "reset resets=+1 dead_packets=+1" ;;
 	reopen) echo "50[0-2] reopened=+1 starttls_stripped=+1" ;;
 	esac
@@ -151,7 +155,7 @@ run_case() {	# run_case CASE FAMILY MODE
 		fi
 		capture_stop "$TMP/srv.pcap"
 	fi
-	if [ "$c" = retrans-eod ] && [ "$mode" = enforce ]; then
+	if [ "${c#retrans-eod}" != "$c" ] && [ "$mode" = enforce ]; then
 		sleep 1
 		[ "$(mail_count "$PF")" = "$mails_before" ] ||
 			{ log "the message was delivered"; ok=1; }
@@ -171,6 +175,7 @@ what() {	# the KTAP description of a case
 	retrans) echo "a retransmission with other bytes (NOOP died, VRFY resent)" ;;
 	retrans-split) echo "a masked STARTTLS resent in two pieces that hold no verb alone" ;;
 	retrans-eod) echo "a retransmission that ends DATA where the first copy did not" ;;
+	retrans-eod-lost) echo "a retransmission that does not end DATA where the first copy did" ;;
 	dead) echo "a reset connection stays dead when the client ignores the RST" ;;
 	reopen) echo "a new connection on the ports of one left in LAST_ACK is followed from its SYN" ;;
 	esac
