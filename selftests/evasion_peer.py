@@ -34,6 +34,17 @@ def open_session(c, ehlo=True):
     return True
 
 
+def open_data(c):
+    """a session in DATA: message text comes next"""
+    if not open_session(c):
+        return False
+    for cmd, want in ((b"MAIL FROM:<alice@example.com>\r\n", "250"),
+                      (b"RCPT TO:<bob@example.org>\r\n", "250"), (b"DATA\r\n", "354")):
+        if not c.send(cmd) or c.reply() != want:
+            return False
+    return True
+
+
 def probe(c, cmd=STARTTLS):
     if not c.send(cmd):
         return "reset" if c.reset else "timeout"
@@ -147,13 +158,7 @@ def case_retrans_split(c, a):
 def case_retrans_eod(c, a):
     """in DATA, a line that dies after the gateway, then ".\\r\\n" and QUIT in
     its place: the server ends the message the helper still reads"""
-    if not open_session(c):
-        return None
-    for cmd, want in ((b"MAIL FROM:<alice@example.com>\r\n", "250"),
-                      (b"RCPT TO:<bob@example.org>\r\n", "250"), (b"DATA\r\n", "354")):
-        if not c.send(cmd) or c.reply() != want:
-            return None
-    if not c.send(b"Subject: evasion retrans\r\n\r\nhello\r\n"):
+    if not open_data(c) or not c.send(b"Subject: evasion retrans\r\n\r\nhello\r\n"):
         return None
     seq = c.snd_nxt
     c.segment(seq, b"Xyz\r\n", ttl=a.doomed_ttl)
@@ -168,13 +173,7 @@ def case_retrans_eod_lost(c, a):
     """in DATA, the end of data ".\\r\\n" dies after the gateway, then
     "X\\r\\n" in its place: the server reads on in message text that the
     helper takes for commands; the probe is a second end of data"""
-    if not open_session(c):
-        return None
-    for cmd, want in ((b"MAIL FROM:<alice@example.com>\r\n", "250"),
-                      (b"RCPT TO:<bob@example.org>\r\n", "250"), (b"DATA\r\n", "354")):
-        if not c.send(cmd) or c.reply() != want:
-            return None
-    if not c.send(b"Subject: evasion end of data lost\r\n\r\nhello\r\n"):
+    if not open_data(c) or not c.send(b"Subject: evasion end of data lost\r\n\r\nhello\r\n"):
         return None
     seq = c.snd_nxt
     c.segment(seq, b".\r\n", ttl=a.doomed_ttl)
@@ -201,12 +200,8 @@ def case_dead(c, a):
 
 def case_flood(c, a):
     """one segment of message text with 300 non-canonical ends of data"""
-    if not open_session(c):
+    if not open_data(c):
         return None
-    for cmd, want in ((b"MAIL FROM:<alice@example.com>\r\n", "250"),
-                      (b"RCPT TO:<bob@example.org>\r\n", "250"), (b"DATA\r\n", "354")):
-        if not c.send(cmd) or c.reply() != want:
-            return None
     c.send(b"Subject: flood\r\n\r\nx" + b"\n.\nx" * 300 + b"\r\n.\r\n")
     time.sleep(0.5)
     return "sent"
