@@ -3,7 +3,7 @@
 #ifndef _NF_SMTP_NAMES_H
 #define _NF_SMTP_NAMES_H
 
-#include <linux/nf_conntrack_smtp.h>
+#include <linux/nf_smtp.h>
 
 /* enum nfsmtp_starttls */
 #define NFSMTP_STARTTLS_NAMES { \

@@ -8,15 +8,7 @@
 
 #include "smtp_nl_gen.h"
 
-#include <uapi/linux/nf_conntrack_smtp.h>
-#include <linux/nf_conntrack_smtp.h>
-#include <linux/nf_conntrack_smtp.h>
-#include <linux/nf_conntrack_smtp.h>
-#include <linux/nf_conntrack_smtp.h>
-#include <linux/nf_conntrack_smtp.h>
-#include <linux/nf_conntrack_smtp.h>
-#include <linux/nf_conntrack_smtp.h>
-#include <linux/nf_conntrack_smtp.h>
+#include <uapi/linux/nf_smtp.h>
 #include <linux/nf_conntrack_smtp.h>
 #include <linux/nf_conntrack_smtp.h>
 #include <linux/nf_conntrack_smtp.h>

@@ -9,15 +9,7 @@
 #include <net/netlink.h>
 #include <net/genetlink.h>
 
-#include <uapi/linux/nf_conntrack_smtp.h>
-#include <linux/nf_conntrack_smtp.h>
-#include <linux/nf_conntrack_smtp.h>
-#include <linux/nf_conntrack_smtp.h>
-#include <linux/nf_conntrack_smtp.h>
-#include <linux/nf_conntrack_smtp.h>
-#include <linux/nf_conntrack_smtp.h>
-#include <linux/nf_conntrack_smtp.h>
-#include <linux/nf_conntrack_smtp.h>
+#include <uapi/linux/nf_smtp.h>
 #include <linux/nf_conntrack_smtp.h>
 #include <linux/nf_conntrack_smtp.h>
 #include <linux/nf_conntrack_smtp.h>

@@ -74,7 +74,7 @@ def main():
 #ifndef _NF_SMTP_NAMES_H
 #define _NF_SMTP_NAMES_H
 
-#include <linux/nf_conntrack_smtp.h>
+#include <linux/nf_smtp.h>
 
 %s
 
