@@ -2,9 +2,11 @@
 /*
  * Kernel API differences between the kernels the helper is built for:
  * Debian bookworm 6.1, trixie 6.12 and trixie-backports/sid 7.x.  Every
- * version check of the module lives here; each shim names the kernel and
- * the change it covers.  APIs found unchanged from 6.1 to 7.3 (and used
- * as is): inet_proto_csum_replace_by_diff() with its ipv6 argument,
+ * version check of the module lives here, but for the parser's choice of
+ * <linux/unaligned.h> (6.12) or <asm/unaligned.h>: it includes no module
+ * header.  Each shim names the kernel and the change it covers.  APIs
+ * found unchanged from 6.1 to 7.3 (and used as is):
+ * inet_proto_csum_replace_by_diff() with its ipv6 argument,
  * skb_prepare_seq_read()/skb_seq_read(), u64_stats_t, nf_send_reset() and
  * nf_send_reset6(), u32 ct->timeout with nfct_time_stamp, genl_small_ops
  * (resv_start_op left 0: strict validation), proc_create_net_single().

@@ -12,12 +12,20 @@
 
 #ifdef __KERNEL__
 #include <linux/types.h>
+#include <linux/bitops.h>
 #include <linux/build_bug.h>
 #include <linux/bug.h>
 #include <linux/ctype.h>
 #include <linux/kernel.h>
 #include <linux/limits.h>
 #include <linux/string.h>
+#include <linux/version.h>
+/* 6.12 moved it from asm/: the parser's one kernel version check (it includes no module header) */
+#if KERNEL_VERSION(6, 12, 0) <= LINUX_VERSION_CODE
+#include <linux/unaligned.h>
+#else
+#include <asm/unaligned.h>
+#endif
 #else
 #include "smtp_userspace_shim.h"
 #endif

@@ -36,53 +36,50 @@ static inline bool is_ctl(u8 c)
 
 /*
  * First CR, LF or NUL in [p, end), or end: a word at a time, as the kernel
- * has no SIMD here.  Unaligned loads, 16 bytes a round through a cheap
- * filter; in a flagged word, the first byte below 14 is nearly always the
- * CR sought, else (a TAB, say) the exact test decides.
+ * has no SIMD here.  Unaligned little-endian loads (the byte order the bit
+ * tricks assume, on any CPU), 16 bytes a round through a cheap filter; in a
+ * flagged word, the first byte below 14 is nearly always the CR sought, else
+ * (a TAB, say) the exact test decides.  <asm/word-at-a-time.h> finds zero
+ * bytes only, in each architecture's own order: one "below 14" subtraction
+ * does the work of its three has_zero() calls here.
  */
 static const u8 *scan_ctl(const u8 *p, const u8 *end)
 {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	while (end - p >= 16) {
-		u64 a, b, t;
+		u64 a = get_unaligned_le64(p), b = get_unaligned_le64(p + 8), t;
 		const u8 *q;
 
-		__builtin_memcpy(&a, p, 8);
-		__builtin_memcpy(&b, p + 8, 8);
 		if (likely(!((((a - ONES * 14) & ~a) | ((b - ONES * 14) & ~b)) & HIGHS))) {
 			p += 16;
 			continue;
 		}
 		t = low_bytes(a);
 		if (t) {
-			q = p + (__builtin_ctzll(t) >> 3);
+			q = p + (__ffs64(t) >> 3);
 			if (is_ctl(*q))
 				return q;
 			t = ctl_bytes(a);
 			if (t)
-				return p + (__builtin_ctzll(t) >> 3);
+				return p + (__ffs64(t) >> 3);
 		}
 		t = low_bytes(b);
 		if (t) {
-			q = p + 8 + (__builtin_ctzll(t) >> 3);
+			q = p + 8 + (__ffs64(t) >> 3);
 			if (is_ctl(*q))
 				return q;
 			t = ctl_bytes(b);
 			if (t)
-				return p + 8 + (__builtin_ctzll(t) >> 3);
+				return p + 8 + (__ffs64(t) >> 3);
 		}
 		p += 16;
 	}
 	if (end - p >= 8) {
-		u64 a, t;
+		u64 t = ctl_bytes(get_unaligned_le64(p));
 
-		__builtin_memcpy(&a, p, 8);
-		t = ctl_bytes(a);
 		if (t)
-			return p + (__builtin_ctzll(t) >> 3);
+			return p + (__ffs64(t) >> 3);
 		p += 8;
 	}
-#endif
 	while (p < end && !is_ctl(*p))
 		p++;
 	return p;

@@ -30,6 +30,19 @@ typedef __INT32_TYPE__ s32;
 #define likely(x)	__builtin_expect(!!(x), 1)
 #define unlikely(x)	__builtin_expect(!!(x), 0)
 #define fallthrough	__attribute__((__fallthrough__))
+#define __ffs64(x)	((unsigned int)__builtin_ctzll(x))
+
+static inline u64 get_unaligned_le64(const void *p)
+{
+	u64 v;
+
+	memcpy(&v, p, sizeof(v));
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
+
 /* tests and the fuzzer stop at a parser bug the kernel only warns about */
 #define WARN_ON_ONCE(x)	((x) ? abort(), 1 : 0)
 
