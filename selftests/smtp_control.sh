@@ -321,21 +321,10 @@ hold() {	# hold SERVER READYFILE
 }
 hold $S4 "$TMP/ready4"
 hold $S6 "$TMP/ready6"
-ip netns exec "$server" $PY -c '
-import socket, time
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", 8080))
-s.listen()
-c, _ = s.accept()
-time.sleep(120)' &
+ip netns exec "$server" $PY "$HERE/tcp_hold.py" listen 0.0.0.0 8080 &
 BG_PIDS+=($!)
 busywait 10000 port_listening "$server" 8080
-ip netns exec "$client" $PY -c '
-import socket, sys, time
-c = socket.create_connection((sys.argv[1], 8080))
-open(sys.argv[2], "w").close()
-time.sleep(120)' $S4 "$TMP/ready_tcp" &
+ip netns exec "$client" $PY "$HERE/tcp_hold.py" connect $S4 8080 --ready "$TMP/ready_tcp" --hold 120 &
 BG_PIDS+=($!)
 busywait 30000 eval 'test -f "$TMP/ready4" -a -f "$TMP/ready6" -a -f "$TMP/ready_tcp"' ||
 	log "sessions not ready: $(cat "$TMP/send.log")"
