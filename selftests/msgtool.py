@@ -16,6 +16,17 @@ msgtool.py check MAILDIR FILE[=COUNT]...
     every postfix delivery MAILDIR/mail/*.eml, as the client sent it (without
     postfix's Received: field, CRLF line ends), must be one of the FILEs,
     each FILE delivered exactly COUNT times (default 1): prints what differs.
+
+msgtool.py body FILE
+    writes one postfix delivery FILE to stdout as the client sent it:
+    without postfix's Received: field, with CRLF line ends again.
+
+msgtool.py parts FILE EXTRA
+    appends to message FILE the lines of EXTRA ("|" between lines, each
+    then ending in CRLF) and writes FILE.sha256 (its hex digest and a
+    newline) and FILE.h1, FILE.h2: its wire form (dot-stuffed, ending in
+    CRLF.CRLF) cut in two at a line start in its first half, escaped for
+    smtp_raw.py's send: step (\\r \\n \\xHH).
 """
 import bisect
 import collections
@@ -157,7 +168,32 @@ def check(maildir, wants):
     return 1 if bad else 0
 
 
+def body(path):
+    sys.stdout.buffer.write(as_sent(path))
+    return 0
+
+
+def parts(path, extra):
+    with open(path, "rb") as f:
+        msg = f.read()
+    msg += b"".join(l + b"\r\n" for l in extra.encode().split(b"|"))
+    with open(path, "wb") as f:
+        f.write(msg)
+    with open(path + ".sha256", "w") as f:
+        f.write(hashlib.sha256(msg).hexdigest() + "\n")
+    wire = msg.replace(b"\r\n.", b"\r\n..") + b".\r\n"
+    cut = wire.rfind(b"\r\n", 0, len(wire) // 2) + 2  # the added lines are in the second half
+    for part, data in (("h1", wire[:cut]), ("h2", wire[cut:])):
+        with open(path + "." + part, "w") as f:
+            f.write(data.decode("latin-1").encode("unicode_escape").decode("latin-1"))
+    return 0
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "body":
+        return body(sys.argv[2])
+    if len(sys.argv) == 4 and sys.argv[1] == "parts":
+        return parts(sys.argv[2], sys.argv[3])
     if len(sys.argv) >= 3 and sys.argv[1] == "gen":
         return gen(sys.argv[2], sys.argv[3:])
     if len(sys.argv) >= 4 and sys.argv[1] == "check":

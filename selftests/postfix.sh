@@ -131,17 +131,5 @@ postfix_wait_mail() {
 # delivered_body FILE: a delivered message as the client sent it: without the
 # Received: field postfix prepends, with CRLF line ends again
 delivered_body() {
-	$PY - "$1" <<-'PYEOF'
-	import sys
-	data = open(sys.argv[1], "rb").read()
-	lines = data.split(b"\n")
-	if lines and lines[0].startswith(b"Received:"):
-	    i = 1
-	    while i < len(lines) and lines[i][:1] in (b" ", b"\t"):
-	        i += 1
-	    lines = lines[i:]
-	if lines and lines[-1] == b"":
-	    lines = lines[:-1]
-	sys.stdout.buffer.write(b"".join(l + b"\r\n" for l in lines))
-	PYEOF
+	$PY "$HERE/msgtool.py" body "$1"
 }

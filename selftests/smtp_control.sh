@@ -156,112 +156,8 @@ fi
 
 # ---- policy --------------------------------------------------------------------
 
-# The expected defaults (smtp_profile_default) and the round-trip values
-cat >"$TMP/policy.py" <<'EOF'
-import json, subprocess, sys
-
-KW = ["8BITMIME", "AUTH", "BINARYMIME", "CHUNKING", "DSN", "ENHANCEDSTATUSCODES",
-      "ETRN", "PIPELINING", "SIZE", "SMTPUTF8", "STARTTLS", "unknown"]
-DEFAULT = {"starttls": "allow", "banner": "keep", "ehlo_mask": [], "commands": "all",
-           "cmd_line_max": 0, "rcpt_max": 0, "header_line_max": 0, "body_line_max": 0,
-           "command_action": "mask", "cmd_line_action": "reset", "rcpt_action": "mask",
-           "header_line_action": "reset", "body_line_action": "log",
-           "dup_headers": "off", "smuggling": "log", "bare_newline": "off",
-           "starttls_injection": "reset", "lost_sync": "log", "urgent": "log",
-           "out_of_order": "pass", "tls_framing": "reset", "require_tls": "off"}
-REWRITE = ["log", "mask", "drop", "reset"]       # command, rcpt
-LIMIT = ["log", "drop", "reset"]                 # cmd-line, header-line, body-line
-GUARD = ["off", "log", "drop", "reset"]          # smuggling, bare-newline, injection
-DUP = ["off", "log", "mask", "drop", "reset"]    # dup-headers
-
-
-def values(n):
-    """Profile n's values: over 8 profiles every value of every key shows up."""
-    ehlo = [] if n == 7 else KW if n == 0 else [k for i, k in enumerate(KW) if (i + n) % 3 == 0]
-    return {"starttls": ["allow", "strip"][n % 2], "banner": ["keep", "mask"][n // 2 % 2],
-            "ehlo_mask": ehlo, "commands": ["all", "esmtp", "mailguard"][n % 3],
-            "cmd_line_max": 512 + n, "rcpt_max": 100 * n + 1, "header_line_max": 998 + n,
-            "body_line_max": 8000 - n, "command_action": REWRITE[n % 4],
-            "cmd_line_action": LIMIT[(n + 1) % 3], "rcpt_action": REWRITE[(n + 2) % 4],
-            "header_line_action": LIMIT[n % 3], "body_line_action": LIMIT[(n + 1) % 3],
-            "dup_headers": DUP[n % 5], "smuggling": GUARD[n % 4],
-            "bare_newline": GUARD[(n + 1) % 4], "starttls_injection": GUARD[(n + 2) % 4],
-            "lost_sync": LIMIT[(n + 2) % 3], "urgent": REWRITE[(n + 3) % 4],
-            "out_of_order": ["pass", "drop"][n // 4 % 2],
-            "tls_framing": GUARD[(n + 3) % 4], "require_tls": ["off", "log", "mask", "reset"][n % 4]}
-
-
-def words(vals):
-    out = []
-    for k, v in vals.items():
-        if k == "ehlo_mask":
-            # any case on input; none and all by name
-            v = "none" if not v else "all" if v == KW else ",".join(
-                w.lower() if i % 2 else w for i, w in enumerate(v))
-        out += [k.replace("_", "-"), str(v)]
-    return out
-
-
-def show(tool, *args):
-    return json.loads(subprocess.run([tool, "policy", "show", "-j", *args], check=True,
-                                     capture_output=True, text=True).stdout)
-
-
-def diff(want, got, what):
-    bad = ["%s %s: want %r, got %r" % (what, k, v, got.get(k)) for k, v in want.items()
-           if got.get(k) != v]
-    for line in bad:
-        print("# " + line)
-    return bad
-
-
-def main():
-    tool, cmd = sys.argv[1], sys.argv[2]
-    bad = []
-    if cmd == "defaults":
-        doc = show(tool)
-        bad += diff({"profile_mark_mask": 0, "profile_mark_shift": 0}, doc, "namespace")
-        if [p["profile"] for p in doc["profiles"]] != list(range(8)):
-            bad.append("profiles %r" % [p["profile"] for p in doc["profiles"]])
-        for p in doc["profiles"]:
-            bad += diff(DEFAULT, p, "profile %d" % p["profile"])
-            if set(p) != set(DEFAULT) | {"profile"}:
-                bad.append("profile %d keys %s" % (p["profile"], sorted(p)))
-    elif cmd == "roundtrip":
-        for n in range(8):
-            subprocess.run([tool, "policy", "set", "profile", str(n), *words(values(n))],
-                           check=True)
-        subprocess.run([tool, "policy", "set", "profile-mark-mask", "0xff00",
-                        "profile-mark-shift", "8"], check=True)
-        doc = show(tool)
-        bad += diff({"profile_mark_mask": 0xff00, "profile_mark_shift": 8}, doc, "namespace")
-        for p in doc["profiles"]:
-            bad += diff(values(p["profile"]), p, "profile %d" % p["profile"])
-        for n in (0, 5, 7):
-            one = show(tool, "profile", str(n))
-            if len(one["profiles"]) != 1 or one["profiles"][0] != doc["profiles"][n] or \
-                    one["profile_mark_mask"] != 0xff00:
-                bad.append("show profile %d: %r" % (n, one))
-    elif cmd == "partial":
-        before = show(tool)
-        subprocess.run([tool, "policy", "set", "profile", "3", "rcpt-max", "4321"], check=True)
-        after = show(tool)
-        before["profiles"][3]["rcpt_max"] = 4321
-        if before != after:
-            bad.append("more than rcpt-max of profile 3 changed")
-    elif cmd == "same":    # same A B: profiles A and B hold the same values
-        doc = show(tool)
-        a, b = (dict(doc["profiles"][int(x)]) for x in sys.argv[3:5])
-        a.pop("profile"), b.pop("profile")
-        bad += diff(a, b, "profile %s vs %s" % tuple(sys.argv[3:5]))
-    elif cmd == "get":     # get N KEY: one value
-        print(json.dumps(show(tool, "profile", sys.argv[3])["profiles"][0][sys.argv[4]]))
-    sys.exit(1 if bad else 0)
-
-
-main()
-EOF
-policy() { $PY "$TMP/policy.py" "$NFSMTP" "$@"; }
+# policy CMD [ARGS]: nfsmtp_json.py's policy checks (defaults, round trip, ...)
+policy() { $PY "$HERE/nfsmtp_json.py" policy "$NFSMTP" "$@"; }
 
 check "policy show -j: 8 profiles, all at smtp_profile_default(), mark mask/shift 0" policy defaults
 check "policy set then show -j round-trips every key on every profile 0-7 (and profile N alone)" \
@@ -359,15 +255,7 @@ check "policy set in one netns changes neither another netns nor the initial one
 same_as_proc() {
 	ip netns exec "$1" "$NFSMTP" stats -j >"$TMP/stats.json" &&
 		ip netns exec "$1" cat /proc/net/nf_conntrack_smtp >"$TMP/stats.proc" &&
-		$PY - "$TMP/stats.json" "$TMP/stats.proc" <<-'EOF'
-		import json, sys
-		got = json.load(open(sys.argv[1]))
-		want = {l.split()[0]: int(l.split()[1]) for l in open(sys.argv[2])}
-		ok = got == want and all(type(v) is int for v in got.values())
-		if not ok:
-		    print("# stats -j %r\n# /proc   %r" % (got, want))
-		sys.exit(0 if ok else 1)
-		EOF
+		$PY "$HERE/nfsmtp_json.py" stats "$TMP/stats.json" "$TMP/stats.proc"
 }
 
 check "stats -j is valid JSON (python3 -m json.tool)" \
@@ -433,21 +321,10 @@ hold() {	# hold SERVER READYFILE
 }
 hold $S4 "$TMP/ready4"
 hold $S6 "$TMP/ready6"
-ip netns exec "$server" $PY -c '
-import socket, time
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", 8080))
-s.listen()
-c, _ = s.accept()
-time.sleep(120)' &
+ip netns exec "$server" $PY "$HERE/tcp_hold.py" listen 0.0.0.0 8080 &
 BG_PIDS+=($!)
 busywait 10000 port_listening "$server" 8080
-ip netns exec "$client" $PY -c '
-import socket, sys, time
-c = socket.create_connection((sys.argv[1], 8080))
-open(sys.argv[2], "w").close()
-time.sleep(120)' $S4 "$TMP/ready_tcp" &
+ip netns exec "$client" $PY "$HERE/tcp_hold.py" connect $S4 8080 --ready "$TMP/ready_tcp" --hold 120 &
 BG_PIDS+=($!)
 busywait 30000 eval 'test -f "$TMP/ready4" -a -f "$TMP/ready6" -a -f "$TMP/ready_tcp"' ||
 	log "sessions not ready: $(cat "$TMP/send.log")"
@@ -465,25 +342,7 @@ check "conns lists nothing else: not the plain TCP connection (2 lines, no 8080)
 	[ ! -s "$TMP/conns.err" ]'
 ip netns exec "$gw" "$NFSMTP" conns -j >"$TMP/conns.json"
 check "conns -j: valid JSON, the two sessions with their tuples, NAT reply only for IPv4, marks" \
-	$PY - "$TMP/conns.json" "$C4" "$S4" "$GS4" "$C6" "$S6" <<-'EOF'
-	import json, sys
-	c4, s4, gs4, c6, s6 = sys.argv[2:]
-	conns = json.load(open(sys.argv[1]))
-	by = {c["family"]: c for c in conns}
-	v4, v6 = by.get("ipv4", {}), by.get("ipv6", {})
-	ok = (len(conns) == 2 and
-	      v4.get("src") == c4 and v4.get("dst") == s4 and v4.get("dport") == 25 and
-	      v4.get("reply", {}).get("src") == s4 and v4["reply"].get("dst") == gs4 and
-	      v4["reply"].get("sport") == 25 and v4.get("mark") == 0 and
-	      v6.get("src") == c6 and v6.get("dst") == s6 and v6.get("dport") == 25 and
-	      "reply" not in v6 and v6.get("mark") == 0x2a and
-	      all(c.get("state") == "ESTABLISHED" and c.get("helper") == "smtp" and
-	          c.get("protocol") == "tcp" and isinstance(c.get("timeout"), int) and
-	          isinstance(c.get("sport"), int) for c in conns))
-	if not ok:
-	    print("# %s" % json.dumps(conns))
-	sys.exit(0 if ok else 1)
-	EOF
+	$PY "$HERE/nfsmtp_json.py" conns "$TMP/conns.json" "$C4" "$S4" "$GS4" "$C6" "$S6"
 check "valgrind: conns -j with live sessions is clean" \
 	eval 'ip netns exec "$gw" "${VG[@]}" --log-file="$TMP/vg-conns.log" "$NFSMTP" conns -j \
 		>"$TMP/vg-conns.out" 2>&1 && grep -q "ERROR SUMMARY: 0 errors" "$TMP/vg-conns.log" &&
@@ -509,18 +368,7 @@ check "monitor in the gateway prints the event of a command outside the allow-li
 	grep -q "^ipv4 $C4:[0-9]* > $S4:25 dir client rule command action log detail \"EHLO\"$" \
 	"$TMP/ev.txt"
 check "monitor -j: one JSON object per line, with the session's tuple, rule, action and detail" \
-	$PY - "$TMP/ev.json" "$C4" "$S4" <<-'EOF'
-	import json, sys
-	evs = [json.loads(line) for line in open(sys.argv[1])]
-	ok = len(evs) >= 1 and all(
-	    e["family"] == "ipv4" and e["src"] == sys.argv[2] and e["dst"] == sys.argv[3] and
-	    e["dport"] == 25 and isinstance(e["sport"], int) and e["dir"] == "client" and
-	    e["rule"] == "command" and e["action"] == "log" and e["detail"] == "EHLO"
-	    for e in evs)
-	if not ok:
-	    print("# %r" % evs)
-	sys.exit(0 if ok else 1)
-	EOF
+	$PY "$HERE/nfsmtp_json.py" events "$TMP/ev.json" "$C4" "$S4"
 
 sessions=$(stat "$gw" sessions)
 check "stats in the gateway: the sessions counted (sessions=$sessions), same as /proc" eval '
@@ -529,10 +377,7 @@ reset_scoped() {
 	ip netns exec "$client" "$NFSMTP" stats reset || return 1
 	[ "$(stat "$gw" sessions)" = "$sessions" ] || { log "client reset changed gw"; return 1; }
 	ip netns exec "$gw" "$NFSMTP" stats reset || return 1
-	ip netns exec "$gw" "$NFSMTP" stats -j | $PY -c '
-import json, sys
-s = json.load(sys.stdin)
-sys.exit(0 if s["sessions"] == 0 and s["bytes_client"] == 0 else 1)'
+	ip netns exec "$gw" "$NFSMTP" stats -j | $PY "$HERE/nfsmtp_json.py" stats-zero
 }
 check "stats reset in another netns leaves the gateway's counters; in the gateway zeroes them" \
 	reset_scoped

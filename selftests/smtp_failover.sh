@@ -212,25 +212,9 @@ session() {
 		[ "$step" = pause ] && step=sleep:$WAIT_MAX
 		steps+=("$step")
 	done
-	FAILOVER_GO=$TMP/$go ip netns exec "$client" $PY "$TMP/raw_wait.py" --server "$srv" \
+	ip netns exec "$client" $PY "$HERE/smtp_raw.py" --server "$srv" --go "$TMP/$go" \
 		"${steps[@]}" >"$TMP/$name" 2>&1 &
 	eval "PID_$name=$!"
-}
-
-# raw_wait.py: smtp_raw.py whose sleep steps end early once $FAILOVER_GO exists
-mk_raw_wait() {
-	cat >"$TMP/raw_wait.py" <<-EOF
-	import os, sys, time
-	sys.path.insert(0, "$HERE")
-	import smtp_raw
-	go, real_sleep = os.environ["FAILOVER_GO"], time.sleep
-	def sleep(sec):
-	    end = time.monotonic() + sec
-	    while not os.path.exists(go) and time.monotonic() < end:
-	        real_sleep(0.05)
-	time.sleep = sleep
-	sys.exit(smtp_raw.main())
-	EOF
 }
 
 # session_port NAME: its local port once it printed it
@@ -263,20 +247,7 @@ ok_session() {
 # dot-stuffed and ending in CRLF.CRLF, cut in two at a line start, escaped
 # for smtp_raw.py's send: step) and NAME.sha256
 mkparts() {
-	$PY - "$TMP/$1" "$2" <<-'PYEOF'
-	import hashlib, sys
-	path, extra = sys.argv[1], sys.argv[2].encode()
-	msg = open(path, "rb").read()
-	tail = b"".join(l + b"\r\n" for l in extra.split(b"|"))
-	msg = msg + tail
-	open(path, "wb").write(msg)
-	open(path + ".sha256", "w").write(hashlib.sha256(msg).hexdigest() + "\n")
-	wire = msg.replace(b"\r\n.", b"\r\n..") + b".\r\n"
-	cut = wire.rfind(b"\r\n", 0, len(wire) // 2) + 2	# the added lines are in the second half
-	for part, data in (("h1", wire[:cut]), ("h2", wire[cut:])):
-	    text = data.decode("latin-1").encode("unicode_escape").decode("latin-1")
-	    open(path + "." + part, "w").write(text)
-	PYEOF
+	$PY "$HERE/msgtool.py" parts "$TMP/$1" "$2"
 }
 
 # ---- start --------------------------------------------------------------------------------
@@ -325,7 +296,6 @@ fi
 ktap_test_pass "topology with two gateways, helper and policy in both, conntrackd FTFW on the sync link, postfix up"
 log "[${SECONDS}s] setup done"
 
-mk_raw_wait
 $PY "$HERE/msgtool.py" gen "$TMP" mA:1500:11 mB:1500:12 mC:3000:13:8bit mD:14000:14:8bit mE:3000:15:8bit
 CMDLIKE='VRFY carol@example.org|STARTTLS|EXPN staff|MAIL FROM:<x@example.com>|.a dotted line|HELP'
 for m in mA mB mC mD mE; do

@@ -272,19 +272,13 @@ check "conntrack -F in the gateway mid-session: 5 sessions picked up mid-stream 
 
 phase "table full"
 CT_MAX0=$(sysctl -n net.netfilter.nf_conntrack_max)
-ip netns exec "$server" $PY -c '
-import socket, time
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("'$S4'", 2626)); s.listen(16); c = []
-while True: c.append(s.accept()[0])' &
+ip netns exec "$server" $PY "$HERE/tcp_hold.py" listen "$S4" 2626 &
 FILLER_PIDS+=($!)
 busywait 10000 port_listening "$server" 2626
 ip netns exec "$gw" conntrack -F 2>/dev/null
 sysctl -qw net.netfilter.nf_conntrack_max=4
-ip netns exec "$client" $PY -c '
-import socket, time
-c = [socket.create_connection(("'$S4'", 2626), timeout=10) for _ in range(4)]
-print("held", flush=True); time.sleep(600)' >"$TMP/filler.out" 2>&1 &
+ip netns exec "$client" $PY "$HERE/tcp_hold.py" connect "$S4" 2626 --count 4 --timeout 10 \
+	>"$TMP/filler.out" 2>&1 &
 FILLER_PIDS+=($!)
 busywait 20000 grep -q held "$TMP/filler.out"
 counters_save "$TMP/c"

@@ -79,19 +79,7 @@ kv() {
 # pol_changes BEFORE AFTER: what differs between two policy show -j, one
 # "PROFILE key=value" (or "ns key=value") per line, sorted
 pol_changes() {
-	$PY - "$1" "$2" <<-'EOF'
-	import json, sys
-	a, b = (json.load(open(f)) for f in sys.argv[1:3])
-	out = ["ns %s=%s" % (k, json.dumps(b.get(k))) for k in set(a) | set(b)
-	       if k != "profiles" and a.get(k) != b.get(k)]
-	pa = {p["profile"]: p for p in a["profiles"]}
-	pb = {p["profile"]: p for p in b["profiles"]}
-	for n in set(pa) | set(pb):
-	    x, y = pa.get(n, {}), pb.get(n, {})
-	    out += ["%d %s=%s" % (n, k, json.dumps(y.get(k))) for k in set(x) | set(y)
-	            if x.get(k) != y.get(k)]
-	print("\n".join(sorted(out)))
-	EOF
+	$PY "$HERE/nfsmtp_json.py" policy-diff "$1" "$2"
 }
 
 # ---- policy files without the module ---------------------------------------------

@@ -2,13 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0
 """A raw SMTP client for tests where the exact bytes and segments matter.
 
-smtp_raw.py --server ADDR [--port 25] STEP...
+smtp_raw.py --server ADDR [--port 25] [--timeout SEC] [--go FILE] STEP...
 
 Steps, in order:
   reply        read one complete reply (every line up to the last one)
   send:TEXT    one send() of TEXT (\\r \\n \\t \\xHH escapes), TCP_NODELAY, so
                a short TEXT leaves as one segment
-  sleep:SEC    wait
+  sleep:SEC    wait SEC seconds; with --go, only until FILE exists (at
+               once when it already does)
 
 Prints its local port ("local port N"), what it sent ("C: ...") and what
 it read ("S: ..."), one line each, then one "result:" line; exits 0 when every step ran, 3 on a connection
@@ -57,11 +58,22 @@ class Conn:
                 return lines
 
 
+def sleep(sec, go=None):
+    """time.sleep(sec), or with go, until the file go exists"""
+    if go is None:
+        time.sleep(sec)
+        return
+    end = time.monotonic() + sec
+    while not os.path.exists(go) and time.monotonic() < end:
+        time.sleep(0.05)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--server", required=True)
     ap.add_argument("--port", type=int, default=25)
     ap.add_argument("--timeout", type=float, default=20 * WAIT_SCALE)
+    ap.add_argument("--go", help="sleep steps end early once this file exists")
     ap.add_argument("steps", nargs="+")
     opts = ap.parse_args()
     try:
@@ -77,7 +89,7 @@ def main():
                 print("C: " + repr(data)[2:-1], flush=True)
                 sock.send(data)
             elif step.startswith("sleep:"):
-                time.sleep(float(step[6:]))
+                sleep(float(step[6:]), opts.go)
             else:
                 print("result: bad step %r" % step)
                 return 2
