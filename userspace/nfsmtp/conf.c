@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "print.h"
 
 #define BLANKS " \t\r\v\f"
 
@@ -121,45 +122,88 @@ int nfsmtp_conf_read(struct nfsmtp_conf *c, FILE *in, FILE *errf)
 	return bad;
 }
 
-void nfsmtp_conf_write(FILE *f, const struct nfsmtp_profile_vals *p, unsigned int n)
+/* " KEY VALUE" in text, "json_key":VALUE in JSON */
+static void print_key(const struct nfsmtp_key *k, uint32_t v)
 {
 	char buf[256];
-	unsigned int i, j, line, lines = 0;
-	bool any = false;
+	unsigned int b;
 
-	for (i = 0; i < nfsmtp_n_keys; i++)
-		if (nfsmtp_keys[i].line + 1 > lines)
-			lines = nfsmtp_keys[i].line + 1;
+	print_string(PRINT_FP, NULL, " %s", k->name);
+	switch (k->type) {
+	case NFSMTP_KT_EHLO:
+		/* text: none, all or a list; JSON: an array of keywords */
+		nfsmtp_format_value(k, v, buf, sizeof(buf));
+		print_string(PRINT_FP, NULL, " %s", buf);
+		open_json_array(k->json);
+		for (b = 0; b < 32; b++) {
+			if (!(v & (1U << b)))
+				continue;
+			if (b < __NFSMTP_KW_MAX) {
+				print_string(PRINT_JSON, NULL, NULL, nfsmtp_kw_names[b]);
+			} else {
+				snprintf(buf, sizeof(buf), "bit%u", b);
+				print_string(PRINT_JSON, NULL, NULL, buf);
+			}
+		}
+		close_json_array();
+		break;
+	case NFSMTP_KT_ENUM:
+	case NFSMTP_KT_ACTION:
+		if (v < k->n_names && k->names[v])
+			print_string(PRINT_ANY, k->json, " %s", k->names[v]);
+		else
+			print_uint(PRINT_ANY, k->json, " %u", v);	/* newer kernel than tool */
+		break;
+	default:
+		print_uint(PRINT_ANY, k->json, k->hex ? " 0x%x" : " %u", v);
+	}
+}
+
+void nfsmtp_policy_print(const struct nfsmtp_profile_vals *p, unsigned int n)
+{
+	unsigned int i, j, line;
+	bool any = false, open;
+
+	open_json_object(NULL);
 	for (i = 0; n && i < nfsmtp_n_keys; i++) {
 		const struct nfsmtp_key *k = &nfsmtp_keys[i];
 
 		if (!k->per_ns || !p[0].have[k->attr])
 			continue;
-		nfsmtp_format_value(k, p[0].v[k->attr], buf, sizeof(buf));
-		fprintf(f, "%s %s %s", any ? "" : "policy set", k->name, buf);
+		if (!any)
+			print_string(PRINT_FP, NULL, "%s", "policy set");
+		print_key(k, p[0].v[k->attr]);
 		any = true;
 	}
 	if (any)
-		fputc('\n', f);
+		print_nl();
+	open_json_array("profiles");
 	for (j = 0; j < n; j++) {
 		if (any || j)
-			fputc('\n', f);
-		for (line = 0; line < lines; line++) {
-			bool first = true;
+			print_nl();
+		open_json_object(NULL);
+		print_uint(PRINT_JSON, "profile", NULL, (unsigned int)p[j].profile);
+		/* a text line per group: the table keeps each group's keys together */
+		for (i = 0, line = 0, open = false; i < nfsmtp_n_keys; i++) {
+			const struct nfsmtp_key *k = &nfsmtp_keys[i];
 
-			for (i = 0; i < nfsmtp_n_keys; i++) {
-				const struct nfsmtp_key *k = &nfsmtp_keys[i];
-
-				if (k->per_ns || k->line != line || !p[j].have[k->attr])
-					continue;
-				if (first)
-					fprintf(f, "policy set profile %d", p[j].profile);
-				nfsmtp_format_value(k, p[j].v[k->attr], buf, sizeof(buf));
-				fprintf(f, " %s %s", k->name, buf);
-				first = false;
+			if (k->per_ns || !p[j].have[k->attr])
+				continue;
+			if (open && k->line != line) {
+				print_nl();
+				open = false;
 			}
-			if (!first)
-				fputc('\n', f);
+			if (!open)
+				print_uint(PRINT_FP, NULL, "policy set profile %u",
+					   (unsigned int)p[j].profile);
+			line = k->line;
+			open = true;
+			print_key(k, p[j].v[k->attr]);
 		}
+		if (open)
+			print_nl();
+		close_json_object();
 	}
+	close_json_array();
+	close_json_object();
 }

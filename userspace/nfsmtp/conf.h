@@ -72,11 +72,14 @@ struct nfsmtp_profile_vals {
 };
 
 /*
- * `policy show` text, which is the policy file syntax: "policy set" lines,
- * the namespace-wide keys first (from P[0]: the kernel sends them with
- * every profile), then each of the N profiles' keys in the groups of the key
- * table (k->line), a blank line before each profile.
+ * `policy show`, in the current output (print.h). Text is the policy file
+ * syntax: "policy set" lines, the namespace-wide keys first (from P[0]: the
+ * kernel sends them with every profile), then each of the N profiles' keys
+ * in the groups of the key table (k->line), a blank line before each
+ * profile. JSON: the namespace-wide keys, then "profiles": an array of
+ * objects, "profile" and the keys by their JSON names (EHLO keywords as an
+ * array, names of values as strings).
  */
-void nfsmtp_conf_write(FILE *f, const struct nfsmtp_profile_vals *p, unsigned int n);
+void nfsmtp_policy_print(const struct nfsmtp_profile_vals *p, unsigned int n);
 
 #endif /* NFSMTP_CONF_H */

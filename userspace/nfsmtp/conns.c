@@ -15,8 +15,8 @@
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/nf_conntrack_smtp.h>
 
-#include "json.h"
 #include "nfsmtp.h"
+#include "print.h"
 
 static const char *const tcp_states[] = {
 	[TCP_CONNTRACK_NONE] = "NONE",
@@ -35,13 +35,6 @@ struct tuple {
 	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
 	unsigned char rawsrc[16], rawdst[16];
 	uint16_t sport, dport;
-};
-
-struct conns_ctx {
-	bool json;
-	struct json j;
-	FILE *out;	/* printed only once the whole dump went well */
-	unsigned int n;
 };
 
 void usage_conns(FILE *f)
@@ -85,19 +78,9 @@ static bool nat_changed(const struct tuple *o, const struct tuple *r)
 	       o->sport != r->dport || o->dport != r->sport;
 }
 
-static void json_tuple(struct json *j, const struct tuple *t)
+static void show_tuple(const struct tuple *t, int family)
 {
-	json_kv_str(j, "src", t->src);
-	json_kv_u64(j, "sport", t->sport);
-	json_kv_str(j, "dst", t->dst);
-	json_kv_u64(j, "dport", t->dport);
-}
-
-static void print_tuple(FILE *f, const struct tuple *t, int family)
-{
-	const char *l = family == AF_INET6 ? "[" : "", *r = family == AF_INET6 ? "]" : "";
-
-	fprintf(f, "%s%s%s:%u > %s%s%s:%u", l, t->src, r, t->sport, l, t->dst, r, t->dport);
+	print_tuple(t->src, t->sport, t->dst, t->dport, family == AF_INET6);
 }
 
 /* The helper's flags in CTA_HELP_INFO (enum nfsmtp_helpinfo_attr), or -1. */
@@ -145,7 +128,6 @@ static const char *session_state(const struct nlmsghdr *nlh)
 static int ct_cb(const struct nlmsghdr *nlh, enum nf_conntrack_msg_type type,
 		 struct nf_conntrack *ct, void *data)
 {
-	struct conns_ctx *ctx = data;
 	const char *helper, *fam, *state = NULL, *session = session_state(nlh);
 	struct tuple orig, repl;
 	char proto[16], sbuf[16];
@@ -153,6 +135,7 @@ static int ct_cb(const struct nlmsghdr *nlh, enum nf_conntrack_msg_type type,
 	bool nat;
 
 	(void)type;
+	(void)data;
 	if (!nfct_attr_is_set(ct, ATTR_HELPER_NAME))
 		return NFCT_CB_CONTINUE;
 	helper = nfct_get_attr(ct, ATTR_HELPER_NAME);
@@ -181,56 +164,34 @@ static int ct_cb(const struct nlmsghdr *nlh, enum nf_conntrack_msg_type type,
 	get_tuple(ct, family, true, &repl);
 	nat = nat_changed(&orig, &repl);
 
-	if (ctx->json) {
-		struct json *j = &ctx->j;
-
-		json_obj_open(j);
-		json_kv_str(j, "family", fam);
-		json_kv_str(j, "protocol", proto);
-		if (state)
-			json_kv_str(j, "state", state);
-		if (nfct_attr_is_set(ct, ATTR_TIMEOUT))
-			json_kv_u64(j, "timeout", nfct_get_attr_u32(ct, ATTR_TIMEOUT));
-		json_tuple(j, &orig);
-		if (nat) {
-			json_key(j, "reply");
-			json_obj_open(j);
-			json_tuple(j, &repl);
-			json_obj_close(j);
-		}
-		json_kv_u64(j, "mark", nfct_get_attr_u32(ct, ATTR_MARK));
-		json_kv_str(j, "helper", helper);
-		if (session)
-			json_kv_str(j, "session", session);
-		json_obj_close(j);
-	} else {
-		FILE *f = ctx->out;
-
-		fprintf(f, "%s %s", fam, proto);
-		if (state)
-			fprintf(f, " %s", state);
-		if (nfct_attr_is_set(ct, ATTR_TIMEOUT))
-			fprintf(f, " timeout %u", nfct_get_attr_u32(ct, ATTR_TIMEOUT));
-		fputc(' ', f);
-		print_tuple(f, &orig, family);
-		if (nat) {
-			fprintf(f, " reply ");
-			print_tuple(f, &repl, family);
-		}
-		fprintf(f, " mark 0x%x helper %s", nfct_get_attr_u32(ct, ATTR_MARK), helper);
-		if (session)
-			fprintf(f, " session %s", session);
-		fputc('\n', f);
+	open_json_object(NULL);
+	print_string(PRINT_ANY, "family", "%s", fam);
+	print_string(PRINT_ANY, "protocol", " %s", proto);
+	if (state)
+		print_string(PRINT_ANY, "state", " %s", state);
+	if (nfct_attr_is_set(ct, ATTR_TIMEOUT))
+		print_uint(PRINT_ANY, "timeout", " timeout %u", nfct_get_attr_u32(ct, ATTR_TIMEOUT));
+	show_tuple(&orig, family);
+	if (nat) {
+		print_string(PRINT_FP, NULL, "%s", " reply");
+		open_json_object("reply");
+		show_tuple(&repl, family);
+		close_json_object();
 	}
-	ctx->n++;
+	print_uint(PRINT_ANY, "mark", " mark 0x%x", nfct_get_attr_u32(ct, ATTR_MARK));
+	print_string(PRINT_ANY, "helper", " helper %s", helper);
+	if (session)
+		print_string(PRINT_ANY, "session", " session %s", session);
+	close_json_object();
+	print_nl();
 	return NFCT_CB_CONTINUE;
 }
 
 int cmd_conns(int argc, char **argv, const struct nfsmtp_opts *o)
 {
-	struct conns_ctx ctx = { .json = o->json };
 	uint32_t family = AF_UNSPEC;	/* both IPv4 and IPv6 */
 	struct nfct_handle *h;
+	FILE *out;	/* printed only once the whole dump went well */
 	char *buf = NULL;
 	size_t len = 0;
 	int ret, err;
@@ -243,23 +204,21 @@ int cmd_conns(int argc, char **argv, const struct nfsmtp_opts *o)
 		fprintf(stderr, "nfsmtp: cannot open a conntrack netlink socket: %s\n", strerror(errno));
 		return NFSMTP_EXIT_RUNTIME;
 	}
-	ctx.out = open_memstream(&buf, &len);
-	if (!ctx.out) {
+	out = open_memstream(&buf, &len);
+	if (!out) {
 		fprintf(stderr, "nfsmtp: out of memory\n");
 		nfct_close(h);
 		return NFSMTP_EXIT_RUNTIME;
 	}
-	nfct_callback_register2(h, NFCT_T_ALL, ct_cb, &ctx);
-	if (ctx.json) {
-		json_init(&ctx.j, ctx.out);
-		json_arr_open(&ctx.j);
-	}
+	nfct_callback_register2(h, NFCT_T_ALL, ct_cb, NULL);
+	print_begin(out, o->json);
+	open_json_array(NULL);
 	ret = nfct_query(h, NFCT_Q_DUMP, &family);
 	err = errno;
 	nfct_close(h);
-	if (ctx.json)
-		json_arr_close(&ctx.j);
-	fclose(ctx.out);
+	close_json_array();
+	print_end();
+	fclose(out);
 	if (ret < 0) {
 		free(buf);
 		if (err == EPERM || err == EACCES)
@@ -271,8 +230,6 @@ int cmd_conns(int argc, char **argv, const struct nfsmtp_opts *o)
 		return NFSMTP_EXIT_RUNTIME;
 	}
 	fputs(buf, stdout);
-	if (ctx.json)
-		putchar('\n');
 	free(buf);
 	return NFSMTP_EXIT_OK;
 }

@@ -137,27 +137,3 @@ void json_u64(struct json *j, uint64_t v)
 	sep(j);
 	fprintf(j->f, "%" PRIu64, v);
 }
-
-void json_bool(struct json *j, bool v)
-{
-	sep(j);
-	fputs(v ? "true" : "false", j->f);
-}
-
-void json_kv_str(struct json *j, const char *key, const char *s)
-{
-	json_key(j, key);
-	json_str(j, s);
-}
-
-void json_kv_u64(struct json *j, const char *key, uint64_t v)
-{
-	json_key(j, key);
-	json_u64(j, v);
-}
-
-void json_kv_bool(struct json *j, const char *key, bool v)
-{
-	json_key(j, key);
-	json_bool(j, v);
-}

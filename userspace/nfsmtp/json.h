@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * nfsmtp: a small streaming JSON writer (compact output, valid UTF-8 only:
- * bytes that are not UTF-8 are written as the code point of the same value).
+ * nfsmtp: a small streaming JSON writer, under print.h (compact output,
+ * valid UTF-8 only: bytes that are not UTF-8 are written as the code point
+ * of the same value).
  */
 #ifndef NFSMTP_JSON_H
 #define NFSMTP_JSON_H
@@ -29,11 +30,5 @@ void json_key(struct json *j, const char *key);
 void json_str(struct json *j, const char *s);
 void json_strn(struct json *j, const char *s, size_t len);
 void json_u64(struct json *j, uint64_t v);
-void json_bool(struct json *j, bool v);
-
-/* key and value in one go */
-void json_kv_str(struct json *j, const char *key, const char *s);
-void json_kv_u64(struct json *j, const char *key, uint64_t v);
-void json_kv_bool(struct json *j, const char *key, bool v);
 
 #endif /* NFSMTP_JSON_H */

@@ -11,10 +11,10 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "json.h"
 #include "keys.h"
 #include "nfsmtp.h"
 #include "nl.h"
+#include "print.h"
 
 struct event {
 	bool have[NFSMTP_A_MAX + 1];
@@ -103,25 +103,6 @@ static const char *name_of(const char *const *names, unsigned int n, const struc
 	return buf;
 }
 
-/* the detail in plain text: printable ASCII as is, the rest escaped */
-static void print_detail(const char *s, size_t len)
-{
-	size_t i;
-
-	putchar('"');
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c >= 0x20 && c < 0x7f)
-			putchar(c);
-		else
-			printf("\\x%02x", c);
-	}
-	putchar('"');
-}
-
 static int event_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct monitor_ctx *ctx = data;
@@ -129,7 +110,6 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 	char sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN], b1[16], b2[16];
 	const char *fam, *dir, *rule, *action;
 	struct event ev;
-	struct json j;
 
 	if (nlh->nlmsg_type != ctx->nl->family || genl->cmd != NFSMTP_CMD_EVENT)
 		return MNL_CB_OK;
@@ -146,35 +126,18 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 	action = name_of(nfsmtp_action_names, __NFSMTP_ACTION_MAX, &ev, NFSMTP_A_EV_ACTION,
 			 b2, sizeof(b2));
 
-	if (ctx->json) {
-		json_init(&j, stdout);
-		json_obj_open(&j);
-		json_kv_str(&j, "family", fam);
-		json_kv_str(&j, "src", sa);
-		json_kv_u64(&j, "sport", ev.v[NFSMTP_A_EV_SPORT]);
-		json_kv_str(&j, "dst", da);
-		json_kv_u64(&j, "dport", ev.v[NFSMTP_A_EV_DPORT]);
-		json_kv_str(&j, "dir", dir);
-		json_kv_str(&j, "rule", rule);
-		json_kv_str(&j, "action", action);
-		if (ev.detail) {
-			json_key(&j, "detail");
-			json_strn(&j, ev.detail, ev.detail_len);
-		}
-		json_obj_close(&j);
-	} else {
-		bool v6 = ev.saddr_len == 16;
-
-		printf("%s %s%s%s:%u > %s%s%s:%u dir %s rule %s action %s", fam,
-		       v6 ? "[" : "", sa, v6 ? "]" : "", ev.v[NFSMTP_A_EV_SPORT],
-		       v6 ? "[" : "", da, v6 ? "]" : "", ev.v[NFSMTP_A_EV_DPORT],
-		       dir, rule, action);
-		if (ev.detail) {
-			printf(" detail ");
-			print_detail(ev.detail, ev.detail_len);
-		}
-	}
-	putchar('\n');
+	print_begin(stdout, ctx->json);
+	open_json_object(NULL);
+	print_string(PRINT_ANY, "family", "%s", fam);
+	print_tuple(sa, ev.v[NFSMTP_A_EV_SPORT], da, ev.v[NFSMTP_A_EV_DPORT], ev.saddr_len == 16);
+	print_string(PRINT_ANY, "dir", " dir %s", dir);
+	print_string(PRINT_ANY, "rule", " rule %s", rule);
+	print_string(PRINT_ANY, "action", " action %s", action);
+	if (ev.detail)
+		print_quoted(PRINT_ANY, "detail", " detail %s", ev.detail, ev.detail_len);
+	close_json_object();
+	print_nl();
+	print_end();
 	fflush(stdout);
 	return MNL_CB_OK;
 }

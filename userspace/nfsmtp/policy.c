@@ -9,10 +9,10 @@
 #include <string.h>
 
 #include "conf.h"
-#include "json.h"
 #include "keys.h"
 #include "nfsmtp.h"
 #include "nl.h"
+#include "print.h"
 
 #define MAX_SHOWN	256	/* profile numbers are u8 on the wire */
 
@@ -127,68 +127,6 @@ static int profile_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static void show_json(const struct show_ctx *ctx)
-{
-	char buf[256];
-	struct json j;
-	unsigned int i, n, b;
-
-	json_init(&j, stdout);
-	json_obj_open(&j);
-	/* namespace-wide: the same in every profile's message */
-	for (i = 0; i < nfsmtp_n_keys; i++) {
-		const struct nfsmtp_key *k = &nfsmtp_keys[i];
-
-		if (k->per_ns && ctx->n && ctx->p[0].have[k->attr])
-			json_kv_u64(&j, k->json, ctx->p[0].v[k->attr]);
-	}
-	json_key(&j, "profiles");
-	json_arr_open(&j);
-	for (n = 0; n < ctx->n; n++) {
-		const struct nfsmtp_profile_vals *p = &ctx->p[n];
-
-		json_obj_open(&j);
-		json_kv_u64(&j, "profile", p->profile);
-		for (i = 0; i < nfsmtp_n_keys; i++) {
-			const struct nfsmtp_key *k = &nfsmtp_keys[i];
-			uint32_t v = p->v[k->attr];
-
-			if (k->per_ns || !p->have[k->attr])
-				continue;
-			json_key(&j, k->json);
-			switch (k->type) {
-			case NFSMTP_KT_EHLO:
-				json_arr_open(&j);
-				for (b = 0; b < 32; b++) {
-					if (!(v & (1U << b)))
-						continue;
-					if (b < __NFSMTP_KW_MAX) {
-						json_str(&j, nfsmtp_kw_names[b]);
-					} else {
-						snprintf(buf, sizeof(buf), "bit%u", b);
-						json_str(&j, buf);
-					}
-				}
-				json_arr_close(&j);
-				break;
-			case NFSMTP_KT_ENUM:
-			case NFSMTP_KT_ACTION:
-				if (v < k->n_names && k->names[v])
-					json_str(&j, k->names[v]);
-				else
-					json_u64(&j, v);	/* no name in this tool */
-				break;
-			default:
-				json_u64(&j, v);
-			}
-		}
-		json_obj_close(&j);
-	}
-	json_arr_close(&j);
-	json_obj_close(&j);
-	putchar('\n');
-}
-
 /* PROFILE's policy (all profiles when -1) into CTX; 0, or 1 after the error line */
 static int policy_read(struct nfsmtp_nl *nl, int profile, struct show_ctx *ctx)
 {
@@ -223,10 +161,9 @@ static int policy_show(struct nfsmtp_nl *nl, int profile, const struct nfsmtp_op
 	}
 	ret = policy_read(nl, profile, ctx);
 	if (!ret) {
-		if (o->json)
-			show_json(ctx);
-		else
-			nfsmtp_conf_write(stdout, ctx->p, ctx->n);
+		print_begin(stdout, o->json);
+		nfsmtp_policy_print(ctx->p, ctx->n);
+		print_end();
 	}
 	free(ctx);
 	return ret ? NFSMTP_EXIT_RUNTIME : NFSMTP_EXIT_OK;

@@ -7,10 +7,10 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "json.h"
 #include "keys.h"
 #include "nfsmtp.h"
 #include "nl.h"
+#include "print.h"
 #include "prom.h"
 
 #define MAX_STATS	256	/* room for counters newer kernels add */
@@ -86,7 +86,6 @@ static int stats_show(struct nfsmtp_nl *nl, const struct nfsmtp_opts *o)
 	struct stats_ctx ctx = { .nl = nl };
 	struct nlmsghdr *nlh = nl_request(nl, NFSMTP_CMD_STATS_GET, NLM_F_ACK);
 	char buf[32];
-	struct json j;
 	unsigned int i;
 
 	if (nl_talk(nl, nlh, stats_cb, &ctx, "reading counters"))
@@ -105,18 +104,20 @@ static int stats_show(struct nfsmtp_nl *nl, const struct nfsmtp_opts *o)
 			return NFSMTP_EXIT_RUNTIME;
 		}
 		nfsmtp_prom_write(stdout, netns, ctx.have, ctx.v, ctx.n);
-	} else if (o->json) {
-		json_init(&j, stdout);
-		json_obj_open(&j);
-		for (i = 0; i < ctx.n; i++)
-			if (ctx.have[i])
-				json_kv_u64(&j, stat_name(i, buf, sizeof(buf)), ctx.v[i]);
-		json_obj_close(&j);
-		putchar('\n');
 	} else {
-		for (i = 0; i < ctx.n; i++)
-			if (ctx.have[i])
-				printf("%-22s %" PRIu64 "\n", stat_name(i, buf, sizeof(buf)), ctx.v[i]);
+		print_begin(stdout, o->json);
+		open_json_object(NULL);
+		for (i = 0; i < ctx.n; i++) {
+			const char *name = stat_name(i, buf, sizeof(buf));
+
+			if (!ctx.have[i])
+				continue;
+			print_string(PRINT_FP, NULL, "%-22s ", name);
+			print_u64(PRINT_ANY, name, "%" PRIu64, ctx.v[i]);
+			print_nl();
+		}
+		close_json_object();
+		print_end();
 	}
 	return NFSMTP_EXIT_OK;
 }

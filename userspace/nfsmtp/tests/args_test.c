@@ -16,6 +16,7 @@
 #include "conf.h"
 #include "json.h"
 #include "keys.h"
+#include "print.h"
 #include "prom.h"
 
 #define KW(x) (1U << NFSMTP_KW_##x)
@@ -601,7 +602,9 @@ TEST(conf_round_trip_of_policy_show_text)
 	}
 	f = open_memstream(&text, &len);
 	ASSERT_NE(NULL, f);
-	nfsmtp_conf_write(f, p, NFSMTP_PROFILES);
+	print_begin(f, false);
+	nfsmtp_policy_print(p, NFSMTP_PROFILES);
+	print_end();
 	fclose(f);
 
 	ASSERT_EQ(0, conf_text(&c, text, &errs)) TH_LOG("%s\n%s", errs, text);
@@ -624,16 +627,41 @@ TEST(conf_round_trip_of_policy_show_text)
 	nfsmtp_conf_free(&c);
 }
 
-TEST(conf_write_exact_text)
+/* `policy show` of the N profiles P as text or JSON (malloc'd) */
+static char *policy_shown(const struct nfsmtp_profile_vals *p, unsigned int n, bool json)
+{
+	char *text = NULL;
+	size_t len;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return NULL;
+	print_begin(f, json);
+	nfsmtp_policy_print(p, n);
+	print_end();
+	fclose(f);
+	return text;
+}
+
+/* policy show prints a text line per group of keys: each group is one run of the table */
+TEST(key_groups_contiguous)
+{
+	unsigned int i;
+
+	for (i = 1; i < nfsmtp_n_keys; i++)
+		if (!nfsmtp_keys[i].per_ns && !nfsmtp_keys[i - 1].per_ns)
+			EXPECT_LE(nfsmtp_keys[i - 1].line, nfsmtp_keys[i].line)
+				TH_LOG("%s after %s", nfsmtp_keys[i].name, nfsmtp_keys[i - 1].name);
+}
+
+TEST(policy_print_exact_text_and_json)
 {
 	const struct nfsmtp_key *mask = nfsmtp_key_find("profile-mark-mask");
 	const struct nfsmtp_key *tls = nfsmtp_key_find("starttls");
 	const struct nfsmtp_key *smug = nfsmtp_key_find("smuggling");
 	const struct nfsmtp_key *cmds = nfsmtp_key_find("commands");
 	struct nfsmtp_profile_vals p[2];
-	char *text = NULL;
-	size_t len;
-	FILE *f;
+	char *text;
 
 	ASSERT_NE(NULL, mask);
 	ASSERT_NE(NULL, tls);
@@ -651,16 +679,18 @@ TEST(conf_write_exact_text)
 	p[1].have[cmds->attr] = p[1].have[tls->attr] = true;
 	p[1].v[cmds->attr] = NFSMTP_COMMANDS_ESMTP;
 	p[1].v[tls->attr] = NFSMTP_STARTTLS_ALLOW;
-	f = open_memstream(&text, &len);
-	ASSERT_NE(NULL, f);
-	nfsmtp_conf_write(f, p, 2);
-	fclose(f);
+	text = policy_shown(p, 2, false);
 	EXPECT_STREQ("policy set profile-mark-mask 0xff00\n"
 		     "\n"
 		     "policy set profile 2 starttls strip\n"
 		     "policy set profile 2 smuggling reset\n"
 		     "\n"
 		     "policy set profile 5 starttls allow commands esmtp\n", text);
+	free(text);
+	text = policy_shown(p, 2, true);
+	EXPECT_STREQ("{\"profile_mark_mask\":65280,\"profiles\":["
+		     "{\"profile\":2,\"starttls\":\"strip\",\"smuggling\":\"reset\"},"
+		     "{\"profile\":5,\"starttls\":\"allow\",\"commands\":\"esmtp\"}]}\n", text);
 	free(text);
 }
 
@@ -918,7 +948,8 @@ TEST_F(json, nesting_and_commas)
 	struct json *j = &self->j;
 
 	json_obj_open(j);
-	json_kv_u64(j, "a", 1);
+	json_key(j, "a");
+	json_u64(j, 1);
 	json_key(j, "b");
 	json_arr_open(j);
 	json_u64(j, 1);
@@ -930,12 +961,13 @@ TEST_F(json, nesting_and_commas)
 	json_arr_close(j);
 	json_key(j, "c");
 	json_obj_open(j);
-	json_kv_str(j, "d", "e");
-	json_kv_bool(j, "f", false);
+	json_key(j, "d");
+	json_str(j, "e");
 	json_obj_close(j);
-	json_kv_u64(j, "big", UINT64_MAX);
+	json_key(j, "big");
+	json_u64(j, UINT64_MAX);
 	json_obj_close(j);
-	EXPECT_STREQ("{\"a\":1,\"b\":[1,\"two\",[],{}],\"c\":{\"d\":\"e\",\"f\":false},"
+	EXPECT_STREQ("{\"a\":1,\"b\":[1,\"two\",[],{}],\"c\":{\"d\":\"e\"},"
 		     "\"big\":18446744073709551615}", json_text(&self->f, &self->buf));
 }
 
@@ -963,6 +995,50 @@ TEST_F(json, embedded_nul_with_length)
 {
 	json_strn(&self->j, "a\0b", 3);
 	EXPECT_STREQ("\"a\\u0000b\"", json_text(&self->f, &self->buf));
+}
+
+/* print.h: the same calls write the text form or the JSON members */
+static char *printed(bool json)
+{
+	static const char detail[] = "a\"b\\c\x01\xff";
+	char *buf = NULL;
+	size_t len;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	print_begin(f, json);
+	open_json_array(NULL);
+	open_json_object(NULL);
+	print_string(PRINT_ANY, "family", "%s", "ipv6");
+	print_tuple("2001:db8::1", 1025, "2001:db8::2", 25, true);
+	print_string(PRINT_FP, NULL, "%s", " reply");
+	open_json_object("reply");
+	print_tuple("192.0.2.1", 25, "192.0.2.2", 1025, false);
+	close_json_object();
+	print_uint(PRINT_ANY, "mark", " mark 0x%x", 42);
+	print_u64(PRINT_JSON, "big", NULL, UINT64_MAX);
+	print_quoted(PRINT_ANY, "detail", " detail %s!", detail, sizeof(detail) - 1);
+	close_json_object();
+	print_nl();
+	close_json_array();
+	print_end();
+	fclose(f);
+	return buf;
+}
+
+TEST(print_text_or_json)
+{
+	char *text = printed(false), *json = printed(true);
+
+	EXPECT_STREQ("ipv6 [2001:db8::1]:1025 > [2001:db8::2]:25 reply 192.0.2.1:25 > 192.0.2.2:1025"
+		     " mark 0x2a detail \"a\\\"b\\\\c\\x01\\xff\"!\n", text);
+	EXPECT_STREQ("[{\"family\":\"ipv6\",\"src\":\"2001:db8::1\",\"sport\":1025,"
+		     "\"dst\":\"2001:db8::2\",\"dport\":25,\"reply\":{\"src\":\"192.0.2.1\","
+		     "\"sport\":25,\"dst\":\"192.0.2.2\",\"dport\":1025},\"mark\":42,"
+		     "\"big\":18446744073709551615,\"detail\":\"a\\\"b\\\\c\\u0001\\u00ff\"}]\n", json);
+	free(text);
+	free(json);
 }
 
 TEST_HARNESS_MAIN
