@@ -45,6 +45,16 @@ def open_data(c):
     return True
 
 
+def resend_other(c, a, doomed, resent):
+    """DOOMED is sent with a TTL that dies after the gateway, then RESENT in
+    its place (the stream goes on after RESENT): True once the server has it"""
+    seq = c.snd_nxt
+    c.segment(seq, doomed, ttl=a.doomed_ttl)
+    time.sleep(0.3)
+    c.snd_nxt = (seq + len(resent)) & 0xffffffff
+    return c.deliver(seq, resent)
+
+
 def probe(c, cmd=STARTTLS):
     if not c.send(cmd):
         return "reset" if c.reset else "timeout"
@@ -130,11 +140,7 @@ def case_retrans(c, a):
     in its place: the helper saw NOOP, the server gets VRFY"""
     if not open_session(c):
         return None
-    seq = c.snd_nxt
-    c.segment(seq, b"NOOP bob\r\n", ttl=a.doomed_ttl)
-    time.sleep(0.3)
-    c.snd_nxt = (seq + 10) & 0xffffffff
-    if not c.deliver(seq, b"VRFY bob\r\n"):
+    if not resend_other(c, a, b"NOOP bob\r\n", b"VRFY bob\r\n"):
         return "reset" if c.reset else "timeout"
     return c.reply()
 
@@ -160,11 +166,7 @@ def case_retrans_eod(c, a):
     its place: the server ends the message the helper still reads"""
     if not open_data(c) or not c.send(b"Subject: evasion retrans\r\n\r\nhello\r\n"):
         return None
-    seq = c.snd_nxt
-    c.segment(seq, b"Xyz\r\n", ttl=a.doomed_ttl)
-    time.sleep(0.3)
-    c.snd_nxt = (seq + 9) & 0xffffffff
-    if not c.deliver(seq, b".\r\nQUIT\r\n"):
+    if not resend_other(c, a, b"Xyz\r\n", b".\r\nQUIT\r\n"):
         return "reset" if c.reset else "timeout"
     return c.reply()
 
@@ -175,11 +177,7 @@ def case_retrans_eod_lost(c, a):
     helper takes for commands; the probe is a second end of data"""
     if not open_data(c) or not c.send(b"Subject: evasion end of data lost\r\n\r\nhello\r\n"):
         return None
-    seq = c.snd_nxt
-    c.segment(seq, b".\r\n", ttl=a.doomed_ttl)
-    time.sleep(0.3)
-    c.snd_nxt = (seq + 3) & 0xffffffff
-    if not c.deliver(seq, b"X\r\n"):
+    if not resend_other(c, a, b".\r\n", b"X\r\n"):
         return "reset" if c.reset else "timeout"
     return probe(c, b".\r\n")
 
