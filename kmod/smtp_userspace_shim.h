@@ -2,9 +2,10 @@
 /*
  * The few kernel types and macros the shared parser uses, for the userspace
  * build (unit tests, fuzzer, benchmark).  Of libc the parser uses only what
- * the kernel has under the same name: memchr() and toupper() (the C locale's
- * ASCII mapping; the kernel's also maps Latin-1 letters, which never equal
- * the ASCII letters the parser compares with).
+ * the kernel has under the same name, memchr(); toupper() is inline here as
+ * in the kernel (glibc's is a call), ASCII only: the kernel's also maps
+ * Latin-1 letters, which never equal the ASCII letters the parser compares
+ * with.
  */
 #ifndef _SMTP_USERSPACE_SHIM_H
 #define _SMTP_USERSPACE_SHIM_H
@@ -30,6 +31,14 @@ typedef __INT32_TYPE__ s32;
 #define likely(x)	__builtin_expect(!!(x), 1)
 #define unlikely(x)	__builtin_expect(!!(x), 0)
 #define fallthrough	__attribute__((__fallthrough__))
+
+static inline int smtp_toupper(int c)
+{
+	return c >= 'a' && c <= 'z' ? c - ('a' - 'A') : c;
+}
+
+#undef toupper
+#define toupper(c)	smtp_toupper(c)
 #define __ffs64(x)	((unsigned int)__builtin_ctzll(x))
 
 static inline u64 get_unaligned_le64(const void *p)
