@@ -164,6 +164,18 @@ run_case() {	# run_case CASE FAMILY MODE
 	return $ok
 }
 
+# reopen's premise is timing: the gateway's entry must still be in LAST_ACK
+# when the new SYN comes. On a loaded machine the server's retransmitted FIN
+# can take it elsewhere first and conntrack makes a fresh entry (reopened 0,
+# every byte still judged); that case runs once more. The module before
+# smtp_reopened() fails the enforcing run every time (probe=220).
+run_case_again() {	# run_case_again CASE FAMILY MODE
+	run_case "$@" && return 0
+	[ "$1" = reopen ] || return 1
+	log "$1 ($2, $3): once more, on a new port"
+	run_case "$@"
+}
+
 what() {	# the KTAP description of a case
 	case $1 in
 	icmp) echo "an ICMP error quoting the connection is not read as TCP" ;;
@@ -196,7 +208,7 @@ for fam in ipv4 ipv6; do
 				ktap_test_skip "evasion: $c: $(what "$c"): $w ($fam): on the Debian kernel"
 				continue
 			fi
-			check "evasion: $c: $(what "$c"): $w ($fam)" run_case "$c" "$fam" $mode
+			check "evasion: $c: $(what "$c"): $w ($fam)" run_case_again "$c" "$fam" $mode
 		done
 	done
 done
