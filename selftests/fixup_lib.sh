@@ -1,12 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Shared bits of the smtp_fixup*.sh tests: policy and counters in the
-# gateway through nfsmtp, the event monitor, packet captures, the clients
-# (swaks, smtplib, the raw client) and the postfix server's deliveries and
-# log.  Source after lib.sh and postfix.sh.
-
-NFSMTP=${NFSMTP:-$NFSMTP_TOP/build/nfsmtp}
-BG_PIDS=()
+# Shared bits of the smtp_fixup*.sh tests: setup and cleanup, policy and
+# counters in the gateway through nfsmtp, packet captures, the clients
+# (swaks, smtplib, the raw client) and msgtool.py's deliveries. The event
+# monitor and postfix's deliveries and log (gw_nfsmtp, monitor_*, mail_*,
+# maillog_*, delivered_as) are lib.sh's. Source after lib.sh and postfix.sh.
 
 # fixup_cleanup: background helpers, namespaces, the work directory
 fixup_cleanup() {
@@ -62,8 +60,6 @@ check_show() {
 }
 
 # ---- policy and counters in the gateway ---------------------------------------
-
-gw_nfsmtp() { ip netns exec "$gw" "$NFSMTP" "$@"; }
 
 # gw_policy [profile N] KEY VALUE...: profile N (default 0) at the defaults
 # of smtp_profile_default() for the keys these tests change, but for the
@@ -135,36 +131,6 @@ counters_are() {
 	return $ok
 }
 
-# ---- events -----------------------------------------------------------------------
-
-# the portid of PID's generic netlink socket in the gateway subscribed to the
-# events group (/proc shows the first 32 groups; past those, the socket)
-monitor_subscribed() {
-	local pid=$1 grp=$2 groups
-	groups=$(ip netns exec "$gw" awk -v pid="$pid" '$2 == 16 && $3 == pid { print $4 }' \
-		/proc/net/netlink | head -1)
-	[ -n "$groups" ] || return 1
-	[ "${grp:-0}" -ge 32 ] && return 0
-	[ $((0x$groups & (1 << (${grp:-1} - 1)))) -ne 0 ]
-}
-
-# monitor_start FILE: nfsmtp monitor -j in the gateway, once it is subscribed
-monitor_start() {
-	local grp
-	grp=$(ip netns exec "$gw" genl ctrl get name nf_smtp 2>/dev/null |
-		sed -n 's/.*ID-0x\([0-9a-f]*\)[[:space:]]*name: events.*/\1/p' | head -1)
-	ip netns exec "$gw" "$NFSMTP" monitor -j >"$1" 2>"$1.err" &
-	MON_PID=$!
-	BG_PIDS+=("$MON_PID")
-	busywait 10000 monitor_subscribed "$MON_PID" "$((16#${grp:-1}))"
-}
-
-# monitor_stop: SIGINT; the monitor's exit status
-monitor_stop() {
-	kill -INT "$MON_PID"
-	wait "$MON_PID"
-}
-
 # ---- captures -----------------------------------------------------------------------
 
 # capture_start NS FILE FILTER...: tcpdump on NS's veth0 into FILE, every
@@ -233,29 +199,6 @@ raw_in() {
 
 # ---- the server: deliveries and log ---------------------------------------------------
 
-mail_count() { ls "$1/mail" | grep -c '\.eml$'; }
-
-# mail_done DIR N: N messages delivered completely: the pipe transport's tee
-# creates the file before it writes it; postfix logs "removed" after
-mail_done() {
-	[ "$(mail_count "$1")" -ge "$2" ] &&
-		[ "$(grep -c ': removed$' "$1/maillog")" -ge "$2" ]
-}
-
-# mail_wait DIR N [TIMEOUT_MS]: until mail_done
-mail_wait() { busywait "${3:-30000}" mail_done "$1" "$2"; }
-
-# mail_newest DIR: the last delivery
-mail_newest() { ls -t "$1"/mail/*.eml 2>/dev/null | head -1; }
-
-# delivered_as DIR N FILE: delivery number N arrived, and the newest one is
-# FILE as sent
-delivered_as() {
-	mail_wait "$1" "$2" || { log "no delivery number $2"; return 1; }
-	delivered_body "$(mail_newest "$1")" | cmp -s - "$3" ||
-		{ log "delivered message differs from $(basename "$3")"; return 1; }
-}
-
 # delivered_is DIR NAME FILE: the delivery of msgtool.py's message NAME (by
 # its Message-ID) is FILE as sent
 delivered_is() {
@@ -264,15 +207,3 @@ delivered_is() {
 	[ -n "$eml" ] || { log "no delivery of $2"; return 1; }
 	delivered_body "$eml" | cmp -s - "$3" || { log "delivery of $2 differs"; return 1; }
 }
-
-# maillog_mark DIR: the log's length now, for maillog_since
-maillog_mark() { wc -l <"$1/maillog"; }
-
-# maillog_since DIR MARK: the log lines written since MARK
-maillog_since() { tail -n +$(($2 + 1)) "$1/maillog"; }
-
-# maillog_has DIR MARK REGEX: a line since MARK matches
-maillog_has() { maillog_since "$1" "$2" | grep -qE -- "$3"; }
-
-# maillog_wait DIR MARK REGEX: until a line since MARK matches
-maillog_wait() { busywait 15000 maillog_has "$@"; }

@@ -1,17 +1,17 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Shared bits of the guard tests (smtp_guards.sh, smtp_smuggling.sh,
-# smtp_bdat.sh): the topology with postfix as the server, policy and counters
-# of the gateway, its event monitor, and what postfix delivered and logged.
-# Source after lib.sh and postfix.sh.
+# smtp_bdat.sh, and smtp_faults.sh, smtp_hostile.sh for their setup): the
+# topology with postfix as the server in $PF, policy and counters of the
+# gateway, its events, and the deliveries by Subject. The event monitor and
+# postfix's deliveries and log (gw_nfsmtp, monitor_*, mail_*, maillog_*) are
+# lib.sh's: they take "$PF" first. Source after lib.sh and postfix.sh.
 
-NFSMTP=${NFSMTP:-$NFSMTP_TOP/build/nfsmtp}
-GUARD_PIDS=()
 PF=''
 
 guards_cleanup() {
 	local p
-	for p in "${GUARD_PIDS[@]}"; do
+	for p in "${BG_PIDS[@]}"; do
 		kill "$p" 2>/dev/null
 	done
 	# a failure, or GUARDS_VERBOSE=1: what the clients, postfix and the
@@ -62,8 +62,6 @@ phase() { log "${SECONDS}s: $*"; }
 
 # ---- the gateway ------------------------------------------------------------
 
-gw_nfsmtp() { ip netns exec "$gw" "$NFSMTP" "$@"; }
-
 # policy KEY VALUE...: profile 0 of the gateway
 policy() { gw_nfsmtp policy set "$@" >/dev/null; }
 
@@ -91,28 +89,6 @@ deltas_are() {
 	return $ok
 }
 
-# monitor_start FILE: nfsmtp monitor -j in the gateway, once it listens
-monitor_start() {
-	local grp
-	grp=$(ip netns exec "$gw" genl ctrl get name nf_smtp 2>/dev/null |
-		sed -n 's/.*ID-0x\([0-9a-f]*\)[[:space:]]*name: events.*/\1/p' | head -1)
-	ip netns exec "$gw" "$NFSMTP" monitor -j >"$1" 2>"$1.err" &
-	MON_PID=$!
-	GUARD_PIDS+=("$MON_PID")
-	busywait 10000 monitor_listening "$MON_PID" "$((16#${grp:-1}))"
-}
-
-# monitor_listening PID GROUP: PID's generic netlink socket joined GROUP
-# (/proc shows the first 32 groups; past those, the socket's presence)
-monitor_listening() {
-	local groups
-	groups=$(ip netns exec "$gw" awk -v pid="$1" '$2 == 16 && $3 == pid { print $4 }' \
-		/proc/net/netlink | head -1)
-	[ -n "$groups" ] || return 1
-	[ "$2" -ge 32 ] && return 0
-	[ $((0x$groups & (1 << ($2 - 1)))) -ne 0 ]
-}
-
 # events FILE RULE ACTION [DETAIL]: how many events of the monitor FILE match
 events() {
 	local pat="\"rule\":\"$2\",\"action\":\"$3\""
@@ -137,18 +113,6 @@ events_are() {
 }
 
 # ---- what postfix did -------------------------------------------------------
-
-mail_count() { find "$PF/mail" -name '*.eml' | wc -l; }
-
-# mail_removed: messages postfix finished with (the pipe transport's tee
-# creates the file before it writes it; postfix logs "removed" after)
-mail_removed() { grep -c ': removed$' "$PF/maillog"; }
-
-# mail_done N: N messages in all were delivered completely
-mail_done() { [ "$(mail_count)" -ge "$1" ] && [ "$(mail_removed)" -ge "$1" ]; }
-
-# mail_wait N [TIMEOUT_MS]: until mail_done N
-mail_wait() { busywait "${2:-30000}" mail_done "$1"; }
 
 # queue_empty: postfix holds no message (none queued, none in delivery)
 queue_empty() {
@@ -202,9 +166,10 @@ as_sent() {
 		{ n = 0; print }' "$1" | sed 's/$/\r/'
 }
 
-# delivered_as SUBJECT SENT [N]: exactly one delivery has "Subject: SUBJECT"
-# and it is SENT byte for byte (sha256), N Received fields aside
-delivered_as() {
+# subject_delivered_as SUBJECT SENT [N]: exactly one delivery has
+# "Subject: SUBJECT" and it is SENT byte for byte (sha256), N Received
+# fields aside
+subject_delivered_as() {
 	local f n
 	f=$(mail_with "Subject: $1")
 	n=$(echo "$f" | grep -c .)
@@ -215,19 +180,6 @@ delivered_as() {
 		return 1
 	fi
 }
-
-# maillog_mark: the log's length now, for maillog_since
-maillog_mark() { wc -l <"$PF/maillog"; }
-maillog_since() { tail -n +$(($1 + 1)) "$PF/maillog"; }
-
-# maillog_count MARK REGEX: lines since MARK that match
-maillog_count() { maillog_since "$1" | grep -cE -- "$2"; }
-
-# maillog_has MARK REGEX N: N lines or more since MARK match
-maillog_has() { [ "$(maillog_count "$1" "$2")" -ge "$3" ]; }
-
-# maillog_wait MARK REGEX N [TIMEOUT_MS]: until maillog_has MARK REGEX N
-maillog_wait() { busywait "${4:-15000}" maillog_has "$1" "$2" "$3"; }
 
 # client_results OUT: the result= words of a guards_client.py run, in order
 client_results() { sed -n 's/^\(session\|smuggle\) [0-9]* result=\([a-z]*\).*/\2/p' "$1" | xargs; }

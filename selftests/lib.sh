@@ -24,6 +24,11 @@ NS_LIST=()
 NFSMTP_KO=${NFSMTP_KO:-$NFSMTP_TOP/nf_conntrack_smtp.ko}
 PY=/usr/bin/python3
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+NFSMTP=${NFSMTP:-$NFSMTP_TOP/build/nfsmtp}
+
+# BG_PIDS: background helpers (monitors, captures, clients) a suite's
+# cleanup kills
+BG_PIDS=()
 
 ktap_print_header() { echo "TAP version 13"; }
 ktap_set_plan() { echo "1..$1"; }
@@ -288,3 +293,83 @@ kernel_log_clean() {
 	head -n 10 <<<"$hits" | sed 's/^/#   /'
 	return 1
 }
+
+# ---- the gateway's nfsmtp and its event monitor -----------------------------
+
+gw_nfsmtp() { ip netns exec "$gw" "$NFSMTP" "$@"; }
+
+# monitor_subscribed PID GROUP: PID's generic netlink socket in the gateway
+# joined GROUP (/proc shows the first 32 groups; past those, the socket's
+# presence)
+monitor_subscribed() {
+	local pid=$1 grp=$2 groups
+	groups=$(ip netns exec "$gw" awk -v pid="$pid" '$2 == 16 && $3 == pid { print $4 }' \
+		/proc/net/netlink | head -1)
+	[ -n "$groups" ] || return 1
+	[ "${grp:-0}" -ge 32 ] && return 0
+	[ $((0x$groups & (1 << (${grp:-1} - 1)))) -ne 0 ]
+}
+
+# monitor_start FILE: nfsmtp monitor -j in the gateway (MON_PID, in
+# BG_PIDS), once it is subscribed to the events group
+monitor_start() {
+	local grp
+	grp=$(ip netns exec "$gw" genl ctrl get name nf_smtp 2>/dev/null |
+		sed -n 's/.*ID-0x\([0-9a-f]*\)[[:space:]]*name: events.*/\1/p' | head -1)
+	ip netns exec "$gw" "$NFSMTP" monitor -j >"$1" 2>"$1.err" &
+	MON_PID=$!
+	BG_PIDS+=("$MON_PID")
+	busywait 10000 monitor_subscribed "$MON_PID" "$((16#${grp:-1}))"
+}
+
+# monitor_stop: SIGINT; the monitor's exit status
+monitor_stop() {
+	kill -INT "$MON_PID"
+	wait "$MON_PID"
+}
+
+# ---- a postfix server's deliveries and log (postfix.sh's DIR) ----------------
+# Each takes the postfix directory DIR first: DIR/mail/*.eml are the
+# deliveries, DIR/maillog the log.
+
+# mail_count DIR: messages delivered so far (complete or being written)
+mail_count() { ls "$1/mail" | grep -c '\.eml$'; }
+
+# mail_done DIR N: N messages in all delivered completely: the pipe
+# transport's dd creates the file before it writes it; postfix logs
+# "removed" after
+mail_done() {
+	[ "$(mail_count "$1")" -ge "$2" ] &&
+		[ "$(grep -c ': removed$' "$1/maillog")" -ge "$2" ]
+}
+
+# mail_wait DIR N [TIMEOUT_MS]: until mail_done DIR N (default 30 s)
+mail_wait() { busywait "${3:-30000}" mail_done "$1" "$2"; }
+
+# mail_newest DIR: the last delivery
+mail_newest() { ls -t "$1"/mail/*.eml 2>/dev/null | head -1; }
+
+# delivered_as DIR N FILE: delivery number N arrived, and the newest one is
+# FILE as sent (delivered_body, postfix.sh)
+delivered_as() {
+	mail_wait "$1" "$2" || { log "no delivery number $2"; return 1; }
+	delivered_body "$(mail_newest "$1")" | cmp -s - "$3" ||
+		{ log "delivered message differs from $(basename "$3")"; return 1; }
+}
+
+# maillog_mark DIR: the log's length now, for maillog_since
+maillog_mark() { wc -l <"$1/maillog"; }
+
+# maillog_since DIR MARK: the log lines written since MARK
+maillog_since() { tail -n +$(($2 + 1)) "$1/maillog"; }
+
+# maillog_count DIR MARK REGEX: how many lines since MARK match
+maillog_count() { maillog_since "$1" "$2" | grep -cE -- "$3"; }
+
+# maillog_has DIR MARK REGEX [N]: N lines (default 1) or more since MARK
+# match
+maillog_has() { [ "$(maillog_count "$1" "$2" "$3")" -ge "${4:-1}" ]; }
+
+# maillog_wait DIR MARK REGEX [N [TIMEOUT_MS]]: until maillog_has DIR MARK
+# REGEX N (default 15 s)
+maillog_wait() { busywait "${5:-15000}" maillog_has "$1" "$2" "$3" "${4:-1}"; }

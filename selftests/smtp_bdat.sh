@@ -42,8 +42,8 @@ EV=$TMP/events
 sessions_since() {
 	local mark=$1 kind=$2 n=$3 other=data
 	[ "${kind%%=*}" = data ] && other=bdat
-	maillog_wait "$mark" "disconnect from" "$n" || return 1
-	maillog_since "$mark" | grep "disconnect from" | tail -n "$n" >"$TMP/disc"
+	maillog_wait "$PF" "$mark" "disconnect from" "$n" || return 1
+	maillog_since "$PF" "$mark" | grep "disconnect from" | tail -n "$n" >"$TMP/disc"
 	if [ "$(grep -c " $kind " "$TMP/disc")" != "$n" ] || grep -q " $other=" "$TMP/disc"; then
 		log "postfix logged: $(cat "$TMP/disc")"
 		return 1
@@ -69,42 +69,42 @@ if ! exim_setup; then
 else
 	log "$(head -1 "$E/version")"
 	counters_save "$TMP/c0"
-	mark=$(maillog_mark)
+	mark=$(maillog_mark "$PF")
 	exim_send "$M/exim_plain"
 	exim_send "$M/dkim1"
 	check "exim: a plain and a DKIM-signed message go with BDAT (postfix logs bdat=1 for both sessions) and arrive byte-identical" \
-		eval 'sessions_since $mark bdat=1 2 && mail_wait 2 &&
-		      delivered_as exim_plain "$M/exim_plain" 2 && delivered_as dkim1 "$M/dkim1" 2'
-	mark=$(maillog_mark)
+		eval 'sessions_since $mark bdat=1 2 && mail_wait "$PF" 2 &&
+		      subject_delivered_as exim_plain "$M/exim_plain" 2 && subject_delivered_as dkim1 "$M/dkim1" 2'
+	mark=$(maillog_mark "$PF")
 	exim_send "$M/big"
 	check "exim: a 40 kB message goes in 2 BDAT chunks (postfix logs bdat=2) and arrives byte-identical" \
-		eval 'sessions_since $mark bdat=2 1 && mail_wait 3 && delivered_as big "$M/big" 2'
+		eval 'sessions_since $mark bdat=2 1 && mail_wait "$PF" 3 && subject_delivered_as big "$M/big" 2'
 	check "exim: 3 messages, no duplicate header, no reset, no smuggling counted" \
 		deltas_are "$TMP/c0" messages=3 duplicate_headers=0 resets=0 smuggling=0
 
 	policy dup-headers mask
 	exim_send "$M/exim_dup"
 	check "exim, dup-headers mask: a message with a second From arrives with it renamed XXXX, byte for byte (BDAT)" \
-		eval 'mail_wait 4 && delivered_as exim_dup "$M/exim_dup.masked" 2 &&
+		eval 'mail_wait "$PF" 4 && subject_delivered_as exim_dup "$M/exim_dup.masked" 2 &&
 		      events_are "$EV" 1 dup-headers mask From'
 
 	policy dup-headers reset ehlo-mask CHUNKING
 	counters_save "$TMP/c1"
-	mark=$(maillog_mark)
+	mark=$(maillog_mark "$PF")
 	exim_send "$M/plain"
 	check "exim, ehlo-mask CHUNKING: exim sees 250-XXXXXXXA, falls back to DATA (postfix logs data=1, no bdat), the message arrives byte-identical" \
-		eval 'sessions_since $mark data=1 1 && mail_wait 5 && delivered_as plain "$M/plain" 2 &&
+		eval 'sessions_since $mark data=1 1 && mail_wait "$PF" 5 && subject_delivered_as plain "$M/plain" 2 &&
 		      deltas_are "$TMP/c1" ehlo_keywords_masked=1 &&
 		      events_are "$EV" 1 ehlo-mask mask CHUNKING'
 	policy ehlo-mask none
 
 	counters_save "$TMP/c2"
-	mark=$(maillog_mark)
-	n0=$(mail_count)
+	mark=$(maillog_mark "$PF")
+	n0=$(mail_count "$PF")
 	exim_send "$M/exim_dup"
 	check "exim, dup-headers reset: the segment with the second From is reset, exim defers the message, postfix delivers nothing" \
 		eval 'grep -q "== bob@example.org" "$E/last.log" && ! grep -q "=> bob@example.org" "$E/last.log" &&
-		      maillog_wait $mark "disconnect from" 1 && queue_empty && [ "$(mail_count)" = $n0 ] &&
+		      maillog_wait "$PF" $mark "disconnect from" 1 && queue_empty && [ "$(mail_count "$PF")" = $n0 ] &&
 		      deltas_are "$TMP/c2" duplicate_headers=1 resets=1'
 fi
 
@@ -112,8 +112,8 @@ fi
 
 phase "raw BDAT, chunk boundaries"
 counters_save "$TMP/c3"
-n0=$(mail_count)
-mark=$(maillog_mark)
+n0=$(mail_count "$PF")
+mark=$(maillog_mark "$PF")
 ev_reset=$(events "$EV" dup-headers reset From)
 ev_mask=$(events "$EV" dup-headers mask From)
 client "$TMP/split-reset.out" session \
@@ -125,8 +125,8 @@ check "BDAT, dup-headers reset: the second From split across two chunks (BDAT n 
 	eval '[ "${res[0]}" = reset ] && [ "${res[1]}" = reset ] &&
 	      events_are "$EV" $((ev_reset + 2)) dup-headers reset From'
 check "BDAT, dup-headers reset: 30 chunks, every boundary inside a header line (in From, To, before a colon, CR|LF): postfix logs bdat=30, the message arrives byte-identical" \
-	eval '[ "${res[2]}" = ok ] && sessions_since $mark bdat=30 1 && mail_wait $((n0 + 1)) &&
-	      delivered_as hdrs30 "$M/hdrs30" && deltas_are "$TMP/c3" duplicate_headers=2 resets=2'
+	eval '[ "${res[2]}" = ok ] && sessions_since $mark bdat=30 1 && mail_wait "$PF" $((n0 + 1)) &&
+	      subject_delivered_as hdrs30 "$M/hdrs30" && deltas_are "$TMP/c3" duplicate_headers=2 resets=2'
 
 policy dup-headers mask
 counters_save "$TMP/c4"
@@ -136,10 +136,10 @@ client "$TMP/split-mask.out" session \
 	bdat:"$M/bdat_dup_colon:@$M/bdat_dup_colon.cut"
 rc=$?
 check "BDAT, dup-headers mask: the split second From keeps its head, its name's tail after the chunk boundary becomes X's (FrXX:; before the colon: From + X, a body line to postfix), the rest byte for byte" \
-	eval '[ $rc = 0 ] && mail_wait $((n0 + 4)) &&
-	      delivered_as bdat_dup_pipe "$M/bdat_dup_pipe.masked" &&
-	      delivered_as bdat_dup_apart "$M/bdat_dup_apart.masked" &&
-	      delivered_as bdat_dup_colon "$M/bdat_dup_colon.masked" &&
+	eval '[ $rc = 0 ] && mail_wait "$PF" $((n0 + 4)) &&
+	      subject_delivered_as bdat_dup_pipe "$M/bdat_dup_pipe.masked" &&
+	      subject_delivered_as bdat_dup_apart "$M/bdat_dup_apart.masked" &&
+	      subject_delivered_as bdat_dup_colon "$M/bdat_dup_colon.masked" &&
 	      deltas_are "$TMP/c4" duplicate_headers=3 resets=0 &&
 	      events_are "$EV" $((ev_mask + 3)) dup-headers mask From'
 policy dup-headers reset
@@ -148,8 +148,8 @@ policy dup-headers reset
 
 phase "BDAT then DATA, BDAT 0 LAST, malformed sizes"
 counters_save "$TMP/c5"
-mark=$(maillog_mark)
-n0=$(mail_count)
+mark=$(maillog_mark "$PF")
+n0=$(mail_count "$PF")
 client "$TMP/mixed.out" session \
 	bdat:"$M/bdat_plain:100" data:"$M/data_dup" next \
 	bdat:"$M/bdat_plain2:100" data:"$M/data_smuggle" next \
@@ -164,18 +164,18 @@ res=($(client_results "$TMP/mixed.out"))
 check "BDAT message, then a DATA message with a second From in the same session: the BDAT one arrives byte-identical, the DATA one is reset" \
 	eval '[ "${res[0]}" = reset ] &&
 	      grep -q "^session 1 result=reset codes=220,250,250,250,250,250,250,250,354\$" "$TMP/mixed.out" &&
-	      mail_wait $((n0 + 1)) && delivered_as bdat_plain "$M/bdat_plain"'
+	      mail_wait "$PF" $((n0 + 1)) && subject_delivered_as bdat_plain "$M/bdat_plain"'
 check "BDAT message, then a DATA message with \\n.\\n and a forged transaction: reset, no forged message" \
 	eval '[ "${res[1]}" = reset ] && busywait 10000 queue_empty &&
 	      [ -z "$(mail_with "Subject: forged data_smuggle")" ]'
 check "BDAT 100, BDAT 100, BDAT n, BDAT 0 LAST: the message arrives byte-identical" \
 	eval '[ "${res[2]}" = ok ] &&
 	      grep -q "^session 3 result=ok codes=220,250,250,250,250,250,250,250,221\$" "$TMP/mixed.out" &&
-	      mail_wait $((n0 + 3)) && delivered_as bdat_zero "$M/bdat_zero"'
+	      mail_wait "$PF" $((n0 + 3)) && subject_delivered_as bdat_zero "$M/bdat_zero"'
 check "malformed sizes (BDAT -1 LAST, BDAT, BDAT 12x LAST, 20 digits): postfix answers 521 to each and hangs up, the gateway resets none; the next session delivers byte-identical" \
 	eval '[ "${res[*]:3:4}" = "closed closed closed closed" ] &&
 	      [ "$(grep -c "^session [4-7] result=closed codes=220,250,250,250,521\$" "$TMP/mixed.out")" = 4 ] &&
-	      [ "${res[7]}" = ok ] && mail_wait $((n0 + 4)) && delivered_as bdat_after_bad "$M/bdat_after_bad"'
+	      [ "${res[7]}" = ok ] && mail_wait "$PF" $((n0 + 4)) && subject_delivered_as bdat_after_bad "$M/bdat_after_bad"'
 check "BDAT and DATA sessions: duplicate_headers +1, smuggling +1, resets +2; the 20-digit size is logged as lost sync" \
 	eval 'deltas_are "$TMP/c5" duplicate_headers=1 smuggling=1 resets=2 lost_sync=1 &&
 	      events_are "$EV" 1 lost-sync log'

@@ -27,7 +27,7 @@ TMP=''
 FILLER_PIDS=()
 cleanup() {
 	local p
-	for p in "${GUARD_PIDS[@]}" "${FILLER_PIDS[@]}"; do
+	for p in "${BG_PIDS[@]}" "${FILLER_PIDS[@]}"; do
 		kill "$p" 2>/dev/null
 	done
 	[ -n "${CT_MAX0:-}" ] && sysctl -qw net.netfilter.nf_conntrack_max="$CT_MAX0"

@@ -61,7 +61,7 @@ monitor_start "$EV" || log "the event monitor did not subscribe"
 ip netns exec "$gw" tcpdump -i cveth -n -s 0 -U -w "$TMP/client.pcap" \
 	"tcp dst port 25 and src host $C4" 2>"$TMP/tcpdump.err" &
 CAP_PID=$!
-GUARD_PIDS+=("$CAP_PID")
+BG_PIDS+=("$CAP_PID")
 busywait 10000 grep -q "listening on" "$TMP/tcpdump.err" || log "tcpdump did not start"
 
 # ---- DKIM: no false positive ---------------------------------------------------
@@ -74,11 +74,11 @@ ip netns exec "$client" $PY "$HERE/smtp_send.py" --server $S4 \
 rc=$?
 check "dkim: smtplib sends an oversigned message and one with 3 DKIM-Signature + 10 Received fields, postfix accepts both (dup-headers reset)" \
 	test $rc -eq 0
-mail_wait 2
+mail_wait "$PF" 2
 check "dkim: oversigned message (h=from:from:subject:to:date) delivered byte-identical (sha256)" \
-	delivered_as dkim1 "$M/dkim1"
+	subject_delivered_as dkim1 "$M/dkim1"
 check "dkim: message with 3 DKIM-Signature and 10 Received fields delivered byte-identical (sha256)" \
-	delivered_as dkim3 "$M/dkim3"
+	subject_delivered_as dkim3 "$M/dkim3"
 as_sent "$(mail_with 'Subject: dkim1')" >"$TMP/dkim1.got"
 as_sent "$(mail_with 'Subject: dkim3')" >"$TMP/dkim3.got"
 check "dkim: the 4 signatures of the delivered messages verify" \
@@ -91,8 +91,8 @@ check "dkim: the helper followed 2 messages and counted no duplicate header, no 
 
 phase "dup-headers reset"
 counters_save "$TMP/c1"
-mark=$(maillog_mark)
-n0=$(mail_count)
+mark=$(maillog_mark "$PF")
+n0=$(mail_count "$PF")
 client "$TMP/reset.out" session data:"$M/dup_from" next data:"$M/dup_from_fold" \
 	next segs:"$M/seg1,$M/seg2" next @$S6 data:"$M/dup_subject"
 res=($(client_results "$TMP/reset.out"))
@@ -103,8 +103,8 @@ check "reset: the two From fields in separate TCP segments (pause, TCP_NODELAY):
 check "reset: a second Subject (as SUBJECT:), over IPv6: the client sees the reset" \
 	test "${res[3]}" = reset
 check "reset: postfix lost the 4 sessions in DATA, has nothing queued and delivered nothing" \
-	eval 'maillog_wait $mark "lost connection after DATA" 4 && queue_empty &&
-	      [ "$(mail_count)" = "$n0" ]'
+	eval 'maillog_wait "$PF" $mark "lost connection after DATA" 4 && queue_empty &&
+	      [ "$(mail_count "$PF")" = "$n0" ]'
 check "reset: duplicate_headers +4, resets +4; monitor -j: 3 dup-headers reset events for From, 1 for Subject" \
 	eval 'deltas_are "$TMP/c1" duplicate_headers=4 resets=4 &&
 	      events_are "$EV" 3 dup-headers reset From &&
@@ -115,21 +115,21 @@ check "reset: duplicate_headers +4, resets +4; monitor -j: 3 dup-headers reset e
 phase "dup-headers mask"
 policy dup-headers mask
 counters_save "$TMP/c2"
-n0=$(mail_count)
+n0=$(mail_count "$PF")
 client "$TMP/mask.out" session data:"$M/dup_from" data:"$M/dup_from_fold" \
 	segs:"$M/seg1,$M/seg2" data:"$M/big_dup"
 rc=$?
 check "mask: postfix accepts the 4 messages with a second From (one line, folded, other segment, 40 kB)" \
 	eval '[ $rc = 0 ] && grep -qx "codes: 220 250\( 250 250 354 250\)\{4\} 221" "$TMP/mask.out"'
-mail_wait $((n0 + 4))
+mail_wait "$PF" $((n0 + 4))
 check "mask: each delivery has exactly one From: and one XXXX: field in its header section" \
 	one_from_one_x dup_from dup_from_fold dup_from_segments
 check "mask: each delivery is the sent message with the second 'From' renamed 'XXXX', byte for byte" \
-	eval 'delivered_as dup_from "$M/dup_from.masked" &&
-	      delivered_as dup_from_fold "$M/dup_from_fold.masked" &&
-	      delivered_as dup_from_segments "$M/seg.masked"'
+	eval 'subject_delivered_as dup_from "$M/dup_from.masked" &&
+	      subject_delivered_as dup_from_fold "$M/dup_from_fold.masked" &&
+	      subject_delivered_as dup_from_segments "$M/seg.masked"'
 check "mask: a 40 kB message, sent in large segments, arrives with the second From renamed, byte for byte" \
-	delivered_as big_dup "$M/big_dup.masked"
+	subject_delivered_as big_dup "$M/big_dup.masked"
 check "mask: duplicate_headers +4, resets +0; monitor -j: 4 dup-headers mask events for From" \
 	eval 'deltas_are "$TMP/c2" duplicate_headers=4 resets=0 &&
 	      events_are "$EV" 4 dup-headers mask From'
@@ -146,8 +146,8 @@ phase "line limits"
 policy dup-headers reset header-line-max 998 header-line-action reset \
 	body-line-max 998 body-line-action log
 counters_save "$TMP/c3"
-mark=$(maillog_mark)
-n0=$(mail_count)
+mark=$(maillog_mark "$PF")
+n0=$(mail_count "$PF")
 client "$TMP/limits.out" session data:"$M/hdr1200" next data:"$M/hdr999" \
 	next data:"$M/hdr990" data:"$M/hdr998" data:"$M/body1500"
 res=($(client_results "$TMP/limits.out"))
@@ -156,13 +156,13 @@ check "header-line-max 998 reset: a 1200-octet header line: the client sees the 
 check "header-line-max 998 reset: a 999-octet header line (CRLF counted): the client sees the reset" \
 	test "${res[1]}" = reset
 check "header-line-max 998: header lines of 990 and 998 octets pass byte-identical" \
-	eval '[ "${res[2]}" = ok ] && mail_wait $((n0 + 3)) &&
-	      delivered_as hdr990 "$M/hdr990" && delivered_as hdr998 "$M/hdr998"'
+	eval '[ "${res[2]}" = ok ] && mail_wait "$PF" $((n0 + 3)) &&
+	      subject_delivered_as hdr990 "$M/hdr990" && subject_delivered_as hdr998 "$M/hdr998"'
 check "body-line-max 998 log: a 1500-octet body line is delivered byte-identical" \
-	delivered_as body1500 "$M/body1500"
+	subject_delivered_as body1500 "$M/body1500"
 check "limits: postfix lost the 2 reset sessions in DATA and delivered nothing of them" \
-	eval 'maillog_wait $mark "lost connection after DATA" 2 && queue_empty &&
-	      [ "$(mail_count)" = $((n0 + 3)) ]'
+	eval 'maillog_wait "$PF" $mark "lost connection after DATA" 2 && queue_empty &&
+	      [ "$(mail_count "$PF")" = $((n0 + 3)) ]'
 check "limits: limit_hits +3, resets +2; monitor -j: 2 header-line reset events, 1 body-line log event" \
 	eval 'deltas_are "$TMP/c3" limit_hits=3 resets=2 &&
 	      events_are "$EV" 2 header-line reset &&

@@ -23,7 +23,7 @@ source "$HERE/guards_lib.sh"
 TMP=''
 cleanup() {
 	local p
-	for p in "${GUARD_PIDS[@]}"; do
+	for p in "${BG_PIDS[@]}"; do
 		kill "$p" 2>/dev/null
 	done
 	if [ -n "$TMP" ] && { [ "$KTAP_CNT_FAIL" -gt 0 ] || [ "${HOSTILE_VERBOSE:-0}" = 1 ]; }; then

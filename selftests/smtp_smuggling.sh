@@ -62,7 +62,7 @@ log "postfix $(postconf -d -h mail_version 2>/dev/null): built-in" \
 phase "guard off"
 policy smuggling off
 smuggle "$TMP/off.out" --tag off "${SEQS[@]}" "$CANON"
-mail_wait "$(queued "$TMP/off.out")"
+mail_wait "$PF" "$(queued "$TMP/off.out")"
 subjects_read
 for n in $(seq 1 "$NSEQ"); do
 	f=$(subj "first off-$n")
@@ -85,16 +85,16 @@ check "harness, guard off: after a canonical CRLF.CRLF postfix delivers the pipe
 phase "guard on"
 policy smuggling reset
 counters_save "$TMP/c1"
-mark=$(maillog_mark)
-n0=$(mail_count)
+mark=$(maillog_mark "$PF")
+n0=$(mail_count "$PF")
 smuggle "$TMP/on.out" --tag on "${SEQS[@]}"
-maillog_wait "$mark" "disconnect from" "$NSEQ"
+maillog_wait "$PF" "$mark" "disconnect from" "$NSEQ"
 # nothing queued, nothing in delivery: no forged message can come later
 busywait 15000 queue_empty && empty=1 || empty=0
 results_read "$TMP/on.out"
 subjects_read
 q=$(queued "$TMP/on.out")
-n1=$(mail_count)
+n1=$(mail_count "$PF")
 for n in $(seq 1 "$NSEQ"); do
 	check "smuggling reset, ${SEQS[$((n - 1))]} in one segment: the client sees the reset, postfix queues and delivers no forged message" \
 		eval '[ "${RES[$n]}" = reset ] && [ $q = 0 ] && [ $empty = 1 ] &&
@@ -117,7 +117,7 @@ ip netns exec "$client" $PY "$HERE/guards_client.py" session --server $S4 \
 rc=$?
 check "control, guard on: CRLF.CRLF, then MAIL, RCPT, DATA pipelined and the text after the 354: not reset, both delivered, no smuggling counted" \
 	eval '[ $rc = 0 ] && grep -qx "codes: 220 250 250 250 354 250 250 250 354 250 221" "$TMP/control.out" &&
-	      mail_wait $((n0 + 2)) && subjects_read && [ "$(subj "control first")" = 1 ] &&
+	      mail_wait "$PF" $((n0 + 2)) && subjects_read && [ "$(subj "control first")" = 1 ] &&
 	      [ "$(subj "control second")" = 1 ] && deltas_are "$TMP/c4" smuggling=0 resets=0'
 
 # ---- guard on: the forged transaction in the next segment -------------------------------
@@ -127,9 +127,9 @@ check "control, guard on: CRLF.CRLF, then MAIL, RCPT, DATA pipelined and the tex
 CRSEQS=('\r.\r' '\n.\r' '\r\n.\r')
 phase "split"
 counters_save "$TMP/c2"
-mark=$(maillog_mark)
+mark=$(maillog_mark "$PF")
 smuggle "$TMP/split.out" --split --tag split "${CRSEQS[@]}"
-maillog_wait "$mark" "disconnect from" 3
+maillog_wait "$PF" "$mark" "disconnect from" 3
 busywait 15000 queue_empty
 results_read "$TMP/split.out"
 subjects_read
@@ -146,9 +146,9 @@ check "smuggling reset, \\r.\\r, \\n.\\r and \\r\\n.\\r ending a segment (judged
 
 phase "text before the 354"
 counters_save "$TMP/c3"
-mark=$(maillog_mark)
+mark=$(maillog_mark "$PF")
 smuggle "$TMP/pipe.out" --pipe-data --tag pipe '\n.\n' '\r.\r\n'
-maillog_wait "$mark" "disconnect from" 2
+maillog_wait "$PF" "$mark" "disconnect from" 2
 busywait 15000 queue_empty
 results_read "$TMP/pipe.out"
 subjects_read
