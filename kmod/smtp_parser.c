@@ -671,6 +671,7 @@ u32 smtp_parser_open_verb(const struct smtp_parser *p, u32 *len)
 
 void smtp_parser_init_line(struct smtp_parser *p)
 {
+	p->user = 0;	/* a scratch state: nothing of the caller's to keep */
 	smtp_parser_init(p);
 	p->flags = 0;
 }

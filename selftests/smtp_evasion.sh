@@ -85,7 +85,7 @@ default_expect() {
 	retrans-eod) echo "250 retransmissions=+1" ;;
 	retrans-eod-lost) echo "250 retransmission_mismatch=+1" ;;
 	dead) echo "252 resets=0" ;;
-	reopen) echo "220 reopened=+1" ;;
+	reopen) echo "220 starttls_allowed=+1" ;;
 	esac
 }
 
@@ -165,10 +165,11 @@ run_case() {	# run_case CASE FAMILY MODE
 }
 
 # reopen's premise is timing: the gateway's entry must still be in LAST_ACK
-# when the new SYN comes. On a loaded machine the server's retransmitted FIN
-# can take it elsewhere first and conntrack makes a fresh entry (reopened 0,
-# every byte still judged); that case runs once more. The module before
-# smtp_reopened() fails the enforcing run every time (probe=220).
+# when the new SYN comes, or conntrack makes a fresh entry (reopened 0).
+# Under the default policy the case asserts that the probe was judged
+# (starttls_allowed), whichever entry carried it; the enforcing run asserts
+# the LAST_ACK path (reopened) and runs once more on a new port when it
+# fails. The module before smtp_reopened() fails it every time (probe=220).
 run_case_again() {	# run_case_again CASE FAMILY MODE
 	run_case "$@" && return 0
 	[ "$1" = reopen ] || return 1
