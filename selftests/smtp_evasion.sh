@@ -104,7 +104,7 @@ enforce_expect() {
 	retrans-eod) echo "reset retransmission_mismatch=+1 resets=+1" ;;
 	retrans-eod-lost) echo "reset retransmission_mismatch=+1 resets=+1" ;;
 	dead) echo "reset resets=+1 dead_packets=+1" ;;
-	reopen) echo "50[0-2] reopened=+1 starttls_stripped=+1" ;;
+	reopen) echo "50[0-2] starttls_stripped=+1$REOPENED" ;;
 	esac
 }
 
@@ -168,14 +168,19 @@ run_case() {	# run_case CASE FAMILY MODE
 # when the new SYN comes, or conntrack makes a fresh entry (reopened 0).
 # Under the default policy the case asserts that the probe was judged
 # (starttls_allowed), whichever entry carried it; the enforcing run asserts
-# the LAST_ACK path (reopened) and runs once more on a new port when it
-# fails. The module before smtp_reopened() fails it every time (probe=220).
+# the LAST_ACK path (reopened) on the Debian kernel and runs once more on a
+# new port when it fails. On the debug kernel the premise fails about half
+# the time (its timing): there the probe's answer and count are asserted.
+# The module before smtp_reopened() fails the enforcing run (probe=220).
 run_case_again() {	# run_case_again CASE FAMILY MODE
 	run_case "$@" && return 0
 	[ "$1" = reopen ] || return 1
 	log "$1 ($2, $3): once more, on a new port"
 	run_case "$@"
 }
+
+REOPENED=" reopened=+1"
+slow_kernel && REOPENED=
 
 what() {	# the KTAP description of a case
 	case $1 in
