@@ -200,13 +200,13 @@ static void rescan_open_verb(struct rescan *rs, const struct smtp_parser *line,
 			     unsigned int end)
 {
 	struct smtp_pkt *pk = rs->pk;
-	u32 len, verbs = smtp_parser_open_verb(line, &len);
+	u32 len, masked = smtp_parser_open_verb(line, &len) & smtp_masked_verbs(pk->prof);
 
-	if (!(verbs & smtp_masked_verbs(pk->prof)))
+	if (!masked)
 		return;
 	pk->chunk_off = end;
-	smtp_mask_verb(pk, __ffs(verbs & smtp_masked_verbs(pk->prof)), -(s32)len, len,
-		       !rs->again, true);
+	/* any masked verb will do: it names the rule that masks the piece */
+	smtp_mask_verb(pk, __ffs(masked), -(s32)len, len, !rs->again, true);
 }
 
 /*
