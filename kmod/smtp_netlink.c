@@ -20,8 +20,12 @@
 
 static struct genl_family smtp_genl_family;
 
-/* the handlers index info->attrs up to NFSMTP_A_MAX: YNL's policy covers them all */
-static_assert(ARRAY_SIZE(nf_smtp_nl_policy) == NFSMTP_A_MAX + 1);
+/*
+ * The request attributes: YNL's policy covers every one, and info->attrs
+ * holds that many. The two nests after them (stats, event) are only sent.
+ */
+#define SMTP_NL_REQ_MAX	(ARRAY_SIZE(nf_smtp_nl_policy) - 1)
+static_assert(ARRAY_SIZE(nf_smtp_nl_policy) == NFSMTP_A_STATS);
 
 #define ACT(x)		(1U << NFSMTP_ACTION_##x)
 #define ACTS_LIMIT	(ACT(LOG) | ACT(DROP) | ACT(RESET))
@@ -32,7 +36,7 @@ static_assert(ARRAY_SIZE(nf_smtp_nl_policy) == NFSMTP_A_MAX + 1);
 static const struct {
 	u8 rule;
 	u8 allowed;	/* bits of enum nfsmtp_action */
-} smtp_act_attrs[NFSMTP_A_MAX + 1] = {
+} smtp_act_attrs[SMTP_NL_REQ_MAX + 1] = {
 	[NFSMTP_A_ACT_COMMAND]	    = { NFSMTP_RULE_COMMAND, ACTS_REWRITE },
 	[NFSMTP_A_ACT_CMD_LINE]	    = { NFSMTP_RULE_CMD_LINE, ACTS_LIMIT },
 	[NFSMTP_A_ACT_RCPT]	    = { NFSMTP_RULE_RCPT, ACTS_REWRITE },
@@ -96,7 +100,7 @@ static int put_profile(struct sk_buff *skb, const struct smtp_config *cfg,
 	    nla_put_u32(skb, NFSMTP_A_MARK_MASK, cfg->mark_mask) ||
 	    nla_put_u8(skb, NFSMTP_A_MARK_SHIFT, cfg->mark_shift))
 		return -EMSGSIZE;
-	for (a = 0; a <= NFSMTP_A_MAX; a++)
+	for (a = 0; a <= SMTP_NL_REQ_MAX; a++)
 		if (smtp_act_attrs[a].allowed &&
 		    nla_put_u8(skb, a, p->act[smtp_act_attrs[a].rule]))
 			return -EMSGSIZE;
@@ -171,7 +175,7 @@ int nf_smtp_nl_policy_set_doit(struct sk_buff *skb, struct genl_info *info)
 		n = nla_get_u8(tb[NFSMTP_A_PROFILE]);
 
 	/* check every action before changing anything */
-	for (a = 0; a <= NFSMTP_A_MAX; a++) {
+	for (a = 0; a <= SMTP_NL_REQ_MAX; a++) {
 		u8 v;
 
 		if (!tb[a] || !smtp_act_attrs[a].allowed)
@@ -209,7 +213,7 @@ int nf_smtp_nl_policy_set_doit(struct sk_buff *skb, struct genl_info *info)
 		p->header_line_max = nla_get_u16(tb[NFSMTP_A_HEADER_LINE_MAX]);
 	if (tb[NFSMTP_A_BODY_LINE_MAX])
 		p->body_line_max = nla_get_u16(tb[NFSMTP_A_BODY_LINE_MAX]);
-	for (a = 0; a <= NFSMTP_A_MAX; a++)
+	for (a = 0; a <= SMTP_NL_REQ_MAX; a++)
 		if (tb[a] && smtp_act_attrs[a].allowed)
 			p->act[smtp_act_attrs[a].rule] = nla_get_u8(tb[a]);
 	if (tb[NFSMTP_A_MARK_MASK])
@@ -225,6 +229,9 @@ int nf_smtp_nl_policy_set_doit(struct sk_buff *skb, struct genl_info *info)
 }
 
 /* ---- counters ----------------------------------------------------------- */
+
+/* one u64 attribute per counter, in enum nfsmtp_stat order */
+static_assert(NFSMTP_A_STATS_SESSIONS + __NFSMTP_STAT_MAX - 1 == NFSMTP_A_STATS_MAX);
 
 int nf_smtp_nl_stats_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
@@ -247,7 +254,8 @@ int nf_smtp_nl_stats_get_doit(struct sk_buff *skb, struct genl_info *info)
 	if (!nest)
 		goto nospace;
 	for (i = 0; i < __NFSMTP_STAT_MAX; i++)
-		if (nla_put_u64_64bit(msg, i + 1, sum[i], NFSMTP_A_PAD))
+		if (nla_put_u64_64bit(msg, NFSMTP_A_STATS_SESSIONS + i, sum[i],
+				      NFSMTP_A_STATS_PAD))
 			goto nospace;
 	nla_nest_end(msg, nest);
 	genlmsg_end(msg, hdr);
@@ -285,6 +293,7 @@ void smtp_event_send(struct net *net, const struct nf_conn *ct, u8 dir,
 	u8 family = nf_ct_l3num(ct);
 	int alen = family == AF_INET ? 4 : 16;
 	struct sk_buff *msg;
+	struct nlattr *nest;
 	void *hdr;
 
 	if (!smtp_event_wanted(net))
@@ -293,19 +302,21 @@ void smtp_event_send(struct net *net, const struct nf_conn *ct, u8 dir,
 	if (!msg)
 		return;
 	hdr = genlmsg_put(msg, 0, 0, &smtp_genl_family, 0, NFSMTP_CMD_EVENT);
-	if (!hdr ||
-	    nla_put_u8(msg, NFSMTP_A_EV_FAMILY, family) ||
-	    nla_put(msg, NFSMTP_A_EV_SADDR, alen, &t->src.u3) ||
-	    nla_put(msg, NFSMTP_A_EV_DADDR, alen, &t->dst.u3) ||
-	    nla_put_u16(msg, NFSMTP_A_EV_SPORT, ntohs(t->src.u.tcp.port)) ||
-	    nla_put_u16(msg, NFSMTP_A_EV_DPORT, ntohs(t->dst.u.tcp.port)) ||
-	    nla_put_u8(msg, NFSMTP_A_EV_RULE, rule) ||
-	    nla_put_u8(msg, NFSMTP_A_EV_ACTION, action) ||
-	    nla_put_u8(msg, NFSMTP_A_EV_DIR, dir) ||
-	    (detail && nla_put_string(msg, NFSMTP_A_EV_DETAIL, detail))) {
+	nest = hdr ? nla_nest_start(msg, NFSMTP_A_EVENT) : NULL;
+	if (!nest ||
+	    nla_put_u8(msg, NFSMTP_A_EVENT_FAMILY, family) ||
+	    nla_put(msg, NFSMTP_A_EVENT_SADDR, alen, &t->src.u3) ||
+	    nla_put(msg, NFSMTP_A_EVENT_DADDR, alen, &t->dst.u3) ||
+	    nla_put_u16(msg, NFSMTP_A_EVENT_SPORT, ntohs(t->src.u.tcp.port)) ||
+	    nla_put_u16(msg, NFSMTP_A_EVENT_DPORT, ntohs(t->dst.u.tcp.port)) ||
+	    nla_put_u8(msg, NFSMTP_A_EVENT_RULE, rule) ||
+	    nla_put_u8(msg, NFSMTP_A_EVENT_ACTION, action) ||
+	    nla_put_u8(msg, NFSMTP_A_EVENT_DIR, dir) ||
+	    (detail && nla_put_string(msg, NFSMTP_A_EVENT_DETAIL, detail))) {
 		nlmsg_free(msg);
 		return;
 	}
+	nla_nest_end(msg, nest);
 	genlmsg_end(msg, hdr);
 	genlmsg_multicast_netns(&smtp_genl_family, net, msg, 0, 0, GFP_ATOMIC);
 }

@@ -59,11 +59,13 @@ def main():
         parts.append("/* enum %s */\n%s" % (d["enum-name"], table(
             c_ident("nfsmtp-", d["name"] + "-names"), pairs)))
     # counters: the identifiers of enum nfsmtp_stat, the names of the stats
-    # attribute set (attribute type = counter + 1)
+    # attribute set's u64 attributes (attribute type = NFSMTP_A_STATS_SESSIONS
+    # + counter)
     stat = next(d for d in spec["definitions"] if d["name"] == "stat")
     sets = {s["name"]: s for s in spec["attribute-sets"]}
     idents = [c_ident(stat["name-prefix"], n) for n, _ in enum_entries(stat)]
-    names = [a["name"].replace("-", "_") for a in sets["stats"]["attributes"]]
+    names = [a["name"].replace("-", "_") for a in sets["stats"]["attributes"]
+             if a["type"] == "u64"]
     if len(idents) != len(names):
         sys.exit("gen-names: enum stat has %d entries, the stats set %d attributes"
                  % (len(idents), len(names)))

@@ -207,16 +207,17 @@ def check_stats(spec, hdr, main_c, tool_c):
     if tool != kernel:
         e.append("the tool's nfsmtp_stat_names[] differs from the module's smtp_stat_names[]")
     sets = {s["name"]: s for s in spec["attribute-sets"]}
-    stats = attr_list(sets["stats"])
+    stats = [(a, v) for a, v in attr_list(sets["stats"]) if a["type"] not in ("unused", "pad")]
     if len(stats) != len(kernel):
-        e.append("stats set has %d attributes, the module %d counters" % (len(stats),
-                                                                          len(kernel)))
+        e.append("stats set has %d counters, the module %d" % (len(stats), len(kernel)))
+    # counters are consecutive from the first: type = first + enum nfsmtp_stat
+    first = stats[0][1] if stats else 0
     for (a, value), (cname, text) in zip(stats, kernel):
         if a["name"] != text.replace("_", "-"):
             e.append("stats attribute %s: the module calls it %s" % (a["name"], text))
-        if value != hdr.values[cname] + 1:
-            e.append("stats attribute %s is %d, %s + 1 is %d" % (a["name"], value, cname,
-                                                                 hdr.values[cname] + 1))
+        if value != first + hdr.values[cname]:
+            e.append("stats attribute %s is %d, %d + %s is %d" % (a["name"], value, first, cname,
+                                                                  first + hdr.values[cname]))
         if a["type"] != "u64":
             e.append("stats attribute %s is not u64" % a["name"])
     return e

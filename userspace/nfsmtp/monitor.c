@@ -17,8 +17,8 @@
 #include "print.h"
 
 struct event {
-	bool have[NFSMTP_A_MAX + 1];
-	uint32_t v[NFSMTP_A_MAX + 1];
+	bool have[NFSMTP_A_EVENT_MAX + 1];
+	uint32_t v[NFSMTP_A_EVENT_MAX + 1];
 	unsigned char saddr[16], daddr[16];
 	unsigned int saddr_len, daddr_len;
 	const char *detail;
@@ -47,29 +47,29 @@ static int event_attr_cb(const struct nlattr *attr, void *data)
 	size_t len = mnl_attr_get_payload_len(attr);
 
 	switch (t) {
-	case NFSMTP_A_EV_FAMILY:
-	case NFSMTP_A_EV_RULE:
-	case NFSMTP_A_EV_ACTION:
-	case NFSMTP_A_EV_DIR:
+	case NFSMTP_A_EVENT_FAMILY:
+	case NFSMTP_A_EVENT_RULE:
+	case NFSMTP_A_EVENT_ACTION:
+	case NFSMTP_A_EVENT_DIR:
 		if (mnl_attr_validate(attr, MNL_TYPE_U8) < 0)
 			return MNL_CB_OK;
 		ev->v[t] = mnl_attr_get_u8(attr);
 		break;
-	case NFSMTP_A_EV_SPORT:
-	case NFSMTP_A_EV_DPORT:
+	case NFSMTP_A_EVENT_SPORT:
+	case NFSMTP_A_EVENT_DPORT:
 		if (mnl_attr_validate(attr, MNL_TYPE_U16) < 0)
 			return MNL_CB_OK;
 		ev->v[t] = mnl_attr_get_u16(attr);
 		break;
-	case NFSMTP_A_EV_SADDR:
-	case NFSMTP_A_EV_DADDR:
+	case NFSMTP_A_EVENT_SADDR:
+	case NFSMTP_A_EVENT_DADDR:
 		if (len != 4 && len != 16)
 			return MNL_CB_OK;
-		memcpy(t == NFSMTP_A_EV_SADDR ? ev->saddr : ev->daddr,
+		memcpy(t == NFSMTP_A_EVENT_SADDR ? ev->saddr : ev->daddr,
 		       mnl_attr_get_payload(attr), len);
-		*(t == NFSMTP_A_EV_SADDR ? &ev->saddr_len : &ev->daddr_len) = (unsigned int)len;
+		*(t == NFSMTP_A_EVENT_SADDR ? &ev->saddr_len : &ev->daddr_len) = (unsigned int)len;
 		break;
-	case NFSMTP_A_EV_DETAIL:
+	case NFSMTP_A_EVENT_DETAIL:
 		/* a NUL-terminated string; its bytes come from the network */
 		ev->detail = mnl_attr_get_payload(attr);
 		ev->detail_len = strnlen(ev->detail, len);
@@ -78,6 +78,15 @@ static int event_attr_cb(const struct nlattr *attr, void *data)
 		return MNL_CB_OK;
 	}
 	ev->have[t] = true;
+	return MNL_CB_OK;
+}
+
+/* the message's one attribute: the event nest (NFSMTP_A_EVENT) */
+static int event_nest_cb(const struct nlattr *attr, void *data)
+{
+	if (mnl_attr_get_type(attr) == NFSMTP_A_EVENT &&
+	    mnl_attr_validate(attr, MNL_TYPE_NESTED) >= 0)
+		mnl_attr_parse_nested(attr, event_attr_cb, data);
 	return MNL_CB_OK;
 }
 
@@ -114,22 +123,22 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 	if (nlh->nlmsg_type != ctx->nl->family || genl->cmd != NFSMTP_CMD_EVENT)
 		return MNL_CB_OK;
 	memset(&ev, 0, sizeof(ev));
-	mnl_attr_parse(nlh, sizeof(*genl), event_attr_cb, &ev);
+	mnl_attr_parse(nlh, sizeof(*genl), event_nest_cb, &ev);
 
 	addr_str(&ev, true, sa, sizeof(sa));
 	addr_str(&ev, false, da, sizeof(da));
-	fam = !ev.have[NFSMTP_A_EV_FAMILY] ? "?" :
-	      ev.v[NFSMTP_A_EV_FAMILY] == AF_INET ? "ipv4" :
-	      ev.v[NFSMTP_A_EV_FAMILY] == AF_INET6 ? "ipv6" : "?";
-	dir = !ev.have[NFSMTP_A_EV_DIR] ? "?" : ev.v[NFSMTP_A_EV_DIR] ? "server" : "client";
-	rule = name_of(nfsmtp_rule_names, __NFSMTP_RULE_MAX, &ev, NFSMTP_A_EV_RULE, b1, sizeof(b1));
-	action = name_of(nfsmtp_action_names, __NFSMTP_ACTION_MAX, &ev, NFSMTP_A_EV_ACTION,
+	fam = !ev.have[NFSMTP_A_EVENT_FAMILY] ? "?" :
+	      ev.v[NFSMTP_A_EVENT_FAMILY] == AF_INET ? "ipv4" :
+	      ev.v[NFSMTP_A_EVENT_FAMILY] == AF_INET6 ? "ipv6" : "?";
+	dir = !ev.have[NFSMTP_A_EVENT_DIR] ? "?" : ev.v[NFSMTP_A_EVENT_DIR] ? "server" : "client";
+	rule = name_of(nfsmtp_rule_names, __NFSMTP_RULE_MAX, &ev, NFSMTP_A_EVENT_RULE, b1, sizeof(b1));
+	action = name_of(nfsmtp_action_names, __NFSMTP_ACTION_MAX, &ev, NFSMTP_A_EVENT_ACTION,
 			 b2, sizeof(b2));
 
 	print_begin(stdout, ctx->json);
 	open_json_object(NULL);
 	print_string(PRINT_ANY, "family", "%s", fam);
-	print_tuple(sa, ev.v[NFSMTP_A_EV_SPORT], da, ev.v[NFSMTP_A_EV_DPORT], ev.saddr_len == 16);
+	print_tuple(sa, ev.v[NFSMTP_A_EVENT_SPORT], da, ev.v[NFSMTP_A_EVENT_DPORT], ev.saddr_len == 16);
 	print_string(PRINT_ANY, "dir", " dir %s", dir);
 	print_string(PRINT_ANY, "rule", " rule %s", rule);
 	print_string(PRINT_ANY, "action", " action %s", action);

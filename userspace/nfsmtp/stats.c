@@ -40,13 +40,15 @@ static int stat_cb(const struct nlattr *attr, void *data)
 	struct stats_ctx *ctx = data;
 	unsigned int t = mnl_attr_get_type(attr);
 
-	/* type = counter index + 1 */
-	if (t == 0 || t > MAX_STATS || mnl_attr_validate(attr, MNL_TYPE_U64) < 0)
+	/* type = NFSMTP_A_STATS_SESSIONS + counter index; pad is skipped */
+	if (t < NFSMTP_A_STATS_SESSIONS || t - NFSMTP_A_STATS_SESSIONS >= MAX_STATS ||
+	    mnl_attr_validate(attr, MNL_TYPE_U64) < 0)
 		return MNL_CB_OK;
-	ctx->have[t - 1] = true;
-	ctx->v[t - 1] = mnl_attr_get_u64(attr);
-	if (t > ctx->n)
-		ctx->n = t;
+	t -= NFSMTP_A_STATS_SESSIONS;
+	ctx->have[t] = true;
+	ctx->v[t] = mnl_attr_get_u64(attr);
+	if (t + 1 > ctx->n)
+		ctx->n = t + 1;
 	return MNL_CB_OK;
 }
 

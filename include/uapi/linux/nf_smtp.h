@@ -7,11 +7,12 @@
 #define _UAPI_LINUX_NF_SMTP_H
 
 #define NFSMTP_GENL_NAME	"nf_smtp"
-#define NFSMTP_GENL_VERSION	1
+#define NFSMTP_GENL_VERSION	2
 
 /**
  * enum nfsmtp_stat - counters, per network namespace (per CPU in the kernel,
- *   summed on read); in the stats nest, attribute type = counter + 1
+ *   summed on read); in the stats nest, attribute type =
+ *   NFSMTP_A_STATS_SESSIONS + counter
  * @NFSMTP_STAT_SESSIONS: connections the helper was assigned to
  * @NFSMTP_STAT_PKTS_ORIG: packets client -> server
  * @NFSMTP_STAT_PKTS_REPLY: packets server -> client
@@ -262,7 +263,6 @@ enum nfsmtp_kw {
 
 enum nfsmtp_attr {
 	NFSMTP_A_UNSPEC,
-	NFSMTP_A_PAD,
 	NFSMTP_A_PROFILE,
 	NFSMTP_A_STARTTLS,
 	NFSMTP_A_BANNER,
@@ -283,28 +283,22 @@ enum nfsmtp_attr {
 	NFSMTP_A_ACT_INJECTION,
 	NFSMTP_A_MARK_MASK,
 	NFSMTP_A_MARK_SHIFT,
-	NFSMTP_A_STATS,
-	NFSMTP_A_EV_FAMILY,
-	NFSMTP_A_EV_SADDR,
-	NFSMTP_A_EV_DADDR,
-	NFSMTP_A_EV_SPORT,
-	NFSMTP_A_EV_DPORT,
-	NFSMTP_A_EV_RULE,
-	NFSMTP_A_EV_ACTION,
-	NFSMTP_A_EV_DETAIL,
-	NFSMTP_A_EV_DIR,
 	NFSMTP_A_ACT_LOST_SYNC,
 	NFSMTP_A_ACT_URGENT,
 	NFSMTP_A_OUT_OF_ORDER,
 	NFSMTP_A_ACT_TLS_FRAMING,
 	NFSMTP_A_ACT_REQUIRE_TLS,
+	NFSMTP_A_STATS,
+	NFSMTP_A_EVENT,
 
 	__NFSMTP_A_MAX
 };
 #define NFSMTP_A_MAX (__NFSMTP_A_MAX - 1)
 
 enum nfsmtp_stats_attr {
-	NFSMTP_A_STATS_SESSIONS = 1,
+	NFSMTP_A_STATS_UNSPEC,
+	NFSMTP_A_STATS_PAD,
+	NFSMTP_A_STATS_SESSIONS,
 	NFSMTP_A_STATS_PACKETS_CLIENT,
 	NFSMTP_A_STATS_PACKETS_SERVER,
 	NFSMTP_A_STATS_BYTES_CLIENT,
@@ -356,6 +350,22 @@ enum nfsmtp_stats_attr {
 	__NFSMTP_A_STATS_MAX
 };
 #define NFSMTP_A_STATS_MAX (__NFSMTP_A_STATS_MAX - 1)
+
+enum nfsmtp_event_attr {
+	NFSMTP_A_EVENT_UNSPEC,
+	NFSMTP_A_EVENT_FAMILY,
+	NFSMTP_A_EVENT_SADDR,
+	NFSMTP_A_EVENT_DADDR,
+	NFSMTP_A_EVENT_SPORT,
+	NFSMTP_A_EVENT_DPORT,
+	NFSMTP_A_EVENT_RULE,
+	NFSMTP_A_EVENT_ACTION,
+	NFSMTP_A_EVENT_DETAIL,
+	NFSMTP_A_EVENT_DIR,
+
+	__NFSMTP_A_EVENT_MAX
+};
+#define NFSMTP_A_EVENT_MAX (__NFSMTP_A_EVENT_MAX - 1)
 
 enum nfsmtp_cmd {
 	NFSMTP_CMD_UNSPEC,
