@@ -70,42 +70,25 @@ peer() {
 
 probe_is() { grep -qx "probe=$1" "$TMP/out"; }
 
-# default_expect CASE: what postfix answers without the gateway, and the
-# counters that must name the trick (stats -j after the case)
-default_expect() {
-	case $1 in
-	icmp) echo "220 related_ignored=+1" ;;
-	stray-syn) echo "220 stray_syn=+1" ;;
-	isn-wrap) echo "220 gaps=0" ;;
-	syn-data) echo "252 syn_data=+1" ;;
-	urgent) echo "220 urgent=+1" ;;
-	reorder) echo "220 gaps=+1" ;;
-	retrans) echo "252 retransmissions=+1" ;;
-	retrans-split) echo "220 retransmissions=+2" ;;
-	retrans-eod) echo "250 retransmissions=+1" ;;
-	retrans-eod-lost) echo "250 retransmission_mismatch=+1" ;;
-	dead) echo "252 resets=0" ;;
-	reopen) echo "220 starttls_allowed=+1" ;;
-	esac
-}
-
-# enforce_expect CASE: the probe's answer under the enforcing profile (a
-# regex), and the counters
-enforce_expect() {
-	case $1 in
-	icmp) echo "50[0-2] related_ignored=+1 starttls_stripped=+1" ;;
-	stray-syn) echo "50[0-2] stray_syn=+1 starttls_stripped=+1" ;;
-	isn-wrap) echo "50[0-2] starttls_stripped=+1 gaps=0" ;;
-	syn-data) echo "50[0-2] syn_data=+1 commands_masked=+1" ;;
-	urgent) echo "50[0-2] urgent=+1" ;;
-	reorder) echo "50[0-2] out_of_order_dropped=+1 starttls_stripped=+1" ;;
-	retrans) echo "50[0-2] retransmissions=+1 commands_masked=+1" ;;
-	retrans-split) echo "50[0-2] retransmissions=+2 starttls_stripped=+1" ;;
-	retrans-eod) echo "reset retransmission_mismatch=+1 resets=+1" ;;
-	retrans-eod-lost) echo "reset retransmission_mismatch=+1 resets=+1" ;;
-	dead) echo "reset resets=+1 dead_packets=+1" ;;
-	reopen) echo "50[0-2] starttls_stripped=+1$REOPENED" ;;
-	esac
+# expect CASE default|enforce: the probe's answer (under the enforcing
+# profile a regex) and the counters that must name the trick (stats -j
+# after the case). Without the gateway's rules, postfix answers the probe.
+expect() {
+	awk -F' *[|] *' -v c="$1" -v col="$2" \
+		'$1 == c { print col == "default" ? $2 : $3 }' <<-EOF
+	icmp             | 220 related_ignored=+1           | 50[0-2] related_ignored=+1 starttls_stripped=+1
+	stray-syn        | 220 stray_syn=+1                 | 50[0-2] stray_syn=+1 starttls_stripped=+1
+	isn-wrap         | 220 gaps=0                       | 50[0-2] starttls_stripped=+1 gaps=0
+	syn-data         | 252 syn_data=+1                  | 50[0-2] syn_data=+1 commands_masked=+1
+	urgent           | 220 urgent=+1                    | 50[0-2] urgent=+1
+	reorder          | 220 gaps=+1                      | 50[0-2] out_of_order_dropped=+1 starttls_stripped=+1
+	retrans          | 252 retransmissions=+1           | 50[0-2] retransmissions=+1 commands_masked=+1
+	retrans-split    | 220 retransmissions=+2           | 50[0-2] retransmissions=+2 starttls_stripped=+1
+	retrans-eod      | 250 retransmissions=+1           | reset retransmission_mismatch=+1 resets=+1
+	retrans-eod-lost | 250 retransmission_mismatch=+1   | reset retransmission_mismatch=+1 resets=+1
+	dead             | 252 resets=0                     | reset resets=+1 dead_packets=+1
+	reopen           | 220 starttls_allowed=+1          | 50[0-2] starttls_stripped=+1$REOPENED
+	EOF
 }
 
 # after_reset_absent: nothing the client sent after the reset reached the server
@@ -134,11 +117,11 @@ run_case() {	# run_case CASE FAMILY MODE
 	if [ "$mode" = default ]; then
 		gw_nfsmtp policy set starttls allow commands all smuggling log urgent log \
 			out-of-order pass lost-sync log command-action mask >/dev/null
-		read -r want counters <<<"$(default_expect "$c")"
+		read -r want counters <<<"$(expect "$c" default)"
 	else
 		gw_nfsmtp policy set "${ENFORCE[@]}" >/dev/null
 		[ "$c" = dead ] && gw_nfsmtp policy set command-action reset >/dev/null
-		read -r want counters <<<"$(enforce_expect "$c")"
+		read -r want counters <<<"$(expect "$c" enforce)"
 	fi
 	[ "$c" = dead ] && capture_start "$server" "$TMP/srv.pcap" tcp port 25
 	mails_before=$(mail_count "$PF")

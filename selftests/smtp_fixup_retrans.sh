@@ -28,26 +28,41 @@ gw_policy starttls strip
 # ---- retransmission of a rewritten segment ------------------------------------------------
 log "[${SECONDS}s] retransmission of a rewritten segment"
 
+# drop_first NS IPT PORTDIR STRING: in NS, drop the first TCP segment of
+# port 25 (PORTDIR --sport or --dport) holding STRING, accept every later
+# one: the copy the gateway rewrote is lost after it, a retransmission
+# must come and be rewritten the same way
+drop_first() {
+	local ns=$1 ipt=$2 dir=$3 str=$4 list=seen$KTAP_TESTNO
+	ip netns exec "$ns" $ipt -A INPUT -p tcp "$dir" 25 -m string --string "$str" \
+		--algo bm -m recent --name "$list" --rcheck -j ACCEPT
+	ip netns exec "$ns" $ipt -A INPUT -p tcp "$dir" 25 -m string --string "$str" \
+		--algo bm -m recent --name "$list" --set -j DROP
+}
+
+# drop_first_done NS IPT OUT: the two rules' packet counts into OUT, then
+# the rules go; sets drops and accepts
+drop_first_done() {
+	ip netns exec "$1" $2 -L INPUT -v -n -x >"$3"
+	ip netns exec "$1" $2 -F INPUT
+	drops=$(awk '$3 == "DROP" { print $1 }' "$3")
+	accepts=$(awk '$3 == "ACCEPT" { print $1 }' "$3")
+}
+
 # retrans_case NAME IPT SERVER MSG CLIENT...: strip test with the first
 # copy of the rewritten EHLO reply dropped at the client (after the
 # gateway rewrote it): only a masked copy is accepted later
 retrans_case() {
-	local name=$1 ipt=$2 srv=$3 msg=$4 list=seen$KTAP_TESTNO rc drops accepts nstls nxa
+	local name=$1 ipt=$2 srv=$3 msg=$4 rc drops accepts nstls nxa
 	shift 4
-	ip netns exec "$client" $ipt -A INPUT -p tcp --sport 25 -m string --string XXXXXXXA \
-		--algo bm -m recent --name $list --rcheck -j ACCEPT
-	ip netns exec "$client" $ipt -A INPUT -p tcp --sport 25 -m string --string XXXXXXXA \
-		--algo bm -m recent --name $list --set -j DROP
+	drop_first "$client" "$ipt" --sport XXXXXXXA
 	gw_stats_reset
 	capture_start "$client" "$TMP/rt.pcap" tcp src port 25
 	"$@"
 	rc=$?
 	capture_stop "$TMP/rt.pcap" "221 2.0.0 Bye"
 	NMAIL=$((NMAIL + 1))
-	ip netns exec "$client" $ipt -L INPUT -v -n -x >"$TMP/rt.ipt"
-	ip netns exec "$client" $ipt -F INPUT
-	drops=$(awk '$3 == "DROP" { print $1 }' "$TMP/rt.ipt")
-	accepts=$(awk '$3 == "ACCEPT" { print $1 }' "$TMP/rt.ipt")
+	drop_first_done "$client" "$ipt" "$TMP/rt.ipt"
 	check "retransmission ($name): first rewritten EHLO reply dropped once at the client (DROP $drops), a retransmission accepted (ACCEPT $accepts)" \
 		eval '[ "$drops" = 1 ] && [ "${accepts:-0}" -ge 1 ]'
 	nstls=$(occurrences STARTTLS "$TMP/rt.pcap")
@@ -80,21 +95,14 @@ gw_snat_del
 # the other way: the masked STARTTLS command lost after the gateway (dropped
 # once at the server), the client retransmits STARTTLS, the gateway masks it
 # again
-ipt_srv() { ip netns exec "$server" iptables "$@"; }
-ipt_srv -A INPUT -p tcp --dport 25 -m string --string XXXXXXXX --algo bm \
-	-m recent --name cseen --rcheck -j ACCEPT
-ipt_srv -A INPUT -p tcp --dport 25 -m string --string XXXXXXXX --algo bm \
-	-m recent --name cseen --set -j DROP
+drop_first "$server" iptables --dport XXXXXXXX
 gw_stats_reset
 capture_start "$server" "$TMP/rc.pcap" tcp dst port 25
 raw_in "$client" $S4 "$TMP/rawrc" reply 'send:EHLO client.example.com\r\n' reply \
 	'send:STARTTLS\r\n' reply 'send:QUIT\r\n' reply
 rc=$?
 capture_stop "$TMP/rc.pcap" QUIT
-ipt_srv -L INPUT -v -n -x >"$TMP/rc.ipt"
-ipt_srv -F INPUT
-drops=$(awk '$3 == "DROP" { print $1 }' "$TMP/rc.ipt")
-accepts=$(awk '$3 == "ACCEPT" { print $1 }' "$TMP/rc.ipt")
+drop_first_done "$server" iptables "$TMP/rc.ipt"
 check "retransmission (client side): the masked STARTTLS dropped once at the server (DROP $drops), its retransmission accepted (ACCEPT $accepts)" \
 	eval '[ "$drops" = 1 ] && [ "${accepts:-0}" -ge 1 ]'
 nstls=$(occurrences STARTTLS "$TMP/rc.pcap")
@@ -112,23 +120,16 @@ check "retransmission (client side): gateway counted it, keyword and command str
 # The gateway masks what it still can ("TTLS" -> "XXXA"); that segment is
 # dropped once at the client, and its retransmission must be masked too.
 ip -n "$client" route replace default via $GC4 advmss 95
-ipt_cli() { ip netns exec "$client" iptables "$@"; }
-ipt_cli -A INPUT -p tcp --sport 25 -m string --string XXXA --algo bm \
-	-m recent --name split --rcheck -j ACCEPT
-ipt_cli -A INPUT -p tcp --sport 25 -m string --string XXXA --algo bm \
-	-m recent --name split --set -j DROP
+drop_first "$client" iptables --sport XXXA
 gw_stats_reset
 capture_start "$client" "$TMP/sp.pcap" tcp src port 25
 raw_in "$client" $S4 "$TMP/rawsp" reply 'send:EHLO client.example.com\r\n' reply \
 	'send:QUIT\r\n' reply
 rc=$?
 capture_stop "$TMP/sp.pcap" "221 2.0.0 Bye"
-ipt_cli -L INPUT -v -n -x >"$TMP/sp.ipt"
-ipt_cli -F INPUT
+drop_first_done "$client" iptables "$TMP/sp.ipt"
 ip -n "$client" route replace default via $GC4
 ip netns exec "$client" tcpdump -r "$TMP/sp.pcap" -n 2>/dev/null >"$TMP/sp.txt"
-drops=$(awk '$3 == "DROP" { print $1 }' "$TMP/sp.ipt")
-accepts=$(awk '$3 == "ACCEPT" { print $1 }' "$TMP/sp.ipt")
 check_show "retransmission (keyword across segments, MSS 95): the segment with the masked part dropped once (DROP $drops), a masked retransmission accepted (ACCEPT $accepts)" \
 	"$TMP/sp.txt $TMP/sp.ipt" eval '[ "$drops" = 1 ] && [ "${accepts:-0}" -ge 1 ]'
 check_show "retransmission (keyword across segments, MSS 95): the client never sees STARTTLS, both pieces masked (250-XXXXXXXA)" \
