@@ -296,7 +296,15 @@ kernel_log_clean() {
 
 # ---- the gateway's nfsmtp and its event monitor -----------------------------
 
-gw_nfsmtp() { ip netns exec "$gw" "$NFSMTP" "$@"; }
+# gw_nfsmtp ARGS...: nfsmtp in the gateway namespace, $gw; where gw is
+# not set (smtp_ops.sh: the host is the gateway), in this one
+gw_nfsmtp() {
+	if [ -n "${gw:-}" ]; then
+		ip netns exec "$gw" "$NFSMTP" "$@"
+	else
+		"$NFSMTP" "$@"
+	fi
+}
 
 # monitor_subscribed PID GROUP: PID's generic netlink socket in the gateway
 # joined GROUP (/proc shows the first 32 groups; past those, the socket's

@@ -156,17 +156,17 @@ fi
 
 # ---- policy --------------------------------------------------------------------
 
-# policy CMD [ARGS]: nfsmtp_json.py's policy checks (defaults, round trip, ...)
-policy() { $PY "$HERE/nfsmtp_json.py" policy "$NFSMTP" "$@"; }
+# policy_json CMD [ARGS]: nfsmtp_json.py's policy checks (defaults, round trip, ...)
+policy_json() { $PY "$HERE/nfsmtp_json.py" policy "$NFSMTP" "$@"; }
 
-check "policy show -j: 8 profiles, all at smtp_profile_default(), mark mask/shift 0" policy defaults
+check "policy show -j: 8 profiles, all at smtp_profile_default(), mark mask/shift 0" policy_json defaults
 check "policy set then show -j round-trips every key on every profile 0-7 (and profile N alone)" \
-	policy roundtrip
-check "partial update: setting one key of profile 3 changes nothing else" policy partial
+	policy_json roundtrip
+check "partial update: setting one key of profile 3 changes nothing else" policy_json partial
 # the text output is policy set lines: their arguments make another profile equal
 check "policy show text: profile 4's policy set lines, retargeted at profile 6, make it equal" eval '
 	args=$("$NFSMTP" policy show profile 4 | sed -n "s/^policy set profile 4 //p" | tr "\n" " ") &&
-	"$NFSMTP" policy set profile 6 $args && policy same 4 6'
+	"$NFSMTP" policy set profile 6 $args && policy_json same 4 6'
 
 # ---- the kernel's refusals -----------------------------------------------------------
 
@@ -192,7 +192,7 @@ check "kernel refuses out-of-range values with its range: line limits > 8000, sh
 check "a refused request changes nothing: starttls stays when smuggling mask is refused" eval '
 	"$NFSMTP" policy set profile 1 starttls allow &&
 	fails 1 "action mask does not apply" "$NFSMTP" policy set profile 1 starttls strip smuggling mask &&
-	[ "$(policy get 1 starttls)" = "\"allow\"" ]'
+	[ "$(policy_json get 1 starttls)" = "\"allow\"" ]'
 
 # ---- privileges ----------------------------------------------------------------
 
@@ -201,7 +201,7 @@ check "unprivileged user: policy set refused (permission denied ... CAP_NET_ADMI
 	"$NFSMTP" policy set profile 2 banner keep &&
 	fails 1 "nfsmtp: permission denied: changing policy $eperm" \
 		nobody "$NFSMTP" policy set profile 2 banner mask &&
-	[ "$(policy get 2 banner)" = "\"keep\"" ]'
+	[ "$(policy_json get 2 banner)" = "\"keep\"" ]'
 check "unprivileged user: stats reset refused (permission denied ... CAP_NET_ADMIN)" \
 	fails 1 "nfsmtp: permission denied: resetting counters $eperm" nobody "$NFSMTP" stats reset
 check "unprivileged user: reading policy and counters refused too (every op is admin-only)" eval '
@@ -212,7 +212,7 @@ if nobody unshare -Urn true 2>/dev/null; then
 		# shellcheck disable=SC2016 # $1 is the inner shell's
 		nobody unshare -Urn sh -c '"$1" policy set profile 2 banner mask &&
 			"$1" policy show profile 2 | grep -q "banner mask"' sh "$NFSMTP" &&
-			[ "$(policy get 2 banner)" = '"keep"' ]
+			[ "$(policy_json get 2 banner)" = '"keep"' ]
 	}
 	check "unprivileged user owning a user+net namespace sets policy there; ours stays unchanged" \
 		userns_set
@@ -246,7 +246,7 @@ check "policy set in one netns changes neither another netns nor the initial one
 	ip netns exec "$nsb" "$NFSMTP" policy show profile 5 >"$TMP/nsb" &&
 	grep -q "starttls-injection reset" "$TMP/nsb" && grep -q "cmd-line-max 0 " "$TMP/nsb" &&
 	grep -q "^policy set profile-mark-mask 0x0 " "$TMP/nsb" &&
-	[ "$(policy get 5 starttls_injection)" = "\"log\"" ] &&
+	[ "$(policy_json get 5 starttls_injection)" = "\"log\"" ] &&
 	"$NFSMTP" policy show | grep -q "^policy set profile-mark-mask 0xff00 "'
 
 # ---- stats ----------------------------------------------------------------------

@@ -60,8 +60,8 @@ ops_cleanup() {
 	rm -rf "$TMP"
 }
 trap ops_cleanup EXIT
-# the gateway is the initial namespace: fixup_lib's gw_stats etc. ask it
-gw_nfsmtp() { "$NFSMTP" "$@"; }
+# the gateway is the initial namespace (gw unset): lib.sh's gw_nfsmtp,
+# fixup_lib's gw_stats etc. ask it
 
 ktap_begin 31
 kernel_log_start

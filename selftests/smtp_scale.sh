@@ -58,8 +58,8 @@ gw_rules() {
 	return 0
 }
 
-# phase NAME COUNT: COUNT sessions held, slab readings
-phase() {
+# scale_phase NAME COUNT: COUNT sessions held, slab readings
+scale_phase() {
 	local name=$1 n=$2 rc
 	gw_rules "$name" || return 1
 	rm -f "$TMP/hold" "$TMP/go"
@@ -108,11 +108,11 @@ ip netns exec "$server" sysctl -qw net.ipv4.tcp_max_syn_backlog=4096
 ip netns exec "$server" $PY "$HERE/smtp_scale.py" --serve $S4 -n "$N" >"$TMP/sink.log" 2>&1 &
 check "topology up, the sink listening" busywait 10000 port_listening "$server" 25
 
-phase conntrack "$N_BASE"
+scale_phase conntrack "$N_BASE"
 check "conntrack only: all $N_BASE sessions held at once and completed" test $? = 0
 
 ip netns exec "$gw" "$NFSMTP" stats reset
-phase helper "$N"
+scale_phase helper "$N"
 rc=$?
 check "helper: all $N sessions held at once through the helper and completed" test $rc = 0
 check "helper: conntrack held an entry with helper=smtp per session ($(cat "$TMP/ct.helper") of $N)" eval '
