@@ -185,24 +185,72 @@ topo_setup() {
 		busywait 5000 ip netns exec "$client" ping -6 -c1 -W1 -q $S6 >/dev/null
 }
 
-# gw_nft_helper: attach the helper in gw with an nft ct helper object
-gw_nft_helper() {
-	ip netns exec "$gw" nft -f - <<-'NFT'
-	table inet smtp_raw {
+# take_opts WHO "NAME..." [--NAME VALUE]...: option pairs into the caller's
+# locals of those names (dashes read as underscores); a NAME listed as
+# NAME+ may come again, its values gather a line each. An unknown option or
+# a missing value is WHO's error. (The _to_ names keep clear of the caller's.)
+take_opts() {
+	local _to_who=$1 _to_spec=" $2 " _to_var
+	shift 2
+	while [ $# -gt 0 ]; do
+		_to_var=${1#--}
+		[ $# -ge 2 ] || { log "$_to_who: $1 wants a value"; return 1; }
+		case $_to_spec in
+		*" $_to_var "*) printf -v "${_to_var//-/_}" '%s' "$2" ;;
+		*" $_to_var+ "*)
+			_to_var=${_to_var//-/_}
+			printf -v "$_to_var" '%s%s\n' "${!_to_var}" "$2" ;;
+		*) log "$_to_who: unknown option $1"; return 1 ;;
+		esac
+		shift 2
+	done
+}
+
+# ns_run NS CMD...: CMD in namespace NS, or in the initial namespace when NS
+# is "" or "-" (smtp_ops.sh's gateway is the initial namespace)
+ns_run() {
+	local ns=$1
+	shift
+	if [ -z "$ns" ] || [ "$ns" = - ]; then
+		"$@"
+	else
+		ip netns exec "$ns" "$@"
+	fi
+}
+
+# nft_helper NS [--table NAME] [--family inet|ip|ip6] [--port P] [--extra RULE]...:
+# the one nft ruleset of the selftests that attaches the helper: table
+# FAMILY NAME (inet smtp_raw) with the ct helper object "smtp" and a
+# prerouting chain (filter, priority 0) that sets it for tcp dport P (25).
+# Each RULE goes into that chain, in order, before the helper rule: the ct
+# marks that choose a policy profile are set before the helper attaches.
+nft_helper() {
+	local ns=$1 table=smtp_raw family=inet port=25 extra=''
+	shift
+	take_opts nft_helper "table family port extra+" "$@" || return 1
+	ns_run "$ns" nft -f - <<-EOF
+	table $family $table {
 		ct helper smtp {
 			type "smtp" protocol tcp;
 		}
 		chain pre {
 			type filter hook prerouting priority 0; policy accept;
-			tcp dport 25 ct helper set "smtp"
+			${extra}tcp dport $port ct helper set "smtp"
 		}
 	}
-	NFT
+	EOF
 }
 
-gw_nft_helper_del() {
-	ip netns exec "$gw" nft delete table inet smtp_raw
+# nft_helper_del NS [TABLE [FAMILY]]: drop what nft_helper NS made
+nft_helper_del() {
+	ns_run "$1" nft delete table "${3:-inet}" "${2:-smtp_raw}"
 }
+
+# gw_nft_helper [nft_helper options]: the helper in the gateway, most
+# suites' way
+gw_nft_helper() { nft_helper "$gw" "$@"; }
+
+gw_nft_helper_del() { nft_helper_del "$gw" "$@"; }
 
 # gw_iptables_helper: the same with iptables/ip6tables CT targets
 gw_iptables_helper() {

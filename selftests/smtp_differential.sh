@@ -57,8 +57,8 @@
 source "$(dirname "$0")/lib.sh"
 source "$HERE/postfix.sh"
 source "$HERE/fixup_lib.sh"
+source "$HERE/exim.sh"
 
-EXIM=${NFSMTP_EXIM:-${NFSMTP_CACHE:-/var/cache/nf-smtp}/exim4/usr/sbin/exim4}
 ENFORCE=${NFSMTP_DIFF_ENFORCE:-mailguard: starttls strip commands mailguard command-action mask smuggling reset lost-sync reset; starttls-strip: starttls strip smuggling reset lost-sync reset}
 # the transparent policy: the module's defaults but for starttls-injection
 # (its default reset would cut the variants that pipeline behind STARTTLS)
@@ -115,64 +115,15 @@ port_listening_on() {
 	ip netns exec "$1" ss -Hltn "src $2 and sport = :$3" | grep -q LISTEN
 }
 
-# exim_start: the daemon with its own configuration; CHUNKING for every
-# client but $NOCHUNK
+# exim_start: the daemon with its own configuration (exim.sh's server);
+# CHUNKING for every client but $NOCHUNK
 exim_start() {
 	local E=$TMP/exim
-	[ -x "$EXIM" ] || { log "no exim4 at $EXIM: run make deps"; return 1; }
-	if ! getent passwd Debian-exim >/dev/null; then
-		[ "${NFSMTP_IN_VM:-}" = 1 ] ||
-			{ log "no Debian-exim user (created only inside the test VM)"; return 1; }
-		useradd --system --user-group --no-create-home --home-dir /nonexistent \
-			Debian-exim || return 1
-	fi
-	mkdir -p "$E/spool" "$E/log"
-	chown Debian-exim:Debian-exim "$E/spool" "$E/log"
+	exim_dirs "$E" || return 1
 	cp "$PF/etc/cert.pem" "$PF/etc/key.pem" "$E/"
 	chown Debian-exim "$E/key.pem"
-	cat >"$E/exim.conf" <<-EOF
-	exim_path = $EXIM
-	primary_hostname = mx.example.net
-	spool_directory = $E/spool
-	log_file_path = $E/log/%slog
-	pid_file_path = $E/exim.pid
-	keep_environment =
-	local_interfaces = <; 198.51.100.3 ; 2001:db8:2::3
-	daemon_smtp_ports = 25
-	host_lookup =
-	rfc1413_hosts =
-	tls_advertise_hosts = *
-	tls_certificate = $E/cert.pem
-	tls_privatekey = $E/key.pem
-	pipelining_advertise_hosts = *
-	chunking_advertise_hosts = ! $NOCHUNK : *
-	smtp_enforce_sync = false
-	smtp_max_unknown_commands = 1000000
-	smtp_max_synprot_errors = 1000000
-	smtp_accept_max_nonmail_hosts =
-	smtp_accept_max = 200
-	smtp_receive_timeout = 120s
-	smtp_etrn_command = /bin/true
-	acl_smtp_rcpt = accept_all
-	acl_smtp_vrfy = accept_all
-	acl_smtp_expn = accept_all
-	acl_smtp_etrn = accept_all
-	acl_smtp_data = discard_all
-	begin acl
-	accept_all:
-	  accept
-	discard_all:
-	  discard
-	begin routers
-	all:
-	  driver = accept
-	  transport = devnull
-	begin transports
-	devnull:
-	  driver = appendfile
-	  file = /dev/null
-	EOF
-	chmod 644 "$E/exim.conf"
+	exim_conf server "$E" --listen "198.51.100.3 ; 2001:db8:2::3" --port 25 \
+		--nochunk "$NOCHUNK" || return 1
 	# -oX: no pid file unless -oP names one
 	ip netns exec "$server" "$EXIM" -C "$E/exim.conf" -bd -oX 25 -oP "$E/exim.pid" >"$E/start.log" 2>&1 ||
 		{ log "exim -bd: $(head -3 "$E/start.log")"; return 1; }

@@ -105,18 +105,7 @@ routes_via() {
 gws_nft_helper() {
 	local ns
 	for ns in "$gw1" "$gw2"; do
-		ip netns exec "$ns" nft -f - <<-EOF || return 1
-		table inet smtp_raw {
-			ct helper smtp {
-				type "smtp" protocol tcp;
-			}
-			chain pre {
-				type filter hook prerouting priority 0; policy accept;
-				tcp dport 25 ip daddr $S4D ct mark set 1
-				tcp dport 25 ct helper set "smtp"
-			}
-		}
-		EOF
+		nft_helper "$ns" --extra "tcp dport 25 ip daddr $S4D ct mark set 1" || return 1
 	done
 }
 

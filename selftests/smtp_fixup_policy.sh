@@ -26,19 +26,8 @@ S4C=198.51.100.4
 gw_marks_helper() {
 	ip -n "$server" addr add $S4B/24 dev veth0 &&
 		ip -n "$server" addr add $S4C/24 dev veth0 &&
-		ip netns exec "$gw" nft -f - <<-EOF
-		table inet smtp_raw {
-			ct helper smtp {
-				type "smtp" protocol tcp;
-			}
-			chain pre {
-				type filter hook prerouting priority 0; policy accept;
-				ip daddr $S4B tcp dport 25 ct mark set 1
-				ip daddr $S4C tcp dport 25 ct mark set 2
-				tcp dport 25 ct helper set "smtp"
-			}
-		}
-		EOF
+		gw_nft_helper --extra "ip daddr $S4B tcp dport 25 ct mark set 1" \
+			--extra "ip daddr $S4C tcp dport 25 ct mark set 2"
 }
 
 fixup_begin 19 gw_marks_helper

@@ -47,7 +47,7 @@ ops_cleanup() {
 	done
 	postfix_stop "${server:-}" "$PF" 2>/dev/null
 	echo "$MODPROBE_SAVED" >/proc/sys/kernel/modprobe
-	nft delete table inet nfsmtp_ops 2>/dev/null
+	nft_helper_del - nfsmtp_ops 2>/dev/null
 	ip link del cveth 2>/dev/null
 	ip link del sveth 2>/dev/null
 	sysctl -qw net.ipv4.ip_forward="$FWD4" net.ipv6.conf.all.forwarding="$FWD6"
@@ -184,19 +184,8 @@ gw_init_setup() {
 	sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 	busywait 5000 ip netns exec "$client" ping -c1 -W1 -q $S4 >/dev/null
 }
-gw_ruleset() {
-	nft -f - <<-'NFT'
-	table inet nfsmtp_ops {
-		ct helper smtp {
-			type "smtp" protocol tcp;
-		}
-		chain pre {
-			type filter hook prerouting priority 0; policy accept;
-			tcp dport 25 ct helper set "smtp"
-		}
-	}
-	NFT
-}
+# gw_ruleset: the helper in the initial namespace, the gateway here
+gw_ruleset() { nft_helper - --table nfsmtp_ops; }
 if ! gw_init_setup || ! postfix_start "$server" "$PF"; then
 	ktap_test_fail "ops: client - initial namespace (gateway) - server with postfix"
 	ktap_finished
@@ -226,7 +215,7 @@ check "ops: stats -o prometheus says so too: nfsmtp_sessions_total{netns=\"init\
 # ---- a bad file, no nfsmtp: the module still loads --------------------------------------
 
 reload_by_ruleset() {
-	nft delete table inet nfsmtp_ops 2>/dev/null
+	nft_helper_del - nfsmtp_ops 2>/dev/null
 	busywait 10000 unload_module && gw_ruleset 2>"$TMP/nft.err" && loaded
 }
 printf '# one bad line\npolicy set starttls strip banner hide\n' >"$CONF"
@@ -239,7 +228,7 @@ check_show "ops: the kernel log names the bad line (nfsmtp: /etc/nfsmtp.conf:2: 
 	"$TMP/klog" eval 'grep -qF "nfsmtp: /etc/nfsmtp.conf:2: bad value \"hide\" for banner: use keep or mask" "$TMP/klog" &&
 	grep -qF "nfsmtp: /etc/nfsmtp.conf was not applied when nf_conntrack_smtp loaded" "$TMP/klog"'
 check "ops: modprobe from a shell with that file: exit 0, module loaded, the error on its stderr" eval '
-	nft delete table inet nfsmtp_ops && busywait 10000 unload_module &&
+	nft_helper_del - nfsmtp_ops && busywait 10000 unload_module &&
 	modprobe nf_conntrack_smtp 2>"$TMP/mp.err" && loaded &&
 	grep -qF "nfsmtp: /etc/nfsmtp.conf:2: bad value" "$TMP/mp.err"'
 printf 'policy set starttls strip\n' >"$CONF"

@@ -171,17 +171,7 @@ check_show "require-tls: log: the plaintext mail is delivered and counted (MAIL,
 # ---- downgrade ----------------------------------------------------------------------------
 log "[${SECONDS}s] downgrade"
 # the upstream box: the module in the server's own namespace, stripping
-ip netns exec "$server" nft -f - <<-'EOF'
-table inet up {
-	ct helper smtp {
-		type "smtp" protocol tcp;
-	}
-	chain pre {
-		type filter hook prerouting priority 0; policy accept;
-		tcp dport 25 ct helper set "smtp"
-	}
-}
-EOF
+nft_helper "$server" --table up
 ip netns exec "$server" "$NFSMTP" policy set starttls strip >/dev/null
 reset_all
 monitor_start "$TMP/mon" || log "monitor did not subscribe"
@@ -219,7 +209,7 @@ conns_tls() { gw_nfsmtp conns >"$TMP/conns" && grep -q "ESTABLISHED.*helper smtp
 check_show "downgrade: nfsmtp conns shows a live session that went TLS as session tls" "$TMP/conns" \
 	busywait 20000 conns_tls
 touch "$TMP/live_seen"
-ip netns exec "$server" nft delete table inet up
+nft_helper_del "$server" up
 # REQUIRETLS in plaintext, and under a profile that strips STARTTLS
 reset_all starttls strip
 raw_in "$client" "$S4" "$TMP/rt" reply 'send:EHLO c.example\r\n' reply \
