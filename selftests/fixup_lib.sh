@@ -190,11 +190,11 @@ send_in() {
 	ip netns exec "$ns" $PY "$HERE/smtp_send.py" --server "$srv" "$@" >"$out" 2>&1
 }
 
-# raw_in NS SERVER OUT STEP...: smtp_raw.py in NS
+# raw_in NS SERVER OUT STEP...: smtp_raw.py raw in NS
 raw_in() {
 	local ns=$1 srv=$2 out=$3
 	shift 3
-	ip netns exec "$ns" $PY "$HERE/smtp_raw.py" --server "$srv" "$@" >"$out" 2>&1
+	ip netns exec "$ns" $PY "$HERE/smtp_raw.py" raw --server "$srv" "$@" >"$out" 2>&1
 }
 
 # ---- the server: deliveries and log ---------------------------------------------------

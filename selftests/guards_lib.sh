@@ -33,7 +33,7 @@ guards_cleanup() {
 # guards_setup [main.cf lines]: module, client - gw - server with the helper
 # on port 25, a postfix server, an RSA key (DKIM and the server's
 # certificate) and, unless GUARDS_NO_MSGS=1, the test messages in $TMP/m
-# (guards_msg.py)
+# (msgtool.py guards)
 guards_setup() {
 	TMP=$(mktemp -d)
 	chmod 755 "$TMP"
@@ -50,8 +50,8 @@ guards_setup() {
 	openssl req -x509 -key "$TMP/key.pem" -days 2 -subj "/CN=mx.example.net" \
 		-out "$PF/etc/cert.pem" 2>/dev/null || { log "openssl req failed"; return 1; }
 	if [ "${GUARDS_NO_MSGS:-0}" != 1 ]; then
-		$PY "$HERE/guards_msg.py" gen "$TMP/m" "$TMP/key.pem" ||
-			{ log "guards_msg.py gen failed"; return 1; }
+		$PY "$HERE/msgtool.py" guards "$TMP/m" "$TMP/key.pem" ||
+			{ log "msgtool.py guards failed"; return 1; }
 	fi
 	postfix_start "$server" "$PF" "" "${1:-}" || { log "postfix does not start"; return 1; }
 	log "setup done after ${SECONDS}s"
@@ -145,7 +145,7 @@ subjects_read() {
 subj() { echo "${SUBJ[$1]:-0}"; }
 
 # results_read OUT: RES[n] = result of session or sequence n of a
-# guards_client.py run
+# smtp_raw.py run
 declare -a RES
 results_read() {
 	local n r
@@ -181,5 +181,13 @@ subject_delivered_as() {
 	fi
 }
 
-# client_results OUT: the result= words of a guards_client.py run, in order
+# client OUT ARGS...: smtp_raw.py (session or smuggle) in the client
+# namespace, its output in OUT; its status
+client() {
+	local out=$1
+	shift
+	ip netns exec "$client" $PY "$HERE/smtp_raw.py" --server $S4 "$@" >"$out" 2>&1
+}
+
+# client_results OUT: the result= words of a smtp_raw.py run, in order
 client_results() { sed -n 's/^\(session\|smuggle\) [0-9]* result=\([a-z]*\).*/\2/p' "$1" | xargs; }

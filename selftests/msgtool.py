@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0
-"""Test messages in bulk, in one python process (python starts slowly under
-emulation; mkmsg.py makes one message byte by byte).
+"""The selftests' messages: one command for all of them, in one python
+process per call (python starts slowly under emulation).
 
 msgtool.py gen DIR NAME:SIZE:SEED[:8bit][:long][:swaks]...
     writes DIR/NAME, a message of about SIZE bytes with CRLF line ends (the
@@ -12,14 +12,30 @@ msgtool.py gen DIR NAME:SIZE:SEED[:8bit][:long][:swaks]...
     octets 0xa0-0xff, long adds lines of 990 to 998 octets; about 3% of the
     lines start with a dot.  Bodies are slices of one random pool of lines.
 
+msgtool.py one OUT SIZE [SEED] [--8bit] [--long]
+    writes OUT, one message of at least SIZE body bytes drawn byte by byte
+    (SEED default 1): CRLF line ends and a final CRLF, so smtplib sends it
+    unchanged and the server must store exactly these bytes. About 3% of
+    the lines start with a dot; --8bit adds octets 0xa0-0xff, --long
+    990-octet lines.
+
+msgtool.py guards DIR KEY.pem
+    writes into DIR the guard tests' messages, some DKIM-signed with
+    KEY.pem (msg_guards.py lists them).
+
+msgtool.py dkim-verify PUBKEY_B64 FILE[:N]...
+    each FILE's first N (default 1) DKIM signatures verify against
+    PUBKEY_B64; prints each result, exits 1 on a failure.
+
 msgtool.py check MAILDIR FILE[=COUNT]...
     every postfix delivery MAILDIR/mail/*.eml, as the client sent it (without
     postfix's Received: field, CRLF line ends), must be one of the FILEs,
     each FILE delivered exactly COUNT times (default 1): prints what differs.
 
-msgtool.py body FILE
+msgtool.py body FILE [N]
     writes one postfix delivery FILE to stdout as the client sent it:
-    without postfix's Received: field, with CRLF line ends again.
+    without its first N (default 1) Received: fields (the ones the servers
+    on the way prepended), with CRLF line ends again.
 
 msgtool.py parts FILE EXTRA
     appends to message FILE the lines of EXTRA ("|" between lines, each
@@ -103,10 +119,38 @@ def gen(outdir, specs):
     return 0
 
 
-def as_sent(path):
+def one(out, size, seed, eight, long_lines):
+    """the message of smtp_control and smtp_helper_basic: every byte drawn
+    by itself (gen draws slices of a pool); kept so they stay the same"""
+    rnd = random.Random(seed)
+    hdr = (b"From: Alice <alice@example.com>\r\n"
+           b"To: Bob <bob@example.org>\r\n"
+           b"Subject: selftest message %d\r\n"
+           b"Date: Sat, 28 Nov 2026 07:00:00 +0000\r\n"
+           b"Message-ID: <%d.selftest@example.com>\r\n"
+           b"MIME-Version: 1.0\r\n"
+           b"Content-Type: text/plain; charset=iso-8859-1\r\n"
+           b"\r\n") % (seed, seed)
+    body = bytearray()
+    alphabet = bytes(range(0x20, 0x7f)) + (bytes(range(0xa0, 0x100)) if eight else b"")
+    while len(body) < size:
+        kind = rnd.random()
+        n = 990 if long_lines and kind < 0.05 else rnd.randint(0, 78)
+        line = bytes(rnd.choice(alphabet) for _ in range(n))
+        if kind > 0.97:
+            line = b"." + line          # needs dot-stuffing
+        body += line + b"\r\n"
+    with open(out, "wb") as f:
+        f.write(hdr + bytes(body))
+    return 0
+
+
+def as_sent(path, n=1):
     with open(path, "rb") as f:
         lines = f.read().split(b"\n")
-    if lines and lines[0].startswith(b"Received:"):
+    for _ in range(n):
+        if not lines or not lines[0].startswith(b"Received:"):
+            break
         i = 1
         while i < len(lines) and lines[i][:1] in (b" ", b"\t"):
             i += 1
@@ -168,8 +212,8 @@ def check(maildir, wants):
     return 1 if bad else 0
 
 
-def body(path):
-    sys.stdout.buffer.write(as_sent(path))
+def body(path, n=1):
+    sys.stdout.buffer.write(as_sent(path, n))
     return 0
 
 
@@ -190,14 +234,25 @@ def parts(path, extra):
 
 
 def main():
-    if len(sys.argv) == 3 and sys.argv[1] == "body":
-        return body(sys.argv[2])
-    if len(sys.argv) == 4 and sys.argv[1] == "parts":
-        return parts(sys.argv[2], sys.argv[3])
-    if len(sys.argv) >= 3 and sys.argv[1] == "gen":
-        return gen(sys.argv[2], sys.argv[3:])
-    if len(sys.argv) >= 4 and sys.argv[1] == "check":
-        return check(sys.argv[2], sys.argv[3:])
+    a = sys.argv[1:]
+    if len(a) in (2, 3) and a[0] == "body":
+        return body(a[1], int(a[2]) if len(a) > 2 else 1)
+    if len(a) == 3 and a[0] == "parts":
+        return parts(a[1], a[2])
+    if len(a) >= 2 and a[0] == "gen":
+        return gen(a[1], a[2:])
+    if len(a) >= 3 and a[0] == "check":
+        return check(a[1], a[2:])
+    if len(a) >= 3 and a[0] == "one":
+        words = [w for w in a[1:] if not w.startswith("--")]
+        seed = int(words[2]) if len(words) > 2 and words[2].isdigit() else 1
+        return one(words[0], int(words[1]), seed, "--8bit" in a, "--long" in a)
+    if len(a) == 3 and a[0] == "guards":
+        import msg_guards
+        return msg_guards.gen(a[1], a[2])
+    if len(a) >= 3 and a[0] == "dkim-verify":
+        import msg_guards
+        return msg_guards.verify(a[1], a[2:])
     sys.stderr.write(__doc__)
     return 2
 

@@ -50,12 +50,6 @@ sessions_since() {
 	fi
 }
 
-client() {
-	local out=$1
-	shift
-	ip netns exec "$client" $PY "$HERE/guards_client.py" --server $S4 "$@" >"$out" 2>&1
-}
-
 monitor_start "$EV" || log "the event monitor did not subscribe"
 policy dup-headers reset smuggling reset
 

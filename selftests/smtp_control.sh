@@ -311,7 +311,7 @@ gw_nat_mark() {
 check "gateway: nft helper, SNAT for IPv4 SMTP, ct mark for IPv6 SMTP" \
 	eval 'gw_nft_helper && gw_nat_mark'
 sink_start "$server" :: "$TMP/mail" || log "sink did not start: $(cat "$TMP/mail.log")"
-$PY "$HERE/mkmsg.py" "$TMP/m1" 5000 1
+$PY "$HERE/msgtool.py" one "$TMP/m1" 5000 1
 
 # two held SMTP sessions and one plain TCP connection through the gateway
 hold() {	# hold SERVER READYFILE

@@ -192,7 +192,7 @@ ctd_stop() {
 
 # ---- clients ----------------------------------------------------------------------------
 
-# session NAME GO SERVER STEP...: smtp_raw.py in the background, transcript
+# session NAME GO SERVER STEP...: smtp_raw.py raw in the background, transcript
 # in $TMP/NAME; its step "pause" waits until the file $TMP/GO exists
 session() {
 	local name=$1 go=$2 srv=$3 step steps=()
@@ -201,7 +201,7 @@ session() {
 		[ "$step" = pause ] && step=sleep:$WAIT_MAX
 		steps+=("$step")
 	done
-	ip netns exec "$client" $PY "$HERE/smtp_raw.py" --server "$srv" --go "$TMP/$go" \
+	ip netns exec "$client" $PY "$HERE/smtp_raw.py" raw --server "$srv" --go "$TMP/$go" \
 		"${steps[@]}" >"$TMP/$name" 2>&1 &
 	eval "PID_$name=$!"
 }

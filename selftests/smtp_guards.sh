@@ -33,13 +33,6 @@ fi
 M=$TMP/m
 EV=$TMP/events
 
-# client OUT ARGS...: guards_client.py in the client namespace; its status
-client() {
-	local out=$1
-	shift
-	ip netns exec "$client" $PY "$HERE/guards_client.py" --server $S4 "$@" >"$out" 2>&1
-}
-
 # one_from_one_x SUBJECT...: the header section of each delivery has exactly
 # one From: field and one XXXX: field
 one_from_one_x() {
@@ -82,7 +75,7 @@ check "dkim: message with 3 DKIM-Signature and 10 Received fields delivered byte
 as_sent "$(mail_with 'Subject: dkim1')" >"$TMP/dkim1.got"
 as_sent "$(mail_with 'Subject: dkim3')" >"$TMP/dkim3.got"
 check "dkim: the 4 signatures of the delivered messages verify" \
-	$PY "$HERE/guards_msg.py" verify "$DKIM_P" "$TMP/dkim1.got" "$TMP/dkim3.got:3"
+	$PY "$HERE/msgtool.py" dkim-verify "$DKIM_P" "$TMP/dkim1.got" "$TMP/dkim3.got:3"
 check "dkim: the helper followed 2 messages and counted no duplicate header, no reset, no dup-headers event" \
 	eval 'deltas_are "$TMP/c0" messages=2 duplicate_headers=0 resets=0 &&
 	      [ "$(events "$EV" dup-headers reset)" = 0 ]'

@@ -39,12 +39,12 @@ fi
 check "nft ct helper object for tcp dport 25 accepted" gw_nft_helper
 sink_start "$server" :: "$TMP/mail" || log "sink did not start: $(cat "$TMP/mail.log")"
 
-$PY "$HERE/mkmsg.py" "$TMP/m1" 200000 1 --8bit
+$PY "$HERE/msgtool.py" one "$TMP/m1" 200000 1 --8bit
 send "$client" $S4 "$TMP/m1"
 check "nft: message over ipv4 arrives byte-identical" same_file "$TMP/m1" "$(newest_mail "$TMP/mail")"
 check "nft: conntrack shows helper=smtp (ipv4)" ct_has_helper "$gw" ipv4
 
-$PY "$HERE/mkmsg.py" "$TMP/m2" 300000 2 --8bit --long
+$PY "$HERE/msgtool.py" one "$TMP/m2" 300000 2 --8bit --long
 send "$client" $S6 "$TMP/m2"
 check "nft: message over ipv6 arrives byte-identical" same_file "$TMP/m2" "$(newest_mail "$TMP/mail")"
 check "nft: conntrack shows helper=smtp (ipv6)" ct_has_helper "$gw" ipv6

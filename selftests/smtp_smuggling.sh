@@ -37,12 +37,11 @@ if ! guards_setup "smtpd_forbid_bare_newline = no"; then
 fi
 EV=$TMP/events
 
-# smuggle OUT ARGS...: guards_client.py smuggle in the client namespace
+# smuggle OUT ARGS...: smtp_raw.py smuggle in the client namespace
 smuggle() {
 	local out=$1
 	shift
-	ip netns exec "$client" $PY "$HERE/guards_client.py" smuggle --server $S4 "$@" \
-		>"$out" 2>&1
+	client "$out" smuggle "$@"
 }
 
 # codes OUT N: the reply codes of sequence N
@@ -111,9 +110,9 @@ counters_save "$TMP/c4"
 T1='From: Alice <alice@example.com>\r\nTo: Bob <bob@example.org>\r\nSubject: control first\r\n\r\ntext\r\n.\r\n'
 T1="${T1}MAIL FROM:<alice@example.com>\r\nRCPT TO:<bob@example.org>\r\nDATA\r\n"
 T2='From: Alice <alice@example.com>\r\nTo: Bob <bob@example.org>\r\nSubject: control second\r\n\r\ntext\r\n.\r\n'
-ip netns exec "$client" $PY "$HERE/guards_client.py" session --server $S4 \
+client "$TMP/control.out" session \
 	"cmd:MAIL FROM:<alice@example.com>" "cmd:RCPT TO:<bob@example.org>" cmd:DATA \
-	"send:$T1" reply reply reply reply "send:$T2" reply >"$TMP/control.out" 2>&1
+	"send:$T1" reply reply reply reply "send:$T2" reply
 rc=$?
 check "control, guard on: CRLF.CRLF, then MAIL, RCPT, DATA pipelined and the text after the 354: not reset, both delivered, no smuggling counted" \
 	eval '[ $rc = 0 ] && grep -qx "codes: 220 250 250 250 354 250 250 250 354 250 221" "$TMP/control.out" &&

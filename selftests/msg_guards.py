@@ -1,50 +1,43 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0
-"""Messages for the header, smuggling, BDAT and limit guard tests, in one
-python process (python starts slowly under emulation).
+"""The messages of the header, smuggling, BDAT and limit guard tests
+(msgtool.py guards, msgtool.py dkim-verify).
 
-guards_msg.py gen DIR KEY.pem
-    writes into DIR the messages the tests send, CRLF line ends throughout
-    (the bytes a server must store), DKIM-signed with KEY.pem (selectors
-    sel, sel2, sel3 of example.com) where the name says so:
-      dkim1         signed, h= oversigns From (from:from:subject:to:date)
-      dkim3         three DKIM-Signature fields and ten Received fields
-      plain         an ordinary message
-      dup_from      a second From field, on one line
-      dup_from_fold a second From field folded over two lines
-      dup_subject   a second Subject field (written in another case)
-      seg1, seg2    a message with two From fields cut between them: the
-                    two TCP segments a raw client sends apart (seg.masked)
-      hdrN          a header line of N octets with its CRLF, N = 990, 998,
-                    999, 1200
-      body1500      a body line of 1500 octets
-      bdat_dup_pipe, bdat_dup_apart, bdat_dup_colon
-                    two From fields; NAME.cut is where a BDAT chunk must
-                    end: 2, 2 and 4 octets into the second "From"
-      NAME.masked   NAME as dup-headers mask delivers it: the second From
-                    renamed XXXX (for the bdat_dup ones only the part
-                    after the chunk boundary: FrXX; FromX, which postfix
-                    moves to the body)
-      bdat_plain, bdat_plain2, bdat_zero, bdat_after_bad   ordinary ones
-      data_dup      two From fields, sent with DATA after a BDAT message
-      data_smuggle  a text with "\\n.\\n" and a forged transaction after it
-      hdrs30        long header section for a 30-chunk BDAT transfer;
-                    hdrs30.cuts: 29 chunk ends, all inside header lines
-      exim_plain, exim_dup  for the MTA client: plain, two From fields
-      big, big_dup  about 40 kB (the second with two From fields): sent in
-                    large segments; an MTA client sends them in chunks
+gen(DIR, KEY.pem) writes into DIR the messages the tests send, CRLF line
+ends throughout (the bytes a server must store), DKIM-signed with KEY.pem
+(selectors sel, sel2, sel3 of example.com) where the name says so:
+  dkim1         signed, h= oversigns From (from:from:subject:to:date)
+  dkim3         three DKIM-Signature fields and ten Received fields
+  plain         an ordinary message
+  dup_from      a second From field, on one line
+  dup_from_fold a second From field folded over two lines
+  dup_subject   a second Subject field (written in another case)
+  seg1, seg2    a message with two From fields cut between them: the
+                two TCP segments a raw client sends apart (seg.masked)
+  hdrN          a header line of N octets with its CRLF, N = 990, 998,
+                999, 1200
+  body1500      a body line of 1500 octets
+  bdat_dup_pipe, bdat_dup_apart, bdat_dup_colon
+                two From fields; NAME.cut is where a BDAT chunk must
+                end: 2, 2 and 4 octets into the second "From"
+  NAME.masked   NAME as dup-headers mask delivers it: the second From
+                renamed XXXX (for the bdat_dup ones only the part
+                after the chunk boundary: FrXX; FromX, which postfix
+                moves to the body)
+  bdat_plain, bdat_plain2, bdat_zero, bdat_after_bad   ordinary ones
+  data_dup      two From fields, sent with DATA after a BDAT message
+  data_smuggle  a text with "\\n.\\n" and a forged transaction after it
+  hdrs30        long header section for a 30-chunk BDAT transfer;
+                hdrs30.cuts: 29 chunk ends, all inside header lines
+  exim_plain, exim_dup  for the MTA client: plain, two From fields
+  big, big_dup  about 40 kB (the second with two From fields): sent in
+                large segments; an MTA client sends them in chunks
 
-guards_msg.py verify PUBKEY_B64 FILE[:N]...
-    each FILE's first N (default 1) DKIM signatures verify against
-    PUBKEY_B64 (the p= of every selector, given by a fake DNS); prints each
-    result, exits 1 on a failure.
-
-guards_msg.py as-sent FILE [N]
-    FILE as delivered by postfix, without its first N (default 1) Received
-    fields (the ones the servers prepended) and with CRLF line ends again.
+verify(PUBKEY_B64, [FILE[:N]...]): each FILE's first N (default 1) DKIM
+signatures verify against PUBKEY_B64 (the p= of every selector, given by
+a fake DNS); prints each result, returns 1 on a failure.
 """
 import os
-import sys
 
 HDR = (b"From: Alice <alice@example.com>\r\n"
        b"To: Bob <bob@example.org>\r\n"
@@ -192,34 +185,3 @@ def verify(p, specs):
                                                      "pass" if res else "FAIL"))
             ok = ok and res
     return 0 if ok else 1
-
-
-def as_sent(path, n):
-    lines = open(path, "rb").read().split(b"\n")
-    for _ in range(n):
-        if not lines or not lines[0].startswith(b"Received:"):
-            break
-        i = 1
-        while i < len(lines) and lines[i][:1] in (b" ", b"\t"):
-            i += 1
-        lines = lines[i:]
-    if lines and lines[-1] == b"":
-        lines = lines[:-1]
-    sys.stdout.buffer.write(b"".join(l + b"\r\n" for l in lines))
-    return 0
-
-
-def main():
-    a = sys.argv[1:]
-    if len(a) == 3 and a[0] == "gen":
-        return gen(a[1], a[2])
-    if len(a) >= 3 and a[0] == "verify":
-        return verify(a[1], a[2:])
-    if len(a) in (2, 3) and a[0] == "as-sent":
-        return as_sent(a[1], int(a[2]) if len(a) > 2 else 1)
-    sys.stderr.write(__doc__)
-    return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())
