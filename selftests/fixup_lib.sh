@@ -1,21 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Shared bits of the smtp_fixup*.sh tests: setup and cleanup, policy and
-# counters in the gateway through nfsmtp, packet captures, the clients
-# (swaks, smtplib, the raw client) and msgtool.py's deliveries. The event
-# monitor and postfix's deliveries and log (gw_nfsmtp, monitor_*, mail_*,
-# maillog_*, delivered_as) are lib.sh's. Source after lib.sh and postfix.sh.
-
-# fixup_cleanup: background helpers, namespaces, the work directory
-fixup_cleanup() {
-	local p
-	for p in "${BG_PIDS[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	[ -n "${PF:-}" ] && postfix_stop "$server" "$PF"
-	cleanup_all_ns
-	[ -n "${TMP:-}" ] && rm -rf "$TMP"
-}
+# Shared bits of the smtp_fixup*.sh tests: setup (each step's undo deferred,
+# lib.sh), policy and counters in the gateway through nfsmtp, packet
+# captures, the clients (swaks, smtplib, the raw client) and msgtool.py's
+# deliveries. The event monitor and postfix's deliveries and log
+# (gw_nfsmtp, monitor_*, mail_*, maillog_*, delivered_as) are lib.sh's.
+# Source after lib.sh and postfix.sh.
 
 # fixup_begin PLAN [GW_SETUP]: KTAP header and plan; the module, the
 # topology, the helper in the gateway (GW_SETUP, default gw_nft_helper) and
@@ -26,10 +16,10 @@ fixup_begin() {
 	local plan=$1 gw_setup=${2:-gw_nft_helper}
 
 	TMP=$(mktemp -d)
+	defer rm -rf "$TMP"
 	chmod 755 "$TMP"
 	PF=$TMP/pf
 	NMAIL=0
-	trap fixup_cleanup EXIT
 	ktap_begin "$plan"
 	if ! load_module || ! topo_setup || ! $gw_setup; then
 		ktap_test_fail "module, client-gw-server topology and the helper in the gateway come up"
@@ -140,7 +130,7 @@ capture_start() {
 	shift 2
 	ip netns exec "$ns" tcpdump -i veth0 -n -s 0 -U -w "$file" "$@" 2>"$file.err" &
 	CAP_PID=$!
-	BG_PIDS+=("$CAP_PID")
+	defer bg_kill "$CAP_PID"
 	busywait 10000 grep -q "listening on" "$file.err"
 }
 

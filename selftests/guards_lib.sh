@@ -9,13 +9,11 @@
 
 PF=''
 
-guards_cleanup() {
+# guards_dump: on a failure, or GUARDS_VERBOSE=1, what the clients,
+# postfix and the helper said (deferred by guards_setup after its last
+# step: it runs before postfix stops and $TMP goes)
+guards_dump() {
 	local p
-	for p in "${BG_PIDS[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	# a failure, or GUARDS_VERBOSE=1: what the clients, postfix and the
-	# helper said, before it all goes
 	if [ -n "${TMP:-}" ] && { [ "$KTAP_CNT_FAIL" -gt 0 ] || [ "${GUARDS_VERBOSE:-0}" = 1 ]; }; then
 		for p in "$TMP"/*.out "$TMP"/events "$PF/maillog" "$TMP"/exim/log/mainlog; do
 			[ -s "$p" ] || continue
@@ -25,17 +23,24 @@ guards_cleanup() {
 		echo "# ---- kernel log"
 		dmesg | grep nf_conntrack_smtp | tail -n 20 | sed 's/^/#   /'
 	fi
-	[ -n "$PF" ] && postfix_stop "$server" "$PF"
-	cleanup_all_ns
-	[ -n "${TMP:-}" ] && rm -rf "$TMP"
 }
 
 # guards_setup [main.cf lines]: module, client - gw - server with the helper
 # on port 25, a postfix server, an RSA key (DKIM and the server's
 # certificate) and, unless GUARDS_NO_MSGS=1, the test messages in $TMP/m
-# (msgtool.py guards)
+# (msgtool.py guards). However far it gets, the dump of the logs is deferred
+# after its steps' undos.
 guards_setup() {
+	local rc
 	TMP=$(mktemp -d)
+	defer rm -rf "$TMP"
+	guards_setup_steps "$@"
+	rc=$?
+	defer guards_dump
+	return $rc
+}
+
+guards_setup_steps() {
 	chmod 755 "$TMP"
 	load_module || { log "module does not load"; return 1; }
 	topo_setup || { log "topology does not come up"; return 1; }

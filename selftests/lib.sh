@@ -26,10 +26,6 @@ PY=/usr/bin/python3
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 NFSMTP=${NFSMTP:-$NFSMTP_TOP/build/nfsmtp}
 
-# BG_PIDS: background helpers (monitors, captures, clients) a suite's
-# cleanup kills
-BG_PIDS=()
-
 ktap_print_header() { echo "TAP version 13"; }
 ktap_set_plan() { echo "1..$1"; }
 
@@ -98,12 +94,94 @@ ktap_finished() {
 
 log() { echo "# $*"; }
 
-# setup_ns VAR...: create namespaces named VAR-XXXXXX, loopback up
+# ---- deferred cleanup ------------------------------------------------------------
+# Each setup step that leaves something behind (a namespace, a process, a
+# server, a sysctl, a file in /etc) registers its undo where it is made:
+# `defer CMD ARGS...` right after it (or just before, when a half-done step
+# needs the undo too). The undos run in reverse order (last set up, first
+# undone) when the test exits, from the one EXIT trap below, so a test that
+# stops anywhere leaves nothing to the next one. A test case with its own
+# setup brackets it with defer_scope_push and defer_scope_pop, which undo
+# that case's steps at once. The stack holds each command quoted (printf
+# %q), to run later with eval.
+
+DEFER_STACK=()	# the quoted commands, the newest last
+DEFER_SCOPES=()	# for each open scope, the stack depth where it starts
+
+# defer CMD ARGS...: push CMD ARGS, to run at scope end or exit. Only the
+# test's own shell has the stack: a push from a subshell would be lost.
+defer() {
+	local cmd
+	if [ "$BASHPID" != "$$" ]; then
+		echo "# defer from a subshell, lost: $*" >&2
+		return 1
+	fi
+	printf -v cmd '%q ' "$@"
+	DEFER_STACK+=("$cmd")
+}
+
+# defer_run_to DEPTH: pop and run the commands above DEPTH, newest first; a
+# command that fails does not stop the others
+defer_run_to() {
+	local depth=$1 cmd
+	while [ "${#DEFER_STACK[@]}" -gt "$depth" ]; do
+		cmd=${DEFER_STACK[-1]}
+		unset 'DEFER_STACK[-1]'
+		eval "$cmd"
+	done
+}
+
+# defer_scope_push: open a scope; what is deferred from now on runs at
+# the matching defer_scope_pop
+defer_scope_push() { DEFER_SCOPES+=("${#DEFER_STACK[@]}"); }
+
+# defer_scope_pop: run the innermost scope's commands now and close it
+defer_scope_pop() {
+	[ "${#DEFER_SCOPES[@]}" -gt 0 ] || { log "defer_scope_pop without a scope"; return 1; }
+	defer_run_to "${DEFER_SCOPES[-1]}"
+	unset 'DEFER_SCOPES[-1]'
+}
+
+# defer_run_all: the EXIT trap; everything still deferred, newest first.
+# The test's exit status is kept (ktap_finished's).
+defer_run_all() {
+	local rc=$?
+	defer_run_to 0
+	DEFER_SCOPES=()
+	return "$rc"
+}
+trap defer_run_all EXIT
+
+# bg_kill PID...: end background helpers that may be gone already
+bg_kill() { kill "$@" 2>/dev/null; }
+
+# ns_del NS: the namespace and whatever still runs in it
+ns_del() {
+	ip netns pids "$1" 2>/dev/null | xargs -r kill 2>/dev/null
+	ip netns del "$1" 2>/dev/null
+}
+
+# defer_sysctl KEY...: restore each sysctl's value of now at the end (the
+# caller changes it next)
+defer_sysctl() {
+	local key val
+	for key in "$@"; do
+		val=$(sysctl -n "$key") || return 1
+		defer sysctl -qw "$key=$val" || return 1
+	done
+}
+
+# ---- namespaces ----------------------------------------------------------------
+
+
+# setup_ns VAR...: create namespaces named VAR-XXXXXX, loopback up; each
+# is deleted at the end
 setup_ns() {
 	local var name
 	for var in "$@"; do
 		name="$var-$(mktemp -u XXXXXX)"
 		ip netns add "$name" || return 1
+		defer ns_del "$name"
 		ip -n "$name" link set lo up
 		ip netns exec "$name" sysctl -qw net.ipv6.conf.all.accept_dad=0
 		ip netns exec "$name" sysctl -qw net.ipv6.conf.default.accept_dad=0
@@ -112,11 +190,12 @@ setup_ns() {
 	done
 }
 
+# cleanup_all_ns: delete every namespace now, for a test that builds its
+# topology again (the deferred deletions then find them gone)
 cleanup_all_ns() {
 	local ns
 	for ns in "${NS_LIST[@]}"; do
-		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
-		ip netns del "$ns" 2>/dev/null
+		ns_del "$ns"
 	done
 	NS_LIST=()
 }
@@ -366,15 +445,15 @@ monitor_subscribed() {
 	[ $((0x$groups & (1 << (${grp:-1} - 1)))) -ne 0 ]
 }
 
-# monitor_start FILE: nfsmtp monitor -j in the gateway (MON_PID, in
-# BG_PIDS), once it is subscribed to the events group
+# monitor_start FILE: nfsmtp monitor -j in the gateway (MON_PID, killed at
+# the end), once it is subscribed to the events group
 monitor_start() {
 	local grp
 	grp=$(ip netns exec "$gw" genl ctrl get name nf_smtp 2>/dev/null |
 		sed -n 's/.*ID-0x\([0-9a-f]*\)[[:space:]]*name: events.*/\1/p' | head -1)
 	ip netns exec "$gw" "$NFSMTP" monitor -j >"$1" 2>"$1.err" &
 	MON_PID=$!
-	BG_PIDS+=("$MON_PID")
+	defer bg_kill "$MON_PID"
 	busywait 10000 monitor_subscribed "$MON_PID" "$((16#${grp:-1}))"
 }
 

@@ -13,7 +13,7 @@
 # made now; the optional main.cf lines come last and override the defaults.
 # POSTFIX_SMTPD_SERVICES, when set, holds the master.cf lines of the smtpd
 # services instead of the one on every address (e.g. one per address, with
-# -o overrides)
+# -o overrides). The instance is stopped at the end (defer).
 postfix_start() {
 	local ns=$1 dir=$2 banner=${3:-} extra=${4:-}
 	local q=$dir/queue d
@@ -108,6 +108,8 @@ postfix_start() {
 	savemail  unix  -       n       n       -       -       pipe
 	  flags= user=nobody argv=/usr/bin/dd of=$dir/mail/\${queue_id}.eml bs=65536 status=none
 	EOF
+	# stopped at the end, even when it does not come up listening
+	defer postfix_stop "$ns" "$dir"
 	ip netns exec "$ns" /usr/lib/postfix/sbin/master -c "$dir/etc" -w || return 1
 	busywait 20000 port_listening "$ns" 25
 }

@@ -25,8 +25,6 @@ source "$HERE/exim.sh"
 
 NEXIM=6
 
-trap guards_cleanup EXIT
-
 ktap_print_header
 ktap_set_plan $((NEXIM + 8))
 

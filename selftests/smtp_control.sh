@@ -12,21 +12,9 @@ source "$(dirname "$0")/lib.sh"
 
 NFSMTP=${NFSMTP:-$NFSMTP_TOP/build/nfsmtp}
 TMP=$(mktemp -d)
+defer rm -rf "$TMP"
 chmod 755 "$TMP"
 mkdir -m 1777 "$TMP/w"	# for what runs as nobody
-BG_PIDS=()
-MODPROBE_SAVED=''
-
-cleanup() {
-	local p
-	for p in "${BG_PIDS[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	[ -n "$MODPROBE_SAVED" ] && echo "$MODPROBE_SAVED" >/proc/sys/kernel/modprobe
-	cleanup_all_ns
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
 
 ktap_begin 43
 
@@ -134,15 +122,15 @@ check "usage errors exit 2 with one line: unknown command, unknown key (lists th
 # The family lookup would load the module through its alias once it is
 # installed (smtp_helper_basic.sh does): keep modprobe out of it meanwhile.
 if busywait 10000 unload_module; then
-	MODPROBE_SAVED=$(cat /proc/sys/kernel/modprobe)
+	defer_scope_push
+	defer_sysctl kernel.modprobe
 	echo /bin/false >/proc/sys/kernel/modprobe
 	missing="nfsmtp: the nf_smtp netlink family is not there: load the module (modprobe nf_conntrack_smtp)"
 	check "without the module: exit 1 and one line saying to load it" \
 		fails 1 "$missing" "$NFSMTP" policy show
 	check "valgrind: the family-missing path is clean" \
 		eval 'vg nofamily 1 "$NFSMTP" stats && grep -qxF "$missing" "$TMP/vg-nofamily.err"'
-	echo "$MODPROBE_SAVED" >/proc/sys/kernel/modprobe
-	MODPROBE_SAVED=''
+	defer_scope_pop
 else
 	ktap_test_skip "without the module: exit 1 and one line saying to load it (module busy)"
 	ktap_test_skip "valgrind: the family-missing path is clean (module busy)"
@@ -224,7 +212,7 @@ fi
 # multicast group should too (GENL_MCAST_CAP_NET_ADMIN).
 "${NOBODY[@]}" "$NFSMTP" monitor >"$TMP/mon-nobody.out" 2>"$TMP/mon-nobody.err" &
 mon=$!
-BG_PIDS+=("$mon")
+defer bg_kill "$mon"
 grp=$(events_group_id)
 if busywait 5000 subscribed "$mon" "${grp:-1}"; then
 	stop "$mon" INT
@@ -269,7 +257,7 @@ grp=$(events_group_id)
 log "events multicast group id: ${grp:-unknown}"
 "$NFSMTP" monitor >"$TMP/mon.out" 2>"$TMP/mon.err" &
 mon=$!
-BG_PIDS+=("$mon")
+defer bg_kill "$mon"
 check "monitor subscribes to the events multicast group" busywait 10000 subscribed "$mon" "${grp:-1}"
 stop "$mon" INT
 rc=$?
@@ -277,7 +265,7 @@ check "monitor exits 0 on SIGINT, nothing on stderr (exit $rc)" \
 	eval '[ $rc -eq 0 ] && [ ! -s "$TMP/mon.err" ]'
 "$NFSMTP" monitor -j >"$TMP/mon.out" 2>"$TMP/mon.err" &
 mon=$!
-BG_PIDS+=("$mon")
+defer bg_kill "$mon"
 busywait 10000 subscribed "$mon" "${grp:-1}"
 stop "$mon" TERM
 rc=$?
@@ -290,6 +278,8 @@ if ! topo_setup; then
 	ktap_finished
 fi
 ktap_test_pass "client-gw-server topology comes up"
+# the helpers of the live gateway's tests end before the valgrind runs
+defer_scope_push
 # the helper on port 25; IPv4 SMTP is source-NATed to the gateway, IPv6
 # SMTP gets ct mark 0x2a
 gw_nat_mark() {
@@ -317,15 +307,15 @@ $PY "$HERE/msgtool.py" one "$TMP/m1" 5000 1
 hold() {	# hold SERVER READYFILE
 	ip netns exec "$client" $PY "$HERE/smtp_send.py" --server "$1" --msg "$TMP/m1" \
 		--hold 120 --ready "$2" >>"$TMP/send.log" 2>&1 &
-	BG_PIDS+=($!)
+	defer bg_kill $!
 }
 hold $S4 "$TMP/ready4"
 hold $S6 "$TMP/ready6"
 ip netns exec "$server" $PY "$HERE/tcp_hold.py" listen 0.0.0.0 8080 &
-BG_PIDS+=($!)
+defer bg_kill $!
 busywait 10000 port_listening "$server" 8080
 ip netns exec "$client" $PY "$HERE/tcp_hold.py" connect $S4 8080 --ready "$TMP/ready_tcp" --hold 120 &
-BG_PIDS+=($!)
+defer bg_kill $!
 busywait 30000 eval 'test -f "$TMP/ready4" -a -f "$TMP/ready6" -a -f "$TMP/ready_tcp"' ||
 	log "sessions not ready: $(cat "$TMP/send.log")"
 
@@ -353,7 +343,7 @@ ip netns exec "$gw" "$NFSMTP" monitor >"$TMP/ev.txt" 2>"$TMP/ev.err" &
 mon_text=$!
 ip netns exec "$gw" "$NFSMTP" monitor -j >"$TMP/ev.json" 2>>"$TMP/ev.err" &
 mon_json=$!
-BG_PIDS+=("$mon_text" "$mon_json")
+defer bg_kill "$mon_text" "$mon_json"
 busywait 10000 subscribed "$mon_text" "${grp:-1}" "$gw"
 busywait 10000 subscribed "$mon_json" "${grp:-1}" "$gw"
 ip netns exec "$gw" "$NFSMTP" policy set commands mailguard command-action log
@@ -382,10 +372,7 @@ reset_scoped() {
 check "stats reset in another netns leaves the gateway's counters; in the gateway zeroes them" \
 	reset_scoped
 
-for p in "${BG_PIDS[@]}"; do
-	kill "$p" 2>/dev/null
-done
-BG_PIDS=()
+defer_scope_pop
 
 # ---- every subcommand under valgrind ----------------------------------------------------
 

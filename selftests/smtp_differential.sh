@@ -78,20 +78,9 @@ TARGETS=(postfix=198.51.100.2:chunk "postfix-nochunk=198.51.100.2:nochunk:from=$
 	 'postfix6=[2001:db8:2::2]:chunk:v6' 'exim6=[2001:db8:2::3]:chunk:v6')
 
 PF='' XPID=''
-# shellcheck disable=SC2317 # called by trap
-cleanup() {
-	local p
-	for p in "${BG_PIDS[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	[ -n "$XPID" ] && kill "$XPID" 2>/dev/null
-	[ -n "$PF" ] && postfix_stop "$server" "$PF"
-	cleanup_all_ns
-	[ -n "${TMP:-}" ] && [ "${NFSMTP_DIFF_KEEP:-0}" != 1 ] && rm -rf "$TMP"
-}
-trap cleanup EXIT
 
 TMP=$(mktemp -d)
+[ "${NFSMTP_DIFF_KEEP:-0}" != 1 ] && defer rm -rf "$TMP"
 chmod 755 "$TMP"
 CORPUS=$TMP/corpus.json
 # a reply the server sends within 10 s on Debian's kernel may take longer on
@@ -169,6 +158,7 @@ local_transport = discard" || { log "postfix does not start"; return 1; }
 	log "[${SECONDS}s] postfix up"
 	wait $xjob || { log "exim does not start"; return 1; }
 	XPID=$(cat "$TMP/exim/exim.pid")
+	defer bg_kill "$XPID"
 	log "[${SECONDS}s] exim up: $("$EXIM" -C "$TMP/exim/exim.conf" -bV 2>/dev/null | head -1)"
 	# every server's processes started before the runs
 	ip netns exec "$client" $PY "$HERE/diff_client.py" --warmup 3 "${TARGETS[@]}" |

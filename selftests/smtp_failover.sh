@@ -178,16 +178,23 @@ ctd() {
 	ip netns exec "$ns" conntrackd -C "$TMP/$name.conf" "$@"
 }
 
+# ctd_start NAME NS: conntrackd instance NAME in NS; at the end it is
+# asked to stop (ctd_stop) while its namespace and $TMP are still there,
+# then killed if it did not
 ctd_start() {
 	local name=$1 ns=$2
 	ip netns exec "$ns" conntrackd -C "$TMP/$name.conf" >"$TMP/$name.out" 2>&1 &
-	BG_PIDS+=($!)
+	defer bg_kill $!
+	defer ctd_stop "$name"
 	busywait 10000 ctd "$name" -s >/dev/null 2>&1
 }
 
+# ctd_stop NAME...: stop these conntrackd instances
 ctd_stop() {
-	ctd gw1 -k >/dev/null 2>&1
-	ctd gw2 -k >/dev/null 2>&1
+	local name
+	for name in "$@"; do
+		ctd "$name" -k >/dev/null 2>&1
+	done
 }
 
 # ---- clients ----------------------------------------------------------------------------
@@ -241,15 +248,10 @@ mkparts() {
 
 # ---- start --------------------------------------------------------------------------------
 
-failover_cleanup() {
-	ctd_stop
-	fixup_cleanup
-}
-
 TMP=$(mktemp -d)
+defer rm -rf "$TMP"
 chmod 755 "$TMP"
 PF=$TMP/pf
-trap failover_cleanup EXIT
 ktap_print_header
 for need in "$NFSMTP" "$CTH"; do
 	if [ ! -x "$need" ]; then
@@ -412,7 +414,7 @@ check_show "gw1's counters: 4 sessions from their handshake, no pickup, no reset
 # ---- helper info fuzzing ----------------------------------------------------------------
 log "[${SECONDS}s] helper info fuzzing"
 
-ctd_stop	# the fuzz entries need not travel
+ctd_stop gw1 gw2	# the fuzz entries need not travel
 session E go.e $S4 reply "$EHLO" reply "$HELO" reply "$MAIL" reply "$RCPT" reply \
 	'send:DATA\r\n' reply "send:$(cat "$TMP/mE.h1")" pause "send:$(cat "$TMP/mE.h2")" reply \
 	'send:STARTTLS\r\n' reply 'send:QUIT\r\n' reply

@@ -23,21 +23,11 @@ true
 source "$(dirname "$0")/lib.sh"
 source "$HERE/guards_lib.sh"
 
-TMP=''
 FILLER_PIDS=()
-cleanup() {
-	local p
-	for p in "${BG_PIDS[@]}" "${FILLER_PIDS[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	[ -n "${CT_MAX0:-}" ] && sysctl -qw net.netfilter.nf_conntrack_max="$CT_MAX0"
-	cleanup_all_ns
-	[ -n "$TMP" ] && rm -rf "$TMP"
-}
-trap cleanup EXIT
 
 ktap_begin 21
 TMP=$(mktemp -d)
+defer rm -rf "$TMP"
 chmod 755 "$TMP"
 kernel_log_start
 if ! load_module || ! topo_setup || ! gw_nft_helper; then
@@ -272,14 +262,17 @@ check "conntrack -F in the gateway mid-session: 5 sessions picked up mid-stream 
 
 phase "table full"
 CT_MAX0=$(sysctl -n net.netfilter.nf_conntrack_max)
+defer_sysctl net.netfilter.nf_conntrack_max
 ip netns exec "$server" $PY "$HERE/tcp_hold.py" listen "$S4" 2626 &
 FILLER_PIDS+=($!)
+defer bg_kill $!
 busywait 10000 port_listening "$server" 2626
 ip netns exec "$gw" conntrack -F 2>/dev/null
 sysctl -qw net.netfilter.nf_conntrack_max=4
 ip netns exec "$client" $PY "$HERE/tcp_hold.py" connect "$S4" 2626 --count 4 --timeout 10 \
 	>"$TMP/filler.out" 2>&1 &
 FILLER_PIDS+=($!)
+defer bg_kill $!
 busywait 20000 grep -q held "$TMP/filler.out"
 counters_save "$TMP/c"
 SERVER_ARGS=(--timeout 5)

@@ -74,7 +74,7 @@ pids+=($!)
 mapfile -t a < <(msgs "${LARGE[@]}")
 send_in "$client" $S6 "$TMP/sD" "${a[@]}" &
 pids+=($!)
-BG_PIDS+=("${pids[@]}")
+defer bg_kill "${pids[@]}"
 swaks_failed=0
 for spec in "${SWAKS[@]}"; do
 	name=${spec%%:*}

@@ -140,7 +140,7 @@ rm -f "$TMP/ready" "$TMP/release"
 send_in "$client" $S4C "$TMP/smC" --starttls --msg "$TMP/p4" --hold 60 --ready "$TMP/ready" \
 	--release "$TMP/release" &
 pidC=$!
-BG_PIDS+=("$pidC")
+defer bg_kill "$pidC"
 busywait 30000 test -f "$TMP/ready"
 gw_nfsmtp conns >"$TMP/conns1"
 # meanwhile server B (mark 1, strip)

@@ -21,8 +21,6 @@ source "$(dirname "$0")/lib.sh"
 source "$HERE/postfix.sh"
 source "$HERE/guards_lib.sh"
 
-trap guards_cleanup EXIT
-
 ktap_print_header
 ktap_set_plan 23
 
@@ -54,7 +52,7 @@ monitor_start "$EV" || log "the event monitor did not subscribe"
 ip netns exec "$gw" tcpdump -i cveth -n -s 0 -U -w "$TMP/client.pcap" \
 	"tcp dst port 25 and src host $C4" 2>"$TMP/tcpdump.err" &
 CAP_PID=$!
-BG_PIDS+=("$CAP_PID")
+defer bg_kill "$CAP_PID"
 busywait 10000 grep -q "listening on" "$TMP/tcpdump.err" || log "tcpdump did not start"
 
 # ---- DKIM: no false positive ---------------------------------------------------

@@ -9,7 +9,7 @@
 source "$(dirname "$0")/lib.sh"
 
 TMP=$(mktemp -d)
-trap 'cleanup_all_ns; rm -rf "$TMP"' EXIT
+defer rm -rf "$TMP"
 
 ktap_print_header
 ktap_set_plan 15

@@ -20,26 +20,22 @@
 source "$(dirname "$0")/lib.sh"
 source "$HERE/guards_lib.sh"
 
-TMP=''
-cleanup() {
-	local p
-	for p in "${BG_PIDS[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	if [ -n "$TMP" ] && { [ "$KTAP_CNT_FAIL" -gt 0 ] || [ "${HOSTILE_VERBOSE:-0}" = 1 ]; }; then
+# hostile_dump: on a failure, or HOSTILE_VERBOSE=1, the events and the
+# kernel's words (deferred right after $TMP: it runs before $TMP goes)
+hostile_dump() {
+	if [ "$KTAP_CNT_FAIL" -gt 0 ] || [ "${HOSTILE_VERBOSE:-0}" = 1 ]; then
 		echo "# ---- nfsmtp monitor -j (last 20 events)"
 		tail -n 20 "$TMP/events" 2>/dev/null | cut -c1-200 | sed 's/^/#   /'
 		echo "# ---- kernel log (nf_conntrack_smtp, last 20 lines)"
 		dmesg | grep nf_conntrack_smtp | tail -n 20 | cut -c1-200 | sed 's/^/#   /'
 	fi
-	cleanup_all_ns
-	[ -n "$TMP" ] && rm -rf "$TMP"
 }
-trap cleanup EXIT
 
 ktap_begin 36
 
 TMP=$(mktemp -d)
+defer rm -rf "$TMP"
+defer hostile_dump
 kernel_log_start
 if ! load_module || ! topo_setup || ! gw_nft_helper; then
 	ktap_test_fail "setup: module, client - gw - server topology, helper in the gateway"

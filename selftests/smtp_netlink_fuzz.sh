@@ -26,8 +26,8 @@ NL_FUZZ=${NL_FUZZ:-$NFSMTP_TOP/build/nl_fuzz}
 N=${NL_FUZZ_N:-3000}
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 TMP=$(mktemp -d)
+defer rm -rf "$TMP"
 chmod 755 "$TMP"
-trap 'cleanup_all_ns; rm -rf "$TMP"' EXIT
 
 ktap_print_header
 if [ ! -x "$NL_FUZZ" ]; then

@@ -28,38 +28,26 @@ source "$HERE/postfix.sh"
 source "$HERE/fixup_lib.sh"
 
 TMP=$(mktemp -d)
+defer rm -rf "$TMP"
 chmod 755 "$TMP"
 PF=$TMP/pf
 CONF=/etc/nfsmtp.conf
 HOOK=/etc/modprobe.d/nfsmtp-policy.conf
 PROMTOOL=${NFSMTP_PROMTOOL:-${NFSMTP_CACHE:-/var/cache/nf-smtp}/prometheus/usr/bin/promtool}
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
-MODPROBE_SAVED=$(cat /proc/sys/kernel/modprobe)
-FWD4=$(sysctl -n net.ipv4.ip_forward)
-FWD6=$(sysctl -n net.ipv6.conf.all.forwarding)
-[ -e "$CONF" ] && cp -a "$CONF" "$TMP/conf.saved"
-[ -e "$HOOK" ] && cp -a "$HOOK" "$TMP/hook.saved"
+# the test loads and unloads the module in many ways; later tests load it
+# themselves, with their own parameters (after /etc is as it was)
+defer busywait 10000 unload_module
 
-ops_cleanup() {
-	local p
-	for p in "${BG_PIDS[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	postfix_stop "${server:-}" "$PF" 2>/dev/null
-	echo "$MODPROBE_SAVED" >/proc/sys/kernel/modprobe
-	nft_helper_del - nfsmtp_ops 2>/dev/null
-	ip link del cveth 2>/dev/null
-	ip link del sveth 2>/dev/null
-	sysctl -qw net.ipv4.ip_forward="$FWD4" net.ipv6.conf.all.forwarding="$FWD6"
-	cleanup_all_ns
+# etc_restore: /etc/nfsmtp.conf and the modprobe.d hook as they were
+etc_restore() {
 	rm -f "$CONF" "$HOOK"
 	[ -e "$TMP/conf.saved" ] && cp -a "$TMP/conf.saved" "$CONF"
 	[ -e "$TMP/hook.saved" ] && cp -a "$TMP/hook.saved" "$HOOK"
-	# later tests load the module themselves, with their own parameters
-	busywait 10000 unload_module
-	rm -rf "$TMP"
 }
-trap ops_cleanup EXIT
+[ -e "$CONF" ] && cp -a "$CONF" "$TMP/conf.saved"
+[ -e "$HOOK" ] && cp -a "$HOOK" "$TMP/hook.saved"
+defer etc_restore
 # the gateway is the initial namespace (gw unset): lib.sh's gw_nfsmtp,
 # fixup_lib's gw_stats etc. ask it
 
@@ -87,6 +75,8 @@ pol_changes() {
 # The tool must not need the module to check a file, nor load it through
 # the nf_smtp family's alias: modprobe answers nothing meanwhile.
 busywait 10000 unload_module
+defer_scope_push
+defer_sysctl kernel.modprobe
 echo /bin/false >/proc/sys/kernel/modprobe
 
 check "ops: nfsmtp -c -f accepts the default nfsmtp.conf (every line a comment) without the module, silently" eval '
@@ -118,7 +108,7 @@ check "ops: nfsmtp -c -f - reads standard input: a good file exits 0, a bad line
 check "ops: -c without -f, and a command after -f, are usage errors (exit 2)" eval '
 	fails 2 "-c checks a policy file: use nfsmtp -c -f FILE" "$NFSMTP" -c &&
 	fails 2 "-f applies a file: nothing may follow it" "$NFSMTP" -f "$TMP/bad.conf" policy show'
-echo "$MODPROBE_SAVED" >/proc/sys/kernel/modprobe
+defer_scope_pop
 
 # ---- the modprobe hook: policy before the first session --------------------------------
 
@@ -153,11 +143,16 @@ printf '# the policy before the first session\npolicy set starttls strip\n' >"$C
 check "ops: modprobe finds nf_conntrack_smtp (depmod), sees the install hook in /etc/modprobe.d; /etc/nfsmtp.conf says starttls strip" \
 	eval 'busywait 10000 unload_module && modprobe_finds_module && install_hook "$NFSMTP"'
 
+# link_del DEV: a link of the initial namespace, if it is still there
+link_del() { ip link del "$1" 2>/dev/null; }
+
 # the gateway is the initial namespace, where the kernel runs modprobe
 gw_init_setup() {
 	setup_ns client server || return 1
-	ip link add cveth type veth peer name veth0 netns "$client" &&
-		ip link add sveth type veth peer name veth0 netns "$server" || return 1
+	ip link add cveth type veth peer name veth0 netns "$client" || return 1
+	defer link_del cveth
+	ip link add sveth type veth peer name veth0 netns "$server" || return 1
+	defer link_del sveth
 	local mask
 	mask=$(printf '%x' $(((1 << ($(nproc) > 32 ? 32 : $(nproc))) - 1)))
 	for d in cveth sveth; do
@@ -181,6 +176,7 @@ gw_init_setup() {
 	ip -n "$client" -6 route add default via $GC6
 	ip -n "$server" route add default via $GS4
 	ip -n "$server" -6 route add default via $GS6
+	defer_sysctl net.ipv4.ip_forward net.ipv6.conf.all.forwarding
 	sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 	busywait 5000 ip netns exec "$client" ping -c1 -W1 -q $S4 >/dev/null
 }
@@ -191,6 +187,10 @@ if ! gw_init_setup || ! postfix_start "$server" "$PF"; then
 	ktap_finished
 fi
 ktap_test_pass "ops: client - initial namespace (gateway) - server with postfix (STARTTLS)"
+# the checks below load gw_ruleset's table (in the initial namespace) again
+# and again; it goes at the end, before the module
+nft_ops_del() { nft_helper_del - nfsmtp_ops 2>/dev/null; }
+defer nft_ops_del
 
 check "ops: the module is not loaded; an nft ruleset naming the helper loads it (request_module nfct-helper-smtp)" \
 	eval '! loaded && gw_ruleset && loaded'

@@ -20,12 +20,7 @@ N_BASE=${SCALE_N_BASE:-$((N / 5))}
 RAMP=${SCALE_RAMP:-256}	# connects in flight at once
 NFSMTP=${NFSMTP:-$NFSMTP_TOP/build/nfsmtp}
 TMP=$(mktemp -d)
-cleanup() {
-	cleanup_all_ns
-	unload_module
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+defer rm -rf "$TMP"
 
 ktap_print_header
 ktap_set_plan 9
@@ -100,6 +95,8 @@ scale_phase() {
 	return $rc
 }
 
+# unloaded at the end (after the namespaces), even if it half loads
+defer unload_module
 load_module || { ktap_test_fail "module loads"; ktap_finished; }
 sysctl -qw net.netfilter.nf_conntrack_max=$((N * 3))
 topo_setup || { ktap_test_fail "topology"; ktap_finished; }

@@ -20,8 +20,6 @@ source "$(dirname "$0")/lib.sh"
 source "$HERE/postfix.sh"
 source "$HERE/guards_lib.sh"
 
-trap guards_cleanup EXIT
-
 SEQS=('\n.\n' '\n.\r\n' '\r.\r\n' '\r.\r' '\r.\n' '\n.\r' '\r\n.\r\r\n'
 	'\r\r\n.\r\r\n' '\r\n\x00.\r\n' '\r\n.\x00\r\n' '\r\n.\r')
 NSEQ=${#SEQS[@]}

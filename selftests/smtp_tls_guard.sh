@@ -102,7 +102,7 @@ busywait 10000 eval '! port_listening "$server" 25'
 # a server that offers STARTTLS and refuses it (what a box masking the command causes)
 refused() {
 	ip netns exec "$server" $PY "$HERE/tls_peer.py" refuse-server --listen "$S4" &
-	BG_PIDS+=($!)
+	defer bg_kill $!
 	busywait 10000 port_listening "$server" 25
 	reset_all
 	! swaks_in "$client" "$S4" "$TMP/dg2" --tls && gw_stats "$TMP/s" &&
@@ -117,7 +117,7 @@ inject() {	# inject FAMILY [--later]: the client's view of the bytes after the 2
 	# the previous case's server must be gone, or this one cannot listen
 	busywait 10000 eval '! port_listening "$server" 25'
 	ip netns exec "$server" $PY "$HERE/tls_peer.py" inject-server --listen "$addr" $2 &
-	BG_PIDS+=($!)
+	defer bg_kill $!
 	busywait 10000 port_listening "$server" 25
 	reset_all
 	tlsp "$TMP/inj" starttls-client --server "$addr"
@@ -132,7 +132,7 @@ check_show "tls-guard: server bytes after the 220 in a later segment are caught 
 	"$TMP/inj $TMP/s" inject ipv6 --later
 swaks_inject() {
 	ip netns exec "$server" $PY "$HERE/tls_peer.py" inject-server --listen "$S4" --later &
-	BG_PIDS+=($!)
+	defer bg_kill $!
 	busywait 10000 port_listening "$server" 25
 	reset_all
 	! swaks_in "$client" "$S4" "$TMP/swi" --tls && ! grep -q "^<-  250 AUTH LOGIN" "$TMP/swi" &&
@@ -204,7 +204,7 @@ ip netns exec "$server" "$NFSMTP" policy set starttls allow >/dev/null
 } |
 	ip netns exec "$client" timeout $((60 * WAIT_SCALE)) openssl s_client -starttls smtp -connect "$S4:25" \
 	-ign_eof >"$TMP/live" 2>&1 &
-BG_PIDS+=($!)
+defer bg_kill $!
 conns_tls() { gw_nfsmtp conns >"$TMP/conns" && grep -q "ESTABLISHED.*helper smtp session tls$" "$TMP/conns"; }
 check_show "downgrade: nfsmtp conns shows a live session that went TLS as session tls" "$TMP/conns" \
 	busywait 20000 conns_tls
