@@ -25,6 +25,22 @@ guards_dump() {
 	fi
 }
 
+# guards_begin PLAN [main.cf lines]: KTAP header and plan, then
+# guards_setup; when that fails, one failed point and the test ends. Sets
+# M (the messages) and EV (the helper's events).
+guards_begin() {
+	local plan=$1
+	shift
+	ktap_print_header
+	ktap_set_plan "$plan"
+	if ! guards_setup "$@"; then
+		ktap_test_fail "setup: module, client - gw - server, postfix, messages"
+		ktap_finished
+	fi
+	M=$TMP/m
+	EV=$TMP/events
+}
+
 # guards_setup [main.cf lines]: module, client - gw - server with the helper
 # on port 25, a postfix server, an RSA key (DKIM and the server's
 # certificate) and, unless GUARDS_NO_MSGS=1, the test messages in $TMP/m

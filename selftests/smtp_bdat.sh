@@ -25,15 +25,7 @@ source "$HERE/exim.sh"
 
 NEXIM=6
 
-ktap_print_header
-ktap_set_plan $((NEXIM + 8))
-
-if ! guards_setup; then
-	ktap_test_fail "setup: module, client - gw - server, postfix, messages"
-	ktap_finished
-fi
-M=$TMP/m
-EV=$TMP/events
+guards_begin $((NEXIM + 8))
 
 # sessions_since MARK KIND N: the last N sessions postfix logged since MARK
 # used KIND (bdat=N or data=1) and not the other command

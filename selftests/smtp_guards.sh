@@ -21,15 +21,7 @@ source "$(dirname "$0")/lib.sh"
 source "$HERE/postfix.sh"
 source "$HERE/guards_lib.sh"
 
-ktap_print_header
-ktap_set_plan 23
-
-if ! guards_setup; then
-	ktap_test_fail "setup: module, client - gw - server, postfix, messages"
-	ktap_finished
-fi
-M=$TMP/m
-EV=$TMP/events
+guards_begin 23
 
 # one_from_one_x SUBJECT...: the header section of each delivery has exactly
 # one From: field and one XXXX: field

@@ -96,6 +96,19 @@ next_session_ok() {
 			limit_hits=0 smuggling=0 bare_newlines=0 resets=0 drops=0
 }
 
+# reset_case WHAT NAME SCENARIO RULE DELTA...: hostile_peer's SCENARIO
+# (session NAME) under a policy that resets it: both ends see the RST, the
+# counters move by DELTAs and one RULE reset event is announced
+reset_case() {
+	local what=$1 name=$2 scen=$3 rule=$4 deltas
+	shift 4
+	deltas=("$@")
+	counters_save "$TMP/c"
+	hp "$name" "$scen"
+	check "$what" eval 'results_are "$name" reset reset &&
+		deltas_are "$TMP/c" "${deltas[@]}" && events_are "$EV" 1 "$rule" reset'
+}
+
 # the defaults of every key these tests change
 policy_defaults() {
 	policy cmd-line-max 0 cmd-line-action reset body-line-max 0 body-line-action log \
@@ -116,12 +129,8 @@ check "overlong: a 64 KB reply line and a 64 KB body line pass byte-identical; t
 	      deltas_are "$TMP/c" messages=1 limit_hits=0 lost_sync=0 resets=0'
 
 policy cmd-line-max 512 cmd-line-action reset
-counters_save "$TMP/c"
-hp cmd600 long_cmd_600
-check "overlong: cmd-line-max 512 reset, a 600-octet command line: client and server see the RST; limit_hits +1, resets +1, one cmd-line reset event" \
-	eval 'results_are cmd600 reset reset &&
-	      deltas_are "$TMP/c" limit_hits=1 resets=1 lost_sync=0 &&
-	      events_are "$EV" 1 cmd-line reset'
+reset_case "overlong: cmd-line-max 512 reset, a 600-octet command line: client and server see the RST; limit_hits +1, resets +1, one cmd-line reset event" \
+	cmd600 long_cmd_600 cmd-line limit_hits=1 resets=1 lost_sync=0
 counters_save "$TMP/c"
 hp cmd64k long_cmd
 check "overlong: cmd-line-max 512 reset, a 64 KB command line: client and server see the RST; limit_hits +1, resets +1" \
@@ -153,12 +162,8 @@ counters_save "$TMP/c"
 check "bare newlines: a bare CR and a bare LF in message text: bare_newlines +2, delivered byte-identical (bare-newline off)" \
 	eval 'passes bare_data bare_data && deltas_are "$TMP/c" bare_newlines=2 messages=1 resets=0'
 policy bare-newline reset
-counters_save "$TMP/c"
-hp bare_reset bare_data
-check "bare newlines: bare-newline reset: the same message is reset at its bare CR (client and server see the RST, resets +1, one bare-newline reset event)" \
-	eval 'results_are bare_reset reset reset &&
-	      deltas_are "$TMP/c" bare_newlines=1 resets=1 messages=0 &&
-	      events_are "$EV" 1 bare-newline reset'
+reset_case "bare newlines: bare-newline reset: the same message is reset at its bare CR (client and server see the RST, resets +1, one bare-newline reset event)" \
+	bare_reset bare_data bare-newline bare_newlines=1 resets=1 messages=0
 policy_defaults
 check "bare newlines: the kernel survives: the next session is followed and passes" next_session_ok
 
@@ -175,12 +180,8 @@ check "smuggling: MAIL, RCPT, DATA and the message text pipelined before the 354
 	eval 'passes data_pipelined data_pipelined &&
 	      deltas_are "$TMP/c" smuggling=1 lost_sync=1 resets=0'
 policy smuggling reset
-counters_save "$TMP/c"
-hp smuggle_reset smuggle
-check "smuggling: smuggling reset: the first \\n.\\n resets the session (client and server see the RST); smuggling +1, resets +1, no message" \
-	eval 'results_are smuggle_reset reset reset &&
-	      deltas_are "$TMP/c" smuggling=1 resets=1 messages=0 &&
-	      events_are "$EV" 1 smuggling reset'
+reset_case "smuggling: smuggling reset: the first \\n.\\n resets the session (client and server see the RST); smuggling +1, resets +1, no message" \
+	smuggle_reset smuggle smuggling smuggling=1 resets=1 messages=0
 policy_defaults
 check "smuggling: the kernel survives: the next session is followed and passes" next_session_ok
 

@@ -25,15 +25,8 @@ SEQS=('\n.\n' '\n.\r\n' '\r.\r\n' '\r.\r' '\r.\n' '\n.\r' '\r\n.\r\r\n'
 NSEQ=${#SEQS[@]}
 CANON='\r\n.\r\n'
 
-ktap_print_header
-ktap_set_plan $((NSEQ + 6))
-
 GUARDS_NO_MSGS=1
-if ! guards_setup "smtpd_forbid_bare_newline = no"; then
-	ktap_test_fail "setup: module, client - gw - server, postfix, messages"
-	ktap_finished
-fi
-EV=$TMP/events
+guards_begin $((NSEQ + 6)) "smtpd_forbid_bare_newline = no"
 
 # smuggle OUT ARGS...: smtp_raw.py smuggle in the client namespace
 smuggle() {
