@@ -176,17 +176,9 @@ demo_topo() {
 	ns "$gw" $BB sysctl -qw net.ipv4.ip_forward=1
 }
 
-# ns_run: lib.sh's, with busybox's static nsenter (see above), so that
-# lib.sh's nft_helper writes README's helper rule
-ns_run() {
-	local n=$1
-	shift
-	if [ -z "$n" ] || [ "$n" = - ]; then
-		"$@"
-	else
-		ns "$n" "$@"
-	fi
-}
+# lib.sh's ns_run enters namespaces with ns(), so that its nft_helper
+# writes README's helper rule
+ns_enter() { ns "$@"; }
 
 # demo_postfix: postfix.sh's postfix_start with its mkdir, chown, chmod,
 # dirname and cat as busybox applets, and a certificate with an EC key made

@@ -285,6 +285,10 @@ take_opts() {
 	done
 }
 
+# ns_enter NS CMD...: how ns_run enters a namespace (demo.sh enters with
+# busybox's static nsenter instead: faster to start under TCG)
+ns_enter() { ip netns exec "$@"; }
+
 # ns_run NS CMD...: CMD in namespace NS, or in the initial namespace when NS
 # is "" or "-" (smtp_ops.sh's gateway is the initial namespace)
 ns_run() {
@@ -293,7 +297,7 @@ ns_run() {
 	if [ -z "$ns" ] || [ "$ns" = - ]; then
 		"$@"
 	else
-		ip netns exec "$ns" "$@"
+		ns_enter "$ns" "$@"
 	fi
 }
 
