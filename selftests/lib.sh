@@ -173,7 +173,6 @@ defer_sysctl() {
 
 # ---- namespaces ----------------------------------------------------------------
 
-
 # setup_ns VAR...: create namespaces named VAR-XXXXXX, loopback up; each
 # is deleted at the end
 setup_ns() {
