@@ -59,6 +59,8 @@
 	[NFSMTP_RULE_TLS_FRAMING] = "tls-framing", \
 	[NFSMTP_RULE_REQUIRE_TLS] = "require-tls", \
 	[NFSMTP_RULE_DOWNGRADE] = "downgrade", \
+	[NFSMTP_RULE_SENDER] = "sender", \
+	[NFSMTP_RULE_SPECIAL_CHAR] = "special-char", \
 }
 
 /* enum nfsmtp_kw */
@@ -127,6 +129,8 @@
 	[NFSMTP_STAT_ENDED_PLAIN_OFFERED] = "ended_plaintext_offered", \
 	[NFSMTP_STAT_ENDED_PLAIN] = "ended_plaintext", \
 	[NFSMTP_STAT_REOPENED] = "reopened", \
+	[NFSMTP_STAT_SENDER_TOO_LONG] = "sender_too_long", \
+	[NFSMTP_STAT_SPECIAL_CHAR] = "special_characters", \
 }
 
 #endif /* _NF_SMTP_NAMES_H */

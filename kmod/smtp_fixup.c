@@ -445,6 +445,28 @@ static int on_header(struct smtp_pkt *pk, const struct smtp_event *ev)
 			"repeated singleton header field");
 }
 
+/*
+ * The path of a MAIL or RCPT line, judged when the line ends: the packet
+ * holding its end has not left, so drop and reset keep the command from
+ * the server.  Nothing is masked: a rewritten address is another address.
+ */
+static int on_path(struct smtp_pkt *pk, const struct smtp_event *ev)
+{
+	const struct smtp_profile *prof = pk->prof;
+	const char *name = smtp_verb_name(ev->verb);
+	int ret = SMTP_CONTINUE;
+
+	if (ev->flags & SMTP_EVF_SPECIAL)
+		ret = guard_act(pk, NFSMTP_RULE_SPECIAL_CHAR, NFSMTP_STAT_SPECIAL_CHAR, name,
+				"a shell metacharacter or NUL in the address");
+	if (ret == SMTP_STOP || ev->verb != SMTP_VERB_MAIL || !prof->sender_max ||
+	    ev->path_len <= prof->sender_max)
+		return ret;
+	smtp_stat_inc(pk->st, NFSMTP_STAT_SENDER_TOO_LONG);
+	return smtp_act(pk, NFSMTP_RULE_SENDER, prof->act[NFSMTP_RULE_SENDER],
+			name, "sender address over sender-max");
+}
+
 static int smtp_fixup_event(void *ctx, const struct smtp_event *ev)
 {
 	struct smtp_pkt *pk = ctx;
@@ -465,6 +487,8 @@ static int smtp_fixup_event(void *ctx, const struct smtp_event *ev)
 				  prof->starttls == NFSMTP_STARTTLS_STRIP ?
 				  "requires TLS and this profile strips STARTTLS: it will bounce" :
 				  "mail that requires TLS (RFC 8689) sent in plaintext");
+		if (ev->verb == SMTP_VERB_MAIL || ev->verb == SMTP_VERB_RCPT)
+			return on_path(pk, ev);
 		break;
 	case SMTP_EV_REPLY:
 		if (!(ev->flags & SMTP_EVF_LAST))

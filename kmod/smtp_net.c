@@ -127,6 +127,9 @@ static void smtp_profile_default(struct smtp_profile *p)
 	/* a byte breaking TLS framing after STARTTLS is never traffic: README says why reset */
 	p->act[NFSMTP_RULE_TLS_FRAMING] = NFSMTP_ACTION_RESET;
 	p->act[NFSMTP_RULE_REQUIRE_TLS] = NFSMTP_ACTION_OFF;
+	/* ASA's sender-address length action; the limit itself is off */
+	p->act[NFSMTP_RULE_SENDER] = NFSMTP_ACTION_DROP;
+	p->act[NFSMTP_RULE_SPECIAL_CHAR] = NFSMTP_ACTION_OFF;
 	p->out_of_order = NFSMTP_OOO_PASS;
 }
 

@@ -23,6 +23,7 @@ struct smtp_profile {
 	u16 rcpt_max;
 	u16 header_line_max;
 	u16 body_line_max;
+	u16 sender_max;			/* octets of the MAIL FROM path, 0 = off */
 };
 
 struct smtp_config {

@@ -51,6 +51,8 @@ static const struct {
 	[NFSMTP_A_ACT_TLS_FRAMING]  = { NFSMTP_RULE_TLS_FRAMING, ACTS_GUARD },
 	[NFSMTP_A_ACT_REQUIRE_TLS]  = { NFSMTP_RULE_REQUIRE_TLS, ACT(OFF) | ACT(LOG) | ACT(MASK) |
 									ACT(RESET) },
+	[NFSMTP_A_ACT_SENDER]	    = { NFSMTP_RULE_SENDER, ACTS_LIMIT },
+	[NFSMTP_A_ACT_SPECIAL_CHAR] = { NFSMTP_RULE_SPECIAL_CHAR, ACTS_GUARD },
 };
 
 /* 6.1 has no formatted extack messages: one fixed text per action */
@@ -97,6 +99,7 @@ static int put_profile(struct sk_buff *skb, const struct smtp_config *cfg,
 	    nla_put_u16(skb, NFSMTP_A_RCPT_MAX, p->rcpt_max) ||
 	    nla_put_u16(skb, NFSMTP_A_HEADER_LINE_MAX, p->header_line_max) ||
 	    nla_put_u16(skb, NFSMTP_A_BODY_LINE_MAX, p->body_line_max) ||
+	    nla_put_u16(skb, NFSMTP_A_SENDER_MAX, p->sender_max) ||
 	    nla_put_u32(skb, NFSMTP_A_MARK_MASK, cfg->mark_mask) ||
 	    nla_put_u8(skb, NFSMTP_A_MARK_SHIFT, cfg->mark_shift))
 		return -EMSGSIZE;
@@ -213,6 +216,8 @@ int nf_smtp_nl_policy_set_doit(struct sk_buff *skb, struct genl_info *info)
 		p->header_line_max = nla_get_u16(tb[NFSMTP_A_HEADER_LINE_MAX]);
 	if (tb[NFSMTP_A_BODY_LINE_MAX])
 		p->body_line_max = nla_get_u16(tb[NFSMTP_A_BODY_LINE_MAX]);
+	if (tb[NFSMTP_A_SENDER_MAX])
+		p->sender_max = nla_get_u16(tb[NFSMTP_A_SENDER_MAX]);
 	for (a = 0; a <= SMTP_NL_REQ_MAX; a++)
 		if (tb[a] && smtp_act_attrs[a].allowed)
 			p->act[smtp_act_attrs[a].rule] = nla_get_u8(tb[a]);

@@ -14,7 +14,7 @@
 #include <linux/nf_conntrack_smtp.h>
 
 /* Global operation policy for nf_smtp */
-const struct nla_policy nf_smtp_nl_policy[NFSMTP_A_ACT_REQUIRE_TLS + 1] = {
+const struct nla_policy nf_smtp_nl_policy[NFSMTP_A_ACT_SPECIAL_CHAR + 1] = {
 	[NFSMTP_A_PROFILE] = NLA_POLICY_MAX(NLA_U8, 7),
 	[NFSMTP_A_STARTTLS] = NLA_POLICY_MAX(NLA_U8, 1),
 	[NFSMTP_A_BANNER] = NLA_POLICY_MAX(NLA_U8, 1),
@@ -40,6 +40,9 @@ const struct nla_policy nf_smtp_nl_policy[NFSMTP_A_ACT_REQUIRE_TLS + 1] = {
 	[NFSMTP_A_OUT_OF_ORDER] = NLA_POLICY_MAX(NLA_U8, 1),
 	[NFSMTP_A_ACT_TLS_FRAMING] = NLA_POLICY_MAX(NLA_U8, 4),
 	[NFSMTP_A_ACT_REQUIRE_TLS] = NLA_POLICY_MAX(NLA_U8, 4),
+	[NFSMTP_A_SENDER_MAX] = NLA_POLICY_MAX(NLA_U16, 8000),
+	[NFSMTP_A_ACT_SENDER] = NLA_POLICY_MAX(NLA_U8, 4),
+	[NFSMTP_A_ACT_SPECIAL_CHAR] = NLA_POLICY_MAX(NLA_U8, 4),
 };
 
 /* Ops table for nf_smtp */

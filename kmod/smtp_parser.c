@@ -421,7 +421,10 @@ static const char *check_client(const struct smtp_parser *p)
 	case CM_CMD:
 		if (ls > CL_LEAD_CR)
 			return "client line state outside command mode";
-		if (p->arg_scan & ~AS_ALL || (p->arg_scan && !(p->arg_scan & AS_ON)))
+		if (p->arg_scan & ~AS_ALL ||
+		    (p->arg_scan && !(p->arg_scan & (AS_ON | AS_ADDR))) ||
+		    (!(p->arg_scan & AS_ON) && (p->arg_scan & AS_RTLS_ALL)) ||
+		    (!(p->arg_scan & AS_ADDR) && (p->arg_scan & ~AS_RTLS_ALL)))
 			return "bad argument matcher state";
 		if (p->c_flags & CF_BAD)
 			return "BDAT flags in command mode";

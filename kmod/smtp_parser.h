@@ -145,6 +145,10 @@ enum smtp_ev_type {
 #define SMTP_EVF_NOSPAN		0x08	/* span start unknown (line longer than the counter) */
 #define SMTP_EVF_PARTIAL	0x10	/* header name split by a BDAT command: span is its tail */
 #define SMTP_EVF_REQUIRETLS	0x20	/* MAIL command: with the REQUIRETLS parameter */
+#define SMTP_EVF_SPECIAL	0x40	/* MAIL, RCPT command: a special character in the path */
+
+/* MAIL, RCPT: the longest path length the parser reports (saturating) */
+#define SMTP_PATH_LEN_MAX	8191
 
 struct smtp_event {
 	u8 type;		/* enum smtp_ev_type */
@@ -158,6 +162,7 @@ struct smtp_event {
 	s32 arg_start;		/* COMMAND of a known verb: the arguments */
 	s32 arg_len;		/* -1 when unknown */
 	u32 value;		/* BDAT chunk size; RCPT: its number in the transaction */
+	u32 path_len;		/* MAIL, RCPT command: octets of the path, brackets excluded */
 };
 
 /* What a sink returns */

@@ -162,8 +162,11 @@ static int verb_done(struct run *r, s32 i)
 	}
 	if ((p->c_flags & CF_AUTH_CONT) || !p->c_len)
 		return SMTP_CONTINUE;	/* a SASL response or an empty line */
+	/* MAIL: look for REQUIRETLS among its words; MAIL, RCPT: read the path */
 	if (verb == SMTP_VERB_MAIL)
-		p->arg_scan = AS_ON;	/* look for REQUIRETLS among its words */
+		p->arg_scan = AS_ON | AS_ADDR;
+	else if (verb == SMTP_VERB_RCPT)
+		p->arg_scan = AS_ADDR;
 	/* for RCPT: which recipient of the transaction this would be */
 	ret = sp_emit(r, SMTP_EV_VERB, SMTP_DIR_CLIENT, verb, 0, 0, flags,
 		      i - (s32)p->c_len, p->c_len,
@@ -186,18 +189,76 @@ static int verb_done(struct run *r, s32 i)
 /* The argument matcher: a word of a MAIL line ended. */
 static void arg_word_end(struct smtp_parser *p)
 {
+	if (!(p->arg_scan & AS_ON))
+		return;
 	if ((p->arg_scan & (AS_WORD | AS_POS_MASK)) == (AS_WORD | 10))
 		p->arg_scan |= AS_FOUND;
-	if (p->arg_scan)
-		p->arg_scan = (p->arg_scan & (AS_ON | AS_FOUND)) | AS_WORD;
+	p->arg_scan = (p->arg_scan & ~AS_POS_MASK) | AS_WORD;
 }
 
-/* One argument byte of a MAIL line (not the line's end). */
+/*
+ * Characters old sendmail exploits fed a shell through an address (the pipe,
+ * the backquote, $ and ;), and the NUL a server cuts the line at.
+ */
+static bool path_special(u8 c)
+{
+	return c == '|' || c == '`' || c == '$' || c == ';' || c == '\0';
+}
+
+/* One argument byte of a MAIL or RCPT line: the path's share. */
+static void path_byte(struct smtp_parser *p, u8 c)
+{
+	u32 s = p->arg_scan;
+	unsigned int at = (s & AS_AD_MASK) >> AS_AD_SHIFT;
+	u32 len = s >> AS_LEN_SHIFT;
+	bool blank = smtp_is_blank(c);
+
+	switch (at) {
+	case AD_ARG:	/* "FROM:" or "TO:" */
+		if (c == ':')
+			at = AD_LEAD;
+		break;
+	case AD_LEAD:	/* postfix takes blanks after the colon */
+		if (blank)
+			break;
+		at = AD_PATH;
+		if (c == '<') {
+			s |= AS_BRACKET;
+			break;
+		}
+		fallthrough;
+	case AD_PATH:
+		if (s & AS_ESC) {
+			s &= ~AS_ESC;
+		} else if (s & AS_QUOTE) {
+			if (c == '"')
+				s &= ~AS_QUOTE;
+			else if (c == '\\')
+				s |= AS_ESC;
+		} else if (c == '"') {
+			s |= AS_QUOTE;
+		} else if ((s & AS_BRACKET) ? c == '>' : blank) {
+			at = AD_DONE;
+			break;
+		}
+		if (path_special(c))
+			s |= AS_SPECIAL;
+		if (len < AS_LEN_MAX)
+			len++;
+		break;
+	}
+	p->arg_scan = (s & ~(AS_AD_MASK | (AS_LEN_MAX << AS_LEN_SHIFT))) |
+		      (at << AS_AD_SHIFT) | (len << AS_LEN_SHIFT);
+}
+
+/* One argument byte of a MAIL or RCPT line (not the line's end). */
 static void arg_byte(struct smtp_parser *p, u8 c)
 {
 	unsigned int pos = p->arg_scan & AS_POS_MASK;
 
-	if (!p->arg_scan)
+	if (p->arg_scan & AS_ADDR)
+		path_byte(p, c);
+	if (!(p->arg_scan & AS_ON))
 		return;
 	if (smtp_is_blank(c))
 		arg_word_end(p);
@@ -213,12 +274,15 @@ static int command_done(struct run *r, s32 i, bool crlf)
 	struct smtp_parser *p = r->p;
 	unsigned int verb = sp_tok_verb(p->c_tok);
 	u16 flags = p->c_len >= SMTP_LINE_COUNTER_MAX ? SMTP_EVF_NOSPAN : 0;
-	u32 value = 0;
+	u32 value = 0, path_len;
 	int ret;
 
 	arg_word_end(p);
 	if (p->arg_scan & AS_FOUND)
 		flags |= SMTP_EVF_REQUIRETLS;
+	if (p->arg_scan & AS_SPECIAL)
+		flags |= SMTP_EVF_SPECIAL;
+	path_len = p->arg_scan >> AS_LEN_SHIFT;
 	p->arg_scan = 0;
 	if (p->c_flags & CF_AUTH_CONT) {
 		verb = SMTP_VERB_AUTH_DATA;
@@ -245,6 +309,7 @@ static int command_done(struct run *r, s32 i, bool crlf)
 			.type = SMTP_EV_COMMAND, .dir = SMTP_DIR_CLIENT,
 			.verb = verb, .flags = flags, .start = start,
 			.len = i + 1 - start, .value = value, .arg_len = -1,
+			.path_len = path_len,
 		};
 
 		/* after leading blanks the arguments' start is not known */

@@ -74,7 +74,24 @@ enum {
 #define AS_WORD		0x40	/* in a word that matches so far */
 #define AS_FOUND	0x20
 #define AS_POS_MASK	0x0f
-#define AS_ALL		0xef
+#define AS_RTLS_ALL	0xef
+/*
+ * arg_scan on MAIL and RCPT lines: the path, read as postfix does: after the
+ * colon and any blanks, up to the '>' that closes a '<' or else up to a
+ * blank, neither inside a quoted string.  Its length (brackets excluded)
+ * and whether it holds a special character.
+ */
+#define AS_ADDR		0x100	/* scanning this line */
+#define AS_AD_SHIFT	9	/* 2 bits: where in the arguments (AD_*) */
+#define AS_AD_MASK	0x600
+#define AS_BRACKET	0x800	/* the path opened with '<' */
+#define AS_QUOTE	0x1000	/* in a quoted string */
+#define AS_ESC		0x2000	/* after a backslash in a quoted string */
+#define AS_SPECIAL	0x4000	/* a special character in the path */
+#define AS_LEN_SHIFT	15	/* 13 bits: octets of the path, saturating */
+#define AS_LEN_MAX	0x1fff
+#define AS_ALL		(AS_RTLS_ALL | 0x7f00 | (AS_LEN_MAX << AS_LEN_SHIFT))
+enum { AD_ARG, AD_LEAD, AD_PATH, AD_DONE };
 
 /* server line sub-states */
 enum { SL_START, SL_D1, SL_D2, SL_SEP, SL_KW, SL_TEXT, SL_CR, SL_SKIP };

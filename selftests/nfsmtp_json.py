@@ -47,7 +47,8 @@ DEFAULT = {"starttls": "allow", "banner": "keep", "ehlo_mask": [], "commands": "
            "header_line_action": "reset", "body_line_action": "log",
            "dup_headers": "off", "smuggling": "log", "bare_newline": "off",
            "starttls_injection": "reset", "lost_sync": "log", "urgent": "log",
-           "out_of_order": "pass", "tls_framing": "reset", "require_tls": "off"}
+           "out_of_order": "pass", "tls_framing": "reset", "require_tls": "off",
+           "sender_max": 0, "sender_action": "drop", "special_char": "off"}
 REWRITE = ["log", "mask", "drop", "reset"]       # command, rcpt
 LIMIT = ["log", "drop", "reset"]                 # cmd-line, header-line, body-line
 GUARD = ["off", "log", "drop", "reset"]          # smuggling, bare-newline, injection
@@ -67,7 +68,9 @@ def values(n):
             "bare_newline": GUARD[(n + 1) % 4], "starttls_injection": GUARD[(n + 2) % 4],
             "lost_sync": LIMIT[(n + 2) % 3], "urgent": REWRITE[(n + 3) % 4],
             "out_of_order": ["pass", "drop"][n // 4 % 2],
-            "tls_framing": GUARD[(n + 3) % 4], "require_tls": ["off", "log", "mask", "reset"][n % 4]}
+            "tls_framing": GUARD[(n + 3) % 4], "require_tls": ["off", "log", "mask", "reset"][n % 4],
+            "sender_max": 320 + n, "sender_action": LIMIT[(n + 2) % 3],
+            "special_char": GUARD[(n + 1) % 4]}
 
 
 def words(vals):

@@ -82,6 +82,8 @@ const char *const nfsmtp_stat_help[__NFSMTP_STAT_MAX] = {
 	[NFSMTP_STAT_ENDED_PLAIN_OFFERED] = "Sessions that ended in plaintext, STARTTLS offered.",
 	[NFSMTP_STAT_ENDED_PLAIN]	= "Sessions that ended in plaintext, STARTTLS not offered.",
 	[NFSMTP_STAT_REOPENED]		= "New connections on the ports of a finished one: followed afresh.",
+	[NFSMTP_STAT_SENDER_TOO_LONG]	= "MAIL FROM paths longer than sender-max.",
+	[NFSMTP_STAT_SPECIAL_CHAR]	= "MAIL or RCPT paths with a shell metacharacter or NUL.",
 };
 
 #define ENUM_KEY(n, j, a, tbl, l, d) \
@@ -124,6 +126,14 @@ const struct nfsmtp_key nfsmtp_keys[] = {
 	ENUM_KEY("out-of-order", "out_of_order", NFSMTP_A_OUT_OF_ORDER, out_of_order_names, 4, "pass"),
 	ACT4_KEY("tls-framing", "tls_framing", NFSMTP_A_ACT_TLS_FRAMING, "reset"),
 	ACT4_KEY("require-tls", "require_tls", NFSMTP_A_ACT_REQUIRE_TLS, "off"),
+	/* the envelope checks of ASA's inspect esmtp */
+	NUM_KEY("sender-max", "sender_max", NFSMTP_A_SENDER_MAX, NFSMTP_KT_U16, 5),
+	{ .name = "sender-action", .json = "sender_action", .attr = NFSMTP_A_ACT_SENDER,
+	  .type = NFSMTP_KT_ACTION, .names = nfsmtp_action_names,
+	  .n_names = __NFSMTP_ACTION_MAX, .line = 5, .def = "drop" },
+	{ .name = "special-char", .json = "special_char", .attr = NFSMTP_A_ACT_SPECIAL_CHAR,
+	  .type = NFSMTP_KT_ACTION, .names = nfsmtp_action_names,
+	  .n_names = __NFSMTP_ACTION_MAX, .line = 5, .def = "off" },
 	{ .name = "profile-mark-mask", .json = "profile_mark_mask",
 	  .attr = NFSMTP_A_MARK_MASK, .type = NFSMTP_KT_U32, .per_ns = true, .hex = true, .def = "0x0" },
 	{ .name = "profile-mark-shift", .json = "profile_mark_shift",

@@ -108,6 +108,8 @@ static const uint8_t act_allowed[NFSMTP_A_MAX + 1] = {
 	[NFSMTP_A_ACT_URGENT]	    = ACTS_REWRITE,
 	[NFSMTP_A_ACT_TLS_FRAMING]  = ACTS_GUARD,
 	[NFSMTP_A_ACT_REQUIRE_TLS]  = ACT(OFF) | ACT(LOG) | ACT(MASK) | ACT(RESET),
+	[NFSMTP_A_ACT_SENDER]	    = ACTS_LIMIT,
+	[NFSMTP_A_ACT_SPECIAL_CHAR] = ACTS_GUARD,
 };
 
 static void pol_init(void)
@@ -130,6 +132,9 @@ static void pol_init(void)
 	pol[NFSMTP_A_OUT_OF_ORDER] = (struct attr_pol){ K_U8, NFSMTP_OOO_DROP, 0 };
 	pol[NFSMTP_A_ACT_TLS_FRAMING] = (struct attr_pol){ K_U8, NFSMTP_ACTION_RESET, 0 };
 	pol[NFSMTP_A_ACT_REQUIRE_TLS] = (struct attr_pol){ K_U8, NFSMTP_ACTION_RESET, 0 };
+	pol[NFSMTP_A_SENDER_MAX] = (struct attr_pol){ K_U16, NFSMTP_LINE_MAX_LIMIT, 0 };
+	pol[NFSMTP_A_ACT_SENDER] = (struct attr_pol){ K_U8, NFSMTP_ACTION_RESET, 0 };
+	pol[NFSMTP_A_ACT_SPECIAL_CHAR] = (struct attr_pol){ K_U8, NFSMTP_ACTION_RESET, 0 };
 	pol[NFSMTP_A_MARK_MASK] = (struct attr_pol){ K_U32, 0, 0 };
 	pol[NFSMTP_A_MARK_SHIFT] = (struct attr_pol){ K_U8, 31, 0 };
 	/* PAD, STATS and the event attributes: NLA_UNSPEC, refused in requests */
@@ -151,7 +156,7 @@ struct model {
 static bool per_profile(int a)
 {
 	return (a >= NFSMTP_A_STARTTLS && a <= NFSMTP_A_ACT_INJECTION) ||
-	       (a >= NFSMTP_A_ACT_LOST_SYNC && a <= NFSMTP_A_ACT_REQUIRE_TLS);
+	       (a >= NFSMTP_A_ACT_LOST_SYNC && a <= NFSMTP_A_ACT_SPECIAL_CHAR);
 }
 
 /* ---- netlink ---------------------------------------------------------------- */
@@ -453,7 +458,7 @@ static void rand_attr(struct req *r, int depth)
 	int t;
 
 	if (chance(10))
-		t = NFSMTP_A_ACT_LOST_SYNC + below(NFSMTP_A_ACT_REQUIRE_TLS - NFSMTP_A_ACT_LOST_SYNC + 1);
+		t = NFSMTP_A_ACT_LOST_SYNC + below(NFSMTP_A_ACT_SPECIAL_CHAR - NFSMTP_A_ACT_LOST_SYNC + 1);
 	else if (chance(80))
 		t = NFSMTP_A_PROFILE + below(NFSMTP_A_MARK_SHIFT - NFSMTP_A_PROFILE + 1);
 	else if (chance(60))

@@ -133,5 +133,6 @@ TEST_F_TIMEOUT(parser, three_ways, 300)
 #include "cases_resync.inc"
 #include "cases_limits.inc"
 #include "cases_agree.inc"
+#include "cases_paths.inc"
 
 TEST_HARNESS_MAIN

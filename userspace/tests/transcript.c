@@ -130,6 +130,10 @@ static int sink(void *vctx, const struct smtp_event *ev)
 		tbuf_printf(c->out, " n=%u", ev->value);
 	if (ev->type == SMTP_EV_COMMAND && (ev->flags & SMTP_EVF_REQUIRETLS))
 		tbuf_printf(c->out, " requiretls");
+	if (ev->type == SMTP_EV_COMMAND &&
+	    (ev->verb == SMTP_VERB_MAIL || ev->verb == SMTP_VERB_RCPT))
+		tbuf_printf(c->out, " path=%u%s", ev->path_len,
+			    ev->flags & SMTP_EVF_SPECIAL ? " special" : "");
 	if (!(ev->flags & SMTP_EVF_NOSPAN) && ev->type != SMTP_EV_RESYNC &&
 	    ev->type != SMTP_EV_BDAT_END && ev->type != SMTP_EV_DATA_START &&
 	    ev->type != SMTP_EV_TLS_START && !(ev->type == SMTP_EV_COMMAND &&

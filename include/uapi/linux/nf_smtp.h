@@ -7,7 +7,7 @@
 #define _UAPI_LINUX_NF_SMTP_H
 
 #define NFSMTP_GENL_NAME	"nf_smtp"
-#define NFSMTP_GENL_VERSION	2
+#define NFSMTP_GENL_VERSION	3
 
 /**
  * enum nfsmtp_stat - counters, per network namespace (per CPU in the kernel,
@@ -70,6 +70,9 @@
  * @NFSMTP_STAT_ENDED_PLAIN: sessions that ended in plaintext, STARTTLS not
  *   offered
  * @NFSMTP_STAT_REOPENED: new connections on a finished one's entry
+ * @NFSMTP_STAT_SENDER_TOO_LONG: MAIL FROM paths longer than sender-max
+ * @NFSMTP_STAT_SPECIAL_CHAR: MAIL or RCPT paths with a shell metacharacter or
+ *   NUL
  */
 enum nfsmtp_stat {
 	NFSMTP_STAT_SESSIONS,
@@ -120,6 +123,8 @@ enum nfsmtp_stat {
 	NFSMTP_STAT_ENDED_PLAIN_OFFERED,
 	NFSMTP_STAT_ENDED_PLAIN,
 	NFSMTP_STAT_REOPENED,
+	NFSMTP_STAT_SENDER_TOO_LONG,
+	NFSMTP_STAT_SPECIAL_CHAR,
 
 	/* private: */
 	__NFSMTP_STAT_MAX,
@@ -211,6 +216,8 @@ enum nfsmtp_action {
  * @NFSMTP_RULE_TLS_FRAMING: after STARTTLS, bytes that are no TLS records
  * @NFSMTP_RULE_REQUIRE_TLS: a mail command before TLS started
  * @NFSMTP_RULE_DOWNGRADE: signs that someone else strips STARTTLS (log only)
+ * @NFSMTP_RULE_SENDER: MAIL FROM path longer than sender-max
+ * @NFSMTP_RULE_SPECIAL_CHAR: | ` $ ; or NUL in a MAIL or RCPT path
  */
 enum nfsmtp_rule {
 	NFSMTP_RULE_STARTTLS,
@@ -231,6 +238,8 @@ enum nfsmtp_rule {
 	NFSMTP_RULE_TLS_FRAMING,
 	NFSMTP_RULE_REQUIRE_TLS,
 	NFSMTP_RULE_DOWNGRADE,
+	NFSMTP_RULE_SENDER,
+	NFSMTP_RULE_SPECIAL_CHAR,
 
 	/* private: */
 	__NFSMTP_RULE_MAX,
@@ -288,6 +297,9 @@ enum nfsmtp_attr {
 	NFSMTP_A_OUT_OF_ORDER,
 	NFSMTP_A_ACT_TLS_FRAMING,
 	NFSMTP_A_ACT_REQUIRE_TLS,
+	NFSMTP_A_SENDER_MAX,
+	NFSMTP_A_ACT_SENDER,
+	NFSMTP_A_ACT_SPECIAL_CHAR,
 	NFSMTP_A_STATS,
 	NFSMTP_A_EVENT,
 
@@ -346,6 +358,8 @@ enum nfsmtp_stats_attr {
 	NFSMTP_A_STATS_ENDED_PLAINTEXT_OFFERED,
 	NFSMTP_A_STATS_ENDED_PLAINTEXT,
 	NFSMTP_A_STATS_REOPENED,
+	NFSMTP_A_STATS_SENDER_TOO_LONG,
+	NFSMTP_A_STATS_SPECIAL_CHARACTERS,
 
 	__NFSMTP_A_STATS_MAX
 };
