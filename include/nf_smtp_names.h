@@ -61,6 +61,10 @@
 	[NFSMTP_RULE_DOWNGRADE] = "downgrade", \
 	[NFSMTP_RULE_SENDER] = "sender", \
 	[NFSMTP_RULE_SPECIAL_CHAR] = "special-char", \
+	[NFSMTP_RULE_INVALID_RCPT] = "invalid-rcpt", \
+	[NFSMTP_RULE_TO_FIELDS] = "to-fields", \
+	[NFSMTP_RULE_HEADER_SECTION] = "header-section", \
+	[NFSMTP_RULE_MESSAGE] = "message", \
 }
 
 /* enum nfsmtp_kw */
@@ -131,6 +135,10 @@
 	[NFSMTP_STAT_REOPENED] = "reopened", \
 	[NFSMTP_STAT_SENDER_TOO_LONG] = "sender_too_long", \
 	[NFSMTP_STAT_SPECIAL_CHAR] = "special_characters", \
+	[NFSMTP_STAT_INVALID_RCPT] = "invalid_recipients", \
+	[NFSMTP_STAT_TO_FIELDS] = "to_fields", \
+	[NFSMTP_STAT_HEADER_SECTION_TOO_BIG] = "header_section_too_big", \
+	[NFSMTP_STAT_MESSAGE_TOO_BIG] = "message_too_big", \
 }
 
 #endif /* _NF_SMTP_NAMES_H */

@@ -400,6 +400,14 @@ static int on_anomaly(struct smtp_pkt *pk, const struct smtp_event *ev)
 	case SMTP_ANOM_EOD_UNSEEN:
 		return guard_act(pk, NFSMTP_RULE_SMUGGLING, NFSMTP_STAT_SMUGGLING, name,
 				 "the server ended the message where no end of data was");
+	case SMTP_ANOM_HEADERS_TOO_BIG:
+		smtp_stat_inc(pk->st, NFSMTP_STAT_HEADER_SECTION_TOO_BIG);
+		return smtp_act(pk, NFSMTP_RULE_HEADER_SECTION, prof->act[NFSMTP_RULE_HEADER_SECTION],
+				name, "header section over header-section-max");
+	case SMTP_ANOM_MESSAGE_TOO_BIG:
+		smtp_stat_inc(pk->st, NFSMTP_STAT_MESSAGE_TOO_BIG);
+		return smtp_act(pk, NFSMTP_RULE_MESSAGE, prof->act[NFSMTP_RULE_MESSAGE], name,
+				"message over message-max");
 	case SMTP_ANOM_LOST_SYNC:
 		smtp_stat_inc(pk->st, NFSMTP_STAT_LOST_SYNC);
 		return smtp_act(pk, NFSMTP_RULE_LOST_SYNC, prof->act[NFSMTP_RULE_LOST_SYNC], name,
@@ -427,11 +435,31 @@ static void on_ehlo_keyword(struct smtp_pkt *pk, const struct smtp_event *ev)
 	}
 }
 
+/* A To field past to-fields-max (the parser counts them, saturating at 7). */
+static int on_to_field(struct smtp_pkt *pk, const struct smtp_event *ev)
+{
+	u8 action = pk->prof->act[NFSMTP_RULE_TO_FIELDS];
+
+	if (ev->sub != SMTP_HDR_TO || !pk->prof->to_fields_max ||
+	    ev->value <= pk->prof->to_fields_max)
+		return SMTP_CONTINUE;
+	smtp_stat_inc(pk->st, NFSMTP_STAT_TO_FIELDS);
+	if (action == NFSMTP_ACTION_MASK) {
+		smtp_add_rewrite(pk, ev->start, ev->len, SMTP_FILL_X, true);
+		smtp_act(pk, NFSMTP_RULE_TO_FIELDS, action, "To",
+			 "To field over to-fields-max renamed to X's: no mail reader shows it");
+		return SMTP_CONTINUE;
+	}
+	return smtp_act(pk, NFSMTP_RULE_TO_FIELDS, action, "To", "To fields over to-fields-max");
+}
+
 /* A header field the parser found repeated: a singleton of RFC 5322 3.6. */
 static int on_header(struct smtp_pkt *pk, const struct smtp_event *ev)
 {
 	u8 action = pk->prof->act[NFSMTP_RULE_DUP_HEADERS];
 
+	if (on_to_field(pk, ev) == SMTP_STOP)
+		return SMTP_STOP;
 	if (!(ev->flags & SMTP_EVF_DUP) || action == NFSMTP_ACTION_OFF)
 		return SMTP_CONTINUE;
 	smtp_stat_inc(pk->st, NFSMTP_STAT_DUP_HEADERS);
@@ -467,6 +495,23 @@ static int on_path(struct smtp_pkt *pk, const struct smtp_event *ev)
 			name, "sender address over sender-max");
 }
 
+/*
+ * A final reply to RCPT: value counts the session's RCPTs refused with 5xx.
+ * Over the limit, the reply is held back (drop, reset): a directory
+ * harvest learns no more addresses from this session.
+ */
+static int on_rcpt_reply(struct smtp_pkt *pk, const struct smtp_event *ev)
+{
+	const struct smtp_profile *prof = pk->prof;
+
+	if (!prof->invalid_rcpt_max || ev->code < 500 || ev->code > 599 ||
+	    ev->value <= prof->invalid_rcpt_max)
+		return SMTP_CONTINUE;
+	smtp_stat_inc(pk->st, NFSMTP_STAT_INVALID_RCPT);
+	return smtp_act(pk, NFSMTP_RULE_INVALID_RCPT, prof->act[NFSMTP_RULE_INVALID_RCPT],
+			"RCPT", "recipients refused over invalid-rcpt-max");
+}
+
 static int smtp_fixup_event(void *ctx, const struct smtp_event *ev)
 {
 	struct smtp_pkt *pk = ctx;
@@ -498,6 +543,8 @@ static int smtp_fixup_event(void *ctx, const struct smtp_event *ev)
 		    smtp_parser_starttls_offered(&pk->sc->p))
 			downgrade(pk, NFSMTP_STAT_STARTTLS_REFUSED, "STARTTLS",
 				  "refused by a server that offered it: a box on the way may mask it");
+		if (ev->verb == SMTP_VERB_RCPT)
+			return on_rcpt_reply(pk, ev);
 		break;
 	case SMTP_EV_EHLO_KEYWORD:
 		on_ehlo_keyword(pk, ev);
@@ -553,6 +600,8 @@ void smtp_fixup_sink(struct smtp_pkt *pk, struct smtp_sink *sink)
 	sink->max_reply = 0;
 	sink->max_text = pk->prof->body_line_max;
 	sink->max_header = pk->prof->header_line_max;
+	sink->max_message = pk->prof->message_max;
+	sink->max_headers = pk->prof->header_section_max;
 }
 
 /*

@@ -130,6 +130,10 @@ static void smtp_profile_default(struct smtp_profile *p)
 	/* ASA's sender-address length action; the limit itself is off */
 	p->act[NFSMTP_RULE_SENDER] = NFSMTP_ACTION_DROP;
 	p->act[NFSMTP_RULE_SPECIAL_CHAR] = NFSMTP_ACTION_OFF;
+	p->act[NFSMTP_RULE_INVALID_RCPT] = NFSMTP_ACTION_DROP;
+	p->act[NFSMTP_RULE_TO_FIELDS] = NFSMTP_ACTION_MASK;
+	p->act[NFSMTP_RULE_HEADER_SECTION] = NFSMTP_ACTION_DROP;
+	p->act[NFSMTP_RULE_MESSAGE] = NFSMTP_ACTION_DROP;
 	p->out_of_order = NFSMTP_OOO_PASS;
 }
 

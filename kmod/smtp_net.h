@@ -24,6 +24,10 @@ struct smtp_profile {
 	u16 header_line_max;
 	u16 body_line_max;
 	u16 sender_max;			/* octets of the MAIL FROM path, 0 = off */
+	u8 invalid_rcpt_max;		/* RCPTs refused with 5xx per session, 0 = off */
+	u8 to_fields_max;		/* To fields per message, 0 = off */
+	u32 header_section_max;		/* DATA: octets, 0 = off */
+	u32 message_max;
 };
 
 struct smtp_config {

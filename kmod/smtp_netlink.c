@@ -53,6 +53,10 @@ static const struct {
 									ACT(RESET) },
 	[NFSMTP_A_ACT_SENDER]	    = { NFSMTP_RULE_SENDER, ACTS_LIMIT },
 	[NFSMTP_A_ACT_SPECIAL_CHAR] = { NFSMTP_RULE_SPECIAL_CHAR, ACTS_GUARD },
+	[NFSMTP_A_ACT_INVALID_RCPT] = { NFSMTP_RULE_INVALID_RCPT, ACTS_LIMIT },
+	[NFSMTP_A_ACT_TO_FIELDS]    = { NFSMTP_RULE_TO_FIELDS, ACTS_REWRITE },
+	[NFSMTP_A_ACT_HEADER_SECTION] = { NFSMTP_RULE_HEADER_SECTION, ACTS_LIMIT },
+	[NFSMTP_A_ACT_MESSAGE]	    = { NFSMTP_RULE_MESSAGE, ACTS_LIMIT },
 };
 
 /* 6.1 has no formatted extack messages: one fixed text per action */
@@ -100,6 +104,10 @@ static int put_profile(struct sk_buff *skb, const struct smtp_config *cfg,
 	    nla_put_u16(skb, NFSMTP_A_HEADER_LINE_MAX, p->header_line_max) ||
 	    nla_put_u16(skb, NFSMTP_A_BODY_LINE_MAX, p->body_line_max) ||
 	    nla_put_u16(skb, NFSMTP_A_SENDER_MAX, p->sender_max) ||
+	    nla_put_u8(skb, NFSMTP_A_INVALID_RCPT_MAX, p->invalid_rcpt_max) ||
+	    nla_put_u8(skb, NFSMTP_A_TO_FIELDS_MAX, p->to_fields_max) ||
+	    nla_put_u32(skb, NFSMTP_A_HEADER_SECTION_MAX, p->header_section_max) ||
+	    nla_put_u32(skb, NFSMTP_A_MESSAGE_MAX, p->message_max) ||
 	    nla_put_u32(skb, NFSMTP_A_MARK_MASK, cfg->mark_mask) ||
 	    nla_put_u8(skb, NFSMTP_A_MARK_SHIFT, cfg->mark_shift))
 		return -EMSGSIZE;
@@ -218,6 +226,14 @@ int nf_smtp_nl_policy_set_doit(struct sk_buff *skb, struct genl_info *info)
 		p->body_line_max = nla_get_u16(tb[NFSMTP_A_BODY_LINE_MAX]);
 	if (tb[NFSMTP_A_SENDER_MAX])
 		p->sender_max = nla_get_u16(tb[NFSMTP_A_SENDER_MAX]);
+	if (tb[NFSMTP_A_INVALID_RCPT_MAX])
+		p->invalid_rcpt_max = nla_get_u8(tb[NFSMTP_A_INVALID_RCPT_MAX]);
+	if (tb[NFSMTP_A_TO_FIELDS_MAX])
+		p->to_fields_max = nla_get_u8(tb[NFSMTP_A_TO_FIELDS_MAX]);
+	if (tb[NFSMTP_A_HEADER_SECTION_MAX])
+		p->header_section_max = nla_get_u32(tb[NFSMTP_A_HEADER_SECTION_MAX]);
+	if (tb[NFSMTP_A_MESSAGE_MAX])
+		p->message_max = nla_get_u32(tb[NFSMTP_A_MESSAGE_MAX]);
 	for (a = 0; a <= SMTP_NL_REQ_MAX; a++)
 		if (tb[a] && smtp_act_attrs[a].allowed)
 			p->act[smtp_act_attrs[a].rule] = nla_get_u8(tb[a]);

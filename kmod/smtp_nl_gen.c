@@ -14,7 +14,7 @@
 #include <linux/nf_conntrack_smtp.h>
 
 /* Global operation policy for nf_smtp */
-const struct nla_policy nf_smtp_nl_policy[NFSMTP_A_ACT_SPECIAL_CHAR + 1] = {
+const struct nla_policy nf_smtp_nl_policy[NFSMTP_A_ACT_MESSAGE + 1] = {
 	[NFSMTP_A_PROFILE] = NLA_POLICY_MAX(NLA_U8, 7),
 	[NFSMTP_A_STARTTLS] = NLA_POLICY_MAX(NLA_U8, 1),
 	[NFSMTP_A_BANNER] = NLA_POLICY_MAX(NLA_U8, 1),
@@ -43,6 +43,14 @@ const struct nla_policy nf_smtp_nl_policy[NFSMTP_A_ACT_SPECIAL_CHAR + 1] = {
 	[NFSMTP_A_SENDER_MAX] = NLA_POLICY_MAX(NLA_U16, 8000),
 	[NFSMTP_A_ACT_SENDER] = NLA_POLICY_MAX(NLA_U8, 4),
 	[NFSMTP_A_ACT_SPECIAL_CHAR] = NLA_POLICY_MAX(NLA_U8, 4),
+	[NFSMTP_A_INVALID_RCPT_MAX] = NLA_POLICY_MAX(NLA_U8, 6),
+	[NFSMTP_A_ACT_INVALID_RCPT] = NLA_POLICY_MAX(NLA_U8, 4),
+	[NFSMTP_A_TO_FIELDS_MAX] = NLA_POLICY_MAX(NLA_U8, 6),
+	[NFSMTP_A_ACT_TO_FIELDS] = NLA_POLICY_MAX(NLA_U8, 4),
+	[NFSMTP_A_HEADER_SECTION_MAX] = { .type = NLA_U32, },
+	[NFSMTP_A_ACT_HEADER_SECTION] = NLA_POLICY_MAX(NLA_U8, 4),
+	[NFSMTP_A_MESSAGE_MAX] = { .type = NLA_U32, },
+	[NFSMTP_A_ACT_MESSAGE] = NLA_POLICY_MAX(NLA_U8, 4),
 };
 
 /* Ops table for nf_smtp */

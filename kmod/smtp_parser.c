@@ -336,6 +336,8 @@ size_t smtp_parse(struct smtp_parser *p, enum smtp_dir dir, const u8 *buf,
 		.max_reply = line_limit(sink ? sink->max_reply : 0, 512),
 		.max_text = line_limit(sink ? sink->max_text : 0, 1000),
 		.max_hdr = line_limit(sink ? sink->max_header : 0, 1000),
+		.max_message = sink ? sink->max_message : 0,
+		.max_headers = sink ? sink->max_headers : 0,
 	};
 
 	if (!len)
@@ -434,7 +436,7 @@ static const char *check_client(const struct smtp_parser *p)
 	case CM_DATA:
 		if (ls < DL_START_CRLF || ls > HL_WSP)
 			return "client line state outside message text";
-		if (p->txn & ~(TX_HDR | TX_SEEN_MASK))
+		if (p->txn & ~(TX_HDR | TX_SEEN_MASK | TX_TO_MASK))
 			return "bad header state";
 		if (!tok_valid(sp_hdr_words, SP_NHDRS, p->c_tok))
 			return "bad header matcher state";
@@ -538,7 +540,8 @@ const char *smtp_parser_check(const struct smtp_parser *p)
 	if ((p->flags & F_PROBE) && p->c_mode != CM_CMD && p->c_mode != CM_RESYNC &&
 	    p->c_mode != CM_DATA)
 		return "probing for a command outside commands and text";
-	if (p->bdat_left && !synced)
+	/* in DATA the same bits count the text, probing or not */
+	if (p->bdat_left && !synced && p->c_mode != CM_DATA)
 		return "BDAT bytes due while unsynced";
 	return NULL;
 }
@@ -588,7 +591,8 @@ const char *smtp_anomaly_name(unsigned int anom)
 		"starttls-injection", "tls-response-injection",
 		"data-pipelined", "reply-unexpected", "bad-reply",
 		"bdat-syntax", "bdat-too-big", "queue-full", "lost-sync",
-		"reply-mismatch", "eod-unseen", "tls-framing",
+		"reply-mismatch", "eod-unseen", "tls-framing", "message-too-big",
+		"headers-too-big",
 	};
 
 	return anom < ARRAY_SIZE(names) ? names[anom] : "?";

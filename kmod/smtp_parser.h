@@ -117,6 +117,8 @@ enum smtp_anomaly {
 	SMTP_ANOM_REPLY_MISMATCH,	/* the reply shows the server read a command otherwise */
 	SMTP_ANOM_EOD_UNSEEN,		/* a reply ends message text the parser still reads */
 	SMTP_ANOM_TLS_FRAMING,		/* after STARTTLS, a byte that is no TLS record's */
+	SMTP_ANOM_MESSAGE_TOO_BIG,	/* DATA: message text over the limit */
+	SMTP_ANOM_HEADERS_TOO_BIG,	/* DATA: header section over the limit */
 	SMTP_ANOM_MAX,
 };
 
@@ -127,11 +129,13 @@ enum smtp_ev_type {
 	SMTP_EV_EHLO_KEYWORD,	/* keyword line of an EHLO reply: sub = kw, span = keyword */
 	SMTP_EV_BANNER,		/* greeting line: span = text after the code */
 	SMTP_EV_DATA_START,	/* 354 to DATA: message text follows */
-	SMTP_EV_DATA_END,	/* CRLF.CRLF: span = the ".\r\n" line */
+	SMTP_EV_DATA_END,	/* CRLF.CRLF: span = the ".\r\n" line, value = octets of the text */
 	SMTP_EV_BDAT_START,	/* chunk content begins: value = size, flag LAST */
 	SMTP_EV_BDAT_END,	/* chunk content ended before span start */
-	SMTP_EV_HEADER,		/* header field name: sub = hdr, span = name, flag DUP */
-	SMTP_EV_HEADERS_END,	/* empty line ending the header section */
+	SMTP_EV_HEADER,		/* header field name: sub = hdr, span = name, flag DUP;
+				 * To: value = To fields so far (SMTP_TO_FIELDS_MAX)
+				 */
+	SMTP_EV_HEADERS_END,	/* empty line ending the header section; DATA: value = its octets */
 	SMTP_EV_TLS_START,	/* 220 to STARTTLS: nothing more is parsed */
 	SMTP_EV_RESYNC,		/* dir is followed again after lost sync or pickup */
 	SMTP_EV_ANOMALY,	/* sub = anomaly, span where it was seen */
@@ -147,6 +151,12 @@ enum smtp_ev_type {
 #define SMTP_EVF_REQUIRETLS	0x20	/* MAIL command: with the REQUIRETLS parameter */
 #define SMTP_EVF_SPECIAL	0x40	/* MAIL, RCPT command: a special character in the path */
 
+/* The To fields a HEADER event counts saturate here (3 bits of the state). */
+#define SMTP_TO_FIELDS_MAX	7
+
+/* The refused RCPTs a reply reports saturate here (3 bits of the state). */
+#define SMTP_REFUSED_RCPT_MAX	7
+
 /* MAIL, RCPT: the longest path length the parser reports (saturating) */
 #define SMTP_PATH_LEN_MAX	8191
 
@@ -161,7 +171,10 @@ struct smtp_event {
 	s32 len;
 	s32 arg_start;		/* COMMAND of a known verb: the arguments */
 	s32 arg_len;		/* -1 when unknown */
-	u32 value;		/* BDAT chunk size; RCPT: its number in the transaction */
+	u32 value;		/* BDAT chunk size; RCPT: its number in the transaction;
+				 * last line of a reply to RCPT: RCPTs refused with
+				 * 5xx in the session so far, this one included
+				 */
 	u32 path_len;		/* MAIL, RCPT command: octets of the path, brackets excluded */
 };
 
@@ -174,7 +187,11 @@ enum smtp_sink_ret {
 
 typedef int (*smtp_event_fn)(void *ctx, const struct smtp_event *ev);
 
-/* Event sink and line limits (octets including CRLF; 0 means the RFC value). */
+/*
+ * Event sink and line limits (octets including CRLF; 0 means the RFC value),
+ * and the size limits of a DATA message (octets of text as sent, dot lines
+ * and all; 0 means none).
+ */
 struct smtp_sink {
 	smtp_event_fn fn;
 	void *ctx;
@@ -182,6 +199,8 @@ struct smtp_sink {
 	u16 max_reply;
 	u16 max_text;
 	u16 max_header;
+	u32 max_message;
+	u32 max_headers;
 };
 
 #define SMTP_LINE_COUNTER_MAX	8191	/* line lengths saturate here */
@@ -222,7 +241,8 @@ struct smtp_parser {
 	u32 s_flags:6;
 	union {
 		u32 bdat_left;	/* BDAT content bytes still due; size accumulator in the command */
-		u32 arg_scan;	/* a MAIL line: the argument matcher (REQUIRETLS) */
+		u32 arg_scan;	/* a MAIL or RCPT line: the argument matcher */
+		u32 text_len;	/* DATA: octets of message text so far (saturating) */
 	};
 	u16 c_flags:6;		/* per client mode */
 	u16 flags:10;		/* session flags */

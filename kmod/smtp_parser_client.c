@@ -100,7 +100,7 @@ static int header_done(struct run *r, s32 i)
 	struct smtp_parser *p = r->p;
 	int w = sp_tok_word(sp_hdr_words, p->c_tok);
 	unsigned int hdr = w < 0 ? SMTP_HDR_OTHER : (unsigned int)w;
-	u16 flags = 0;
+	u16 flags = 0, to = 0;
 
 	if (hdr_prefix_done(p->c_tok))
 		hdr = SMTP_HDR_RESENT;
@@ -109,12 +109,18 @@ static int header_done(struct run *r, s32 i)
 			flags |= SMTP_EVF_DUP;
 		p->txn |= 1U << hdr;
 	}
+	if (hdr == SMTP_HDR_TO) {
+		to = (p->txn & TX_TO_MASK) >> TX_TO_SHIFT;
+		if (to < SMTP_TO_FIELDS_MAX)
+			to++;
+		p->txn = (p->txn & ~TX_TO_MASK) | (to << TX_TO_SHIFT);
+	}
 	if (p->c_len >= SMTP_LINE_COUNTER_MAX)
 		flags |= SMTP_EVF_NOSPAN;
 	if (p->c_mode == CM_BDAT && (p->c_flags & CF_SPLIT))
 		flags |= SMTP_EVF_PARTIAL;
 	return sp_emit(r, SMTP_EV_HEADER, SMTP_DIR_CLIENT, 0, hdr, 0, flags,
-		    i - (s32)p->c_len, p->c_len, 0);
+		    i - (s32)p->c_len, p->c_len, to);
 }
 
 /* ---- client: commands ----------------------------------------------------- */
@@ -548,6 +554,7 @@ int  sp_client_confirm(struct run *r, u16 code)
 		sp_start_message(p);
 		/* headers may be long gone: judge no duplicates in this message */
 		p->txn = 0;
+		p->text_len = 0;
 	} else {
 		sp_to_command_mode(p);
 		p->flags |= F_PROBE;
@@ -743,6 +750,29 @@ static size_t bdat_content(struct run *r, const u8 *buf, size_t i, size_t n,
 }
 
 /*
+ * add octets of DATA text from offset i were read (hdr: in the header
+ * section, its empty line included): count them, report crossing the
+ * message's or its header section's size limit.  A message's size is every
+ * octet after the 354, the end-of-data line included.
+ */
+static void text_count(struct run *r, s32 i, u32 add, bool hdr, int *ret)
+{
+	struct smtp_parser *p = r->p;
+	u32 old = p->text_len, len = old + add < old ? U32_MAX : old + add;
+
+	p->text_len = len;
+	if (*ret == SMTP_STOP)
+		return;
+	if (hdr && r->max_headers && old <= r->max_headers && len > r->max_headers)
+		*ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_HEADERS_TOO_BIG,
+				  i + (s32)(r->max_headers - old), 1);
+	if (*ret != SMTP_STOP && r->max_message && old <= r->max_message &&
+	    len > r->max_message)
+		*ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_MESSAGE_TOO_BIG,
+				  i + (s32)(r->max_message - old), 1);
+}
+
+/*
  * Message text from offset i in DL_TEXT: scan a word at a time to the next
  * CR, LF or NUL, counting the line.  Returns the offset of that byte (or n).
  */
@@ -838,7 +868,7 @@ static int data_line_start(struct run *r, s32 i, u8 c, int *ret)
 		*ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_BARE_LF, i, 1);
 		if (*ret != SMTP_STOP && p->c_len == 0 && (p->txn & TX_HDR)) {
 			p->txn &= ~TX_HDR;
-			*ret = sp_emit(r, SMTP_EV_HEADERS_END, 0, 0, 0, 0, 0, i, 1, 0);
+			*ret = sp_emit(r, SMTP_EV_HEADERS_END, 0, 0, 0, 0, 0, i, 1, p->text_len + 1);
 		}
 		p->c_ls = DL_START_LF;
 		return NEXT;
@@ -880,8 +910,14 @@ static int data_dot(struct run *r, s32 i, u8 c, int *ret)
 	}
 	if (c == '\n' && p->c_ls == DL_DOTCR_CRLF) {
 		/* CRLF.CRLF: end of data, the "." answered like a command */
+		u32 len;
+
+		text_count(r, i, 1, false, ret);
+		len = p->text_len;
 		sp_to_command_mode(p);
-		*ret = sp_emit(r, SMTP_EV_DATA_END, 0, SMTP_VERB_EOD, 0, 0, 0, i - 2, 3, 0);
+		if (*ret != SMTP_STOP)
+			*ret = sp_emit(r, SMTP_EV_DATA_END, 0, SMTP_VERB_EOD, 0, 0, 0,
+				       i - 2, 3, len);
 		if (!sp_q_push(p, SMTP_VERB_EOD) && *ret != SMTP_STOP)
 			*ret = sp_lost_sync(r, SMTP_DIR_CLIENT, i);
 		return NEXT;
@@ -908,7 +944,8 @@ static int data_byte(struct run *r, s32 i, u8 c, int *ret)
 		if (c == '\n') {
 			if (p->c_len == 0 && (p->txn & TX_HDR)) {
 				p->txn &= ~TX_HDR;
-				*ret = sp_emit(r, SMTP_EV_HEADERS_END, 0, 0, 0, 0, 0, i - 1, 2, 0);
+				*ret = sp_emit(r, SMTP_EV_HEADERS_END, 0, 0, 0, 0, 0, i - 1, 2,
+					       p->text_len + 1);
 			}
 			p->c_ls = DL_START_CRLF;
 			p->c_len = 0;
@@ -999,6 +1036,7 @@ size_t sp_parse_client(struct run *r, const u8 *buf, size_t n)
 	size_t i = 0, last = n;
 	unsigned int again = 0;
 	int ret = SMTP_CONTINUE;
+	bool hdr;
 
 	while (i < n) {
 		u8 c = buf[i];
@@ -1053,14 +1091,21 @@ size_t sp_parse_client(struct run *r, const u8 *buf, size_t n)
 			next = cmd_byte(r, i, c, &ret);
 			break;
 		default:	/* CM_DATA */
+			hdr = p->txn & TX_HDR;
 			if (p->c_ls == DL_TEXT) {
+				size_t from = i;
+
 				i = data_text(r, buf, i, n, &ret);
+				text_count(r, from, i - from, hdr, &ret);
 				if (ret == SMTP_STOP || i == n)
 					return i;
 				data_ctl(r, i, buf[i], &ret);
 			} else {
 				next = data_byte(r, i, c, &ret);
 			}
+			/* the end of data counted itself */
+			if (next == NEXT && p->c_mode == CM_DATA)
+				text_count(r, i, 1, hdr, &ret);
 		}
 		if (next == NEXT)
 			i++;

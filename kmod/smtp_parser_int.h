@@ -55,6 +55,8 @@ enum {
 /* txn inside a message */
 #define TX_HDR		0x1000	/* in the header section */
 #define TX_SEEN_MASK	0x0fff
+#define TX_TO_SHIFT	13	/* 3 bits: To fields (SMTP_TO_FIELDS_MAX) */
+#define TX_TO_MASK	0xe000
 /* txn in commands: RCPTs, saturating */
 #define TX_RCPT_MAX	0xffff
 
@@ -66,8 +68,10 @@ enum {
 #define F_RUN_FAILED	0x10	/* the head run holds a reset command and a non-2xx reply */
 #define F_CHUNKING	0x20	/* the server advertised CHUNKING: BDAT is framing */
 #define F_STLS_OFFERED	0x40	/* the server advertised STARTTLS */
-#define F_SESSION	(F_CHUNKING | F_STLS_OFFERED)	/* what a resync keeps */
-#define F_ALL		0x7f
+#define F_REFUSED_SHIFT	7	/* 3 bits: RCPTs refused with 5xx (SMTP_REFUSED_RCPT_MAX) */
+#define F_REFUSED_MASK	0x380
+#define F_SESSION	(F_CHUNKING | F_STLS_OFFERED | F_REFUSED_MASK)	/* what a resync keeps */
+#define F_ALL		0x3ff
 
 /* arg_scan on a MAIL line: is one of its words REQUIRETLS (RFC 8689)? */
 #define AS_ON		0x80	/* scanning this line */
@@ -137,6 +141,8 @@ struct run {
 	u16 max_reply;
 	u16 max_text;
 	u16 max_hdr;
+	u32 max_message;	/* DATA: 0 = none */
+	u32 max_headers;
 };
 
 static inline bool hdr_prefix_done(u16 st)

@@ -34,6 +34,7 @@ static int reply_354(struct run *r, s32 i, unsigned int verb, bool piped)
 	p->c_mode = CM_DATA;
 	p->c_ls = DL_START_CRLF;
 	sp_start_message(p);
+	p->text_len = 0;
 	return sp_emit(r, SMTP_EV_DATA_START, SMTP_DIR_SERVER, verb, 0, 354, 0, i, 1, 0);
 }
 
@@ -125,6 +126,21 @@ static void text_ended(struct smtp_parser *p)
 	}
 }
 
+/*
+ * A final reply to RCPT: one more recipient refused if 5xx (a directory
+ * harvest gets many).  Returns the session's count, saturating.
+ */
+static u32 count_refused(struct smtp_parser *p, u16 code)
+{
+	u32 n = (p->flags & F_REFUSED_MASK) >> F_REFUSED_SHIFT;
+
+	if (code >= 500 && code <= 599 && n < SMTP_REFUSED_RCPT_MAX) {
+		n++;
+		p->flags = (p->flags & ~F_REFUSED_MASK) | (n << F_REFUSED_SHIFT);
+	}
+	return n;
+}
+
 /* The reply line ended at offset i (the LF, after a CR when crlf). */
 static int reply_line_done(struct run *r, s32 i, bool crlf)
 {
@@ -173,7 +189,8 @@ static int reply_line_done(struct run *r, s32 i, bool crlf)
 	if (verb == SMTP_VERB_MAX)
 		verb = SMTP_VERB_UNKNOWN;
 	ret = sp_emit(r, SMTP_EV_REPLY, SMTP_DIR_SERVER, verb, 0, code,
-		      flags | nospan, start, p->s_len + 1, 0);
+		      flags | nospan, start, p->s_len + 1,
+		      last && verb == SMTP_VERB_RCPT ? count_refused(p, code) : 0);
 	if (ret == SMTP_STOP)
 		goto out;
 	if (verb == SMTP_VERB_GREETING) {

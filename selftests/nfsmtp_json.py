@@ -48,7 +48,10 @@ DEFAULT = {"starttls": "allow", "banner": "keep", "ehlo_mask": [], "commands": "
            "dup_headers": "off", "smuggling": "log", "bare_newline": "off",
            "starttls_injection": "reset", "lost_sync": "log", "urgent": "log",
            "out_of_order": "pass", "tls_framing": "reset", "require_tls": "off",
-           "sender_max": 0, "sender_action": "drop", "special_char": "off"}
+           "sender_max": 0, "sender_action": "drop", "special_char": "off",
+           "invalid_rcpt_max": 0, "invalid_rcpt_action": "drop",
+           "to_fields_max": 0, "to_fields_action": "mask", "header_section_max": 0,
+           "header_section_action": "drop", "message_max": 0, "message_action": "drop"}
 REWRITE = ["log", "mask", "drop", "reset"]       # command, rcpt
 LIMIT = ["log", "drop", "reset"]                 # cmd-line, header-line, body-line
 GUARD = ["off", "log", "drop", "reset"]          # smuggling, bare-newline, injection
@@ -70,7 +73,11 @@ def values(n):
             "out_of_order": ["pass", "drop"][n // 4 % 2],
             "tls_framing": GUARD[(n + 3) % 4], "require_tls": ["off", "log", "mask", "reset"][n % 4],
             "sender_max": 320 + n, "sender_action": LIMIT[(n + 2) % 3],
-            "special_char": GUARD[(n + 1) % 4]}
+            "special_char": GUARD[(n + 1) % 4], "invalid_rcpt_max": n % 7,
+            "invalid_rcpt_action": LIMIT[n % 3], "to_fields_max": (n + 3) % 7,
+            "to_fields_action": REWRITE[(n + 1) % 4], "header_section_max": 65536 * n + 998,
+            "header_section_action": LIMIT[(n + 1) % 3], "message_max": 1000000 * n,
+            "message_action": LIMIT[(n + 2) % 3]}
 
 
 def words(vals):

@@ -10,6 +10,16 @@
 #  - special-char (ASA: special-character): | ` $ ; or NUL in a MAIL or RCPT
 #    address is reset, dropped or logged; the same bytes in ESMTP parameters
 #    (ORCPT=rfc822;...) or in other commands are not addresses;
+#  - invalid-rcpt-max (ASA: invalid-recipients count gt N): postfix refuses
+#    unknown users of example.net (local_recipient_maps); swaks tries 20
+#    random ones: past N refusals the reply is dropped (the client learns no
+#    more), reset, or logged while the mail to the one real user goes;
+#  - to-fields-max (ASA: header to-fields count gt N): a second To field
+#    from swaks is masked (delivered as an X'd field) or, in a BDAT message
+#    whose chunks cut a To name, reset;
+#  - header-section-max and message-max (ASA: header length, body length)
+#    for DATA: swaks's padded header section dropped, a 30 kB attachment
+#    reset, a 10 kB one delivered;
 #  - with the default policy all of it passes untouched, nothing counted.
 # Each rule: its counter, its event (nfsmtp monitor), postfix's view.
 
@@ -18,7 +28,13 @@ source "$HERE/postfix.sh"
 GUARDS_NO_MSGS=1
 source "$HERE/guards_lib.sh"
 
-guards_begin 10
+# example.net is local and knows one user: the others get 550 5.1.1 at RCPT,
+# without postfix's error delays and limits (a harvest test makes 20 errors)
+guards_begin 18 "mydestination = example.net
+local_recipient_maps = inline:{bob@example.net=ok}
+smtpd_soft_error_limit = 100
+smtpd_hard_error_limit = 100
+smtpd_error_sleep_time = 0"
 monitor_start "$EV" || log "the event monitor did not subscribe"
 
 # local_part N: N octets of local part
@@ -46,6 +62,17 @@ n=$(mail_count "$PF")
 asa_swaks def1 "$S4" --from "$(sender 400)" --to 'a`id`b@example.org'
 check "asa: default policy: a 400-octet sender and a backquote recipient are delivered, nothing counted" \
 	eval 'mail_wait "$PF" $((n + 1)) && deltas_are "$TMP/c0" sender_too_long=0 special_characters=0 drops=0 resets=0'
+
+# twenty addresses nobody has (swaks sends one RCPT each)
+harvest=$(for i in $(seq 20); do printf 'u%s@example.net,' "$RANDOM$i"; done)
+harvest=${harvest%,}
+# refused_seen OUT: the 550s to RCPT in a swaks transcript
+refused_seen() { grep -c '^<\*\{0,2\} *550 5.1.1' "$1"; }
+
+counters_save "$TMP/h0"
+asa_swaks h0 "$S4" --to "$harvest"
+check "asa: default policy: 20 RCPTs to unknown users, postfix refuses each (550), nothing counted" \
+	eval '[ "$(refused_seen "$TMP/h0.out")" = 20 ] && deltas_are "$TMP/h0" invalid_recipients=0 drops=0'
 
 phase "sender-max"
 policy sender-max 320
@@ -127,5 +154,73 @@ check "asa: special-char: ORCPT=rfc822;a|b in the parameters and | in VRFY are n
 	eval 'deltas_are "$TMP/c9" special_characters=0 && grep -q "result: ok" "$TMP/sc5.out" &&
 	      grep -q "^S: 250 .*Ok" "$TMP/sc5.out"'
 policy special-char off
+
+phase "invalid-rcpt"
+policy invalid-rcpt-max 5
+counters_save "$TMP/h1"
+asa_swaks h1 "$S4" --to "$harvest"
+rc=$?
+check "asa: invalid-rcpt-max 5 (drop): the sixth 550 never reaches swaks, the session is dropped (ipv4)" \
+	eval '[ $rc != 0 ] && [ "$(refused_seen "$TMP/h1.out")" = 5 ] &&
+	      deltas_are "$TMP/h1" invalid_recipients=1 drops=1 && events_are "$EV" 1 invalid-rcpt drop RCPT'
+
+policy invalid-rcpt-max 5 invalid-rcpt-action reset
+counters_save "$TMP/h2"
+asa_swaks h2 "$S6" --pipeline --to "$harvest"
+rc=$?
+check "asa: invalid-rcpt-action reset: pipelined RCPTs, the session is reset at the sixth refusal (ipv6)" \
+	eval '[ $rc != 0 ] && [ "$(refused_seen "$TMP/h2.out")" -le 5 ] &&
+	      deltas_are "$TMP/h2" invalid_recipients=1 resets=1'
+
+policy invalid-rcpt-max 5 invalid-rcpt-action log
+counters_save "$TMP/h3"
+n=$(mail_count "$PF")
+asa_swaks h3 "$S4" --to "$harvest,bob@example.net"
+check "asa: invalid-rcpt-action log: 15 refusals over 5 counted, the mail to the real user delivered" \
+	eval 'mail_wait "$PF" $((n + 1)) && [ "$(refused_seen "$TMP/h3.out")" = 20 ] &&
+	      deltas_are "$TMP/h3" invalid_recipients=15 resets=0 drops=0'
+policy invalid-rcpt-max 0 invalid-rcpt-action drop
+
+phase "message checks"
+policy to-fields-max 1
+counters_save "$TMP/m1"
+n=$(mail_count "$PF")
+asa_swaks m1 "$S4" --add-header "To: carol@example.org"
+check "asa: to-fields-max 1 (mask): swaks's second To field arrives renamed to XX, counted (ipv4)" \
+	eval 'mail_wait "$PF" $((n + 1)) && deltas_are "$TMP/m1" to_fields=1 resets=0 &&
+	      grep -q "^XX: carol@example.org" "$(mail_newest "$PF")" &&
+	      [ "$(grep -c "^To: " "$(mail_newest "$PF")")" = 1 ]'
+
+# BDAT (postfix offers CHUNKING), three To fields, the chunks cut inside "To"
+policy to-fields-max 2 to-fields-action reset
+printf 'From: a@example.com\r\nTo: 1@example.org\r\nTo: 2@example.org\r\nTo: 3@example.org\r\nSubject: three\r\n\r\nhi\r\n' >"$TMP/to3.eml"
+counters_save "$TMP/m2"
+client "$TMP/m2.out" session "bdat:$TMP/to3.eml:60,61"
+check "asa: to-fields-max 2, reset: a BDAT message whose third To name is cut between chunks is reset" \
+	eval 'deltas_are "$TMP/m2" to_fields=1 resets=1 && grep -q "result: reset" "$TMP/m2.out"'
+policy to-fields-max 0 to-fields-action mask
+
+policy header-section-max 500
+counters_save "$TMP/m3"
+n=$(mail_count "$PF")
+asa_swaks m3 "$S4" --add-header "X-Pad: $(local_part 600)"
+rc=$?
+check "asa: header-section-max 500 (drop): swaks's 600-octet header field, the message is never delivered" \
+	eval '[ $rc != 0 ] && deltas_are "$TMP/m3" header_section_too_big=1 drops=1 &&
+	      [ "$(mail_count "$PF")" = $n ] && events_are "$EV" 1 header-section drop'
+policy header-section-max 0
+
+policy message-max 20000 message-action reset
+head -c 22500 /dev/urandom >"$TMP/30k.bin"
+head -c 7500 /dev/urandom >"$TMP/10k.bin"
+counters_save "$TMP/m4"
+n=$(mail_count "$PF")
+asa_swaks m4 "$S6" --attach @"$TMP/30k.bin"
+rc=$?
+asa_swaks m5 "$S6" --attach @"$TMP/10k.bin"
+check "asa: message-max 20000, reset: a 30 kB message is reset, a 10 kB one delivered (ipv6)" \
+	eval '[ $rc != 0 ] && mail_wait "$PF" $((n + 1)) && [ "$(mail_count "$PF")" = $((n + 1)) ] &&
+	      deltas_are "$TMP/m4" message_too_big=1 resets=1'
+policy message-max 0 message-action drop
 
 ktap_finished

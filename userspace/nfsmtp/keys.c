@@ -84,6 +84,10 @@ const char *const nfsmtp_stat_help[__NFSMTP_STAT_MAX] = {
 	[NFSMTP_STAT_REOPENED]		= "New connections on the ports of a finished one: followed afresh.",
 	[NFSMTP_STAT_SENDER_TOO_LONG]	= "MAIL FROM paths longer than sender-max.",
 	[NFSMTP_STAT_SPECIAL_CHAR]	= "MAIL or RCPT paths with a shell metacharacter or NUL.",
+	[NFSMTP_STAT_INVALID_RCPT]	= "RCPTs refused with 5xx beyond invalid-rcpt-max.",
+	[NFSMTP_STAT_TO_FIELDS]		= "To fields beyond to-fields-max in a message.",
+	[NFSMTP_STAT_HEADER_SECTION_TOO_BIG] = "DATA header sections longer than header-section-max.",
+	[NFSMTP_STAT_MESSAGE_TOO_BIG]	= "DATA messages longer than message-max.",
 };
 
 #define ENUM_KEY(n, j, a, tbl, l, d) \
@@ -97,6 +101,10 @@ const char *const nfsmtp_stat_help[__NFSMTP_STAT_MAX] = {
 #define ACT4_KEY(n, j, a, d) \
 	{ .name = n, .json = j, .attr = a, .type = NFSMTP_KT_ACTION, \
 	  .names = nfsmtp_action_names, .n_names = __NFSMTP_ACTION_MAX, .line = 4, .def = d }
+/* ASA's message checks: a line of their own */
+#define ACT6_KEY(n, j, a, d) \
+	{ .name = n, .json = j, .attr = a, .type = NFSMTP_KT_ACTION, \
+	  .names = nfsmtp_action_names, .n_names = __NFSMTP_ACTION_MAX, .line = 6, .def = d }
 #define NUM_KEY(n, j, a, t, l) \
 	{ .name = n, .json = j, .attr = a, .type = t, .line = l, .def = "0" }
 
@@ -134,6 +142,18 @@ const struct nfsmtp_key nfsmtp_keys[] = {
 	{ .name = "special-char", .json = "special_char", .attr = NFSMTP_A_ACT_SPECIAL_CHAR,
 	  .type = NFSMTP_KT_ACTION, .names = nfsmtp_action_names,
 	  .n_names = __NFSMTP_ACTION_MAX, .line = 5, .def = "off" },
+	NUM_KEY("invalid-rcpt-max", "invalid_rcpt_max", NFSMTP_A_INVALID_RCPT_MAX, NFSMTP_KT_U8, 5),
+	{ .name = "invalid-rcpt-action", .json = "invalid_rcpt_action",
+	  .attr = NFSMTP_A_ACT_INVALID_RCPT, .type = NFSMTP_KT_ACTION,
+	  .names = nfsmtp_action_names, .n_names = __NFSMTP_ACTION_MAX, .line = 5, .def = "drop" },
+	NUM_KEY("to-fields-max", "to_fields_max", NFSMTP_A_TO_FIELDS_MAX, NFSMTP_KT_U8, 6),
+	ACT6_KEY("to-fields-action", "to_fields_action", NFSMTP_A_ACT_TO_FIELDS, "mask"),
+	NUM_KEY("header-section-max", "header_section_max", NFSMTP_A_HEADER_SECTION_MAX,
+		NFSMTP_KT_U32, 6),
+	ACT6_KEY("header-section-action", "header_section_action", NFSMTP_A_ACT_HEADER_SECTION,
+		 "drop"),
+	NUM_KEY("message-max", "message_max", NFSMTP_A_MESSAGE_MAX, NFSMTP_KT_U32, 6),
+	ACT6_KEY("message-action", "message_action", NFSMTP_A_ACT_MESSAGE, "drop"),
 	{ .name = "profile-mark-mask", .json = "profile_mark_mask",
 	  .attr = NFSMTP_A_MARK_MASK, .type = NFSMTP_KT_U32, .per_ns = true, .hex = true, .def = "0x0" },
 	{ .name = "profile-mark-shift", .json = "profile_mark_shift",

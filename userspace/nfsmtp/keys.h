@@ -83,7 +83,7 @@ struct nfsmtp_setting {
 struct nfsmtp_set_req {
 	int profile;		/* -1: not given (the kernel's default, 0) */
 	unsigned int n;
-	struct nfsmtp_setting s[32];
+	struct nfsmtp_setting s[48];	/* more than the keys: each at most once */
 };
 
 int nfsmtp_parse_set(int argc, char *const argv[], struct nfsmtp_set_req *req,

@@ -110,6 +110,10 @@ static const uint8_t act_allowed[NFSMTP_A_MAX + 1] = {
 	[NFSMTP_A_ACT_REQUIRE_TLS]  = ACT(OFF) | ACT(LOG) | ACT(MASK) | ACT(RESET),
 	[NFSMTP_A_ACT_SENDER]	    = ACTS_LIMIT,
 	[NFSMTP_A_ACT_SPECIAL_CHAR] = ACTS_GUARD,
+	[NFSMTP_A_ACT_INVALID_RCPT] = ACTS_LIMIT,
+	[NFSMTP_A_ACT_TO_FIELDS]    = ACTS_REWRITE,
+	[NFSMTP_A_ACT_HEADER_SECTION] = ACTS_LIMIT,
+	[NFSMTP_A_ACT_MESSAGE]	    = ACTS_LIMIT,
 };
 
 static void pol_init(void)
@@ -135,6 +139,14 @@ static void pol_init(void)
 	pol[NFSMTP_A_SENDER_MAX] = (struct attr_pol){ K_U16, NFSMTP_LINE_MAX_LIMIT, 0 };
 	pol[NFSMTP_A_ACT_SENDER] = (struct attr_pol){ K_U8, NFSMTP_ACTION_RESET, 0 };
 	pol[NFSMTP_A_ACT_SPECIAL_CHAR] = (struct attr_pol){ K_U8, NFSMTP_ACTION_RESET, 0 };
+	pol[NFSMTP_A_INVALID_RCPT_MAX] = (struct attr_pol){ K_U8, 6, 0 };
+	pol[NFSMTP_A_ACT_INVALID_RCPT] = (struct attr_pol){ K_U8, NFSMTP_ACTION_RESET, 0 };
+	pol[NFSMTP_A_TO_FIELDS_MAX] = (struct attr_pol){ K_U8, 6, 0 };
+	pol[NFSMTP_A_ACT_TO_FIELDS] = (struct attr_pol){ K_U8, NFSMTP_ACTION_RESET, 0 };
+	pol[NFSMTP_A_HEADER_SECTION_MAX] = (struct attr_pol){ K_U32, 0, 0 };
+	pol[NFSMTP_A_ACT_HEADER_SECTION] = (struct attr_pol){ K_U8, NFSMTP_ACTION_RESET, 0 };
+	pol[NFSMTP_A_MESSAGE_MAX] = (struct attr_pol){ K_U32, 0, 0 };
+	pol[NFSMTP_A_ACT_MESSAGE] = (struct attr_pol){ K_U8, NFSMTP_ACTION_RESET, 0 };
 	pol[NFSMTP_A_MARK_MASK] = (struct attr_pol){ K_U32, 0, 0 };
 	pol[NFSMTP_A_MARK_SHIFT] = (struct attr_pol){ K_U8, 31, 0 };
 	/* PAD, STATS and the event attributes: NLA_UNSPEC, refused in requests */
@@ -156,7 +168,7 @@ struct model {
 static bool per_profile(int a)
 {
 	return (a >= NFSMTP_A_STARTTLS && a <= NFSMTP_A_ACT_INJECTION) ||
-	       (a >= NFSMTP_A_ACT_LOST_SYNC && a <= NFSMTP_A_ACT_SPECIAL_CHAR);
+	       (a >= NFSMTP_A_ACT_LOST_SYNC && a <= NFSMTP_A_ACT_MESSAGE);
 }
 
 /* ---- netlink ---------------------------------------------------------------- */
@@ -458,7 +470,7 @@ static void rand_attr(struct req *r, int depth)
 	int t;
 
 	if (chance(10))
-		t = NFSMTP_A_ACT_LOST_SYNC + below(NFSMTP_A_ACT_SPECIAL_CHAR - NFSMTP_A_ACT_LOST_SYNC + 1);
+		t = NFSMTP_A_ACT_LOST_SYNC + below(NFSMTP_A_ACT_MESSAGE - NFSMTP_A_ACT_LOST_SYNC + 1);
 	else if (chance(80))
 		t = NFSMTP_A_PROFILE + below(NFSMTP_A_MARK_SHIFT - NFSMTP_A_PROFILE + 1);
 	else if (chance(60))

@@ -103,6 +103,8 @@ static int sink(void *vctx, const struct smtp_event *ev)
 		tbuf_printf(c->out, ":%u:%s%s%s", ev->code, smtp_verb_name(ev->verb),
 			    ev->flags & SMTP_EVF_FIRST ? ":first" : "",
 			    ev->flags & SMTP_EVF_LAST ? ":last" : "");
+		if (ev->value)
+			tbuf_printf(c->out, " refused=%u", ev->value);
 		break;
 	case SMTP_EV_EHLO_KEYWORD:
 		tbuf_printf(c->out, ":%s", smtp_kw_name(ev->sub));
@@ -130,6 +132,9 @@ static int sink(void *vctx, const struct smtp_event *ev)
 		tbuf_printf(c->out, " n=%u", ev->value);
 	if (ev->type == SMTP_EV_COMMAND && (ev->flags & SMTP_EVF_REQUIRETLS))
 		tbuf_printf(c->out, " requiretls");
+	if (c->o->sizes && (ev->type == SMTP_EV_HEADERS_END || ev->type == SMTP_EV_DATA_END ||
+			    (ev->type == SMTP_EV_HEADER && ev->sub == SMTP_HDR_TO)))
+		tbuf_printf(c->out, " n=%u", ev->value);
 	if (ev->type == SMTP_EV_COMMAND &&
 	    (ev->verb == SMTP_VERB_MAIL || ev->verb == SMTP_VERB_RCPT))
 		tbuf_printf(c->out, " path=%u%s", ev->path_len,
@@ -184,7 +189,8 @@ size_t transcript_run(const struct step *steps, const struct split *sp,
 	struct smtp_sink s = {
 		.fn = sink, .ctx = &c, .max_cmd = o->max_cmd,
 		.max_reply = o->max_reply, .max_text = o->max_text,
-		.max_header = o->max_header,
+		.max_header = o->max_header, .max_message = o->max_message,
+		.max_headers = o->max_headers,
 	};
 	size_t gpos = 0, sizeidx = 0;
 	const char *inv;

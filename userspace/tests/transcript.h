@@ -46,6 +46,8 @@ struct run_opts {
 	int pickup;			/* start with smtp_parser_init_pickup() */
 	int spans;			/* render span contents too */
 	u16 max_cmd, max_reply, max_text, max_header;
+	u32 max_message, max_headers;
+	int sizes;			/* render the sizes of headers-end, data-end, To: */
 };
 
 /* Feed steps; append the rendered events to out. Returns the number of events. */

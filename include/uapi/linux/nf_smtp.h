@@ -73,6 +73,11 @@
  * @NFSMTP_STAT_SENDER_TOO_LONG: MAIL FROM paths longer than sender-max
  * @NFSMTP_STAT_SPECIAL_CHAR: MAIL or RCPT paths with a shell metacharacter or
  *   NUL
+ * @NFSMTP_STAT_INVALID_RCPT: RCPTs refused with 5xx beyond invalid-rcpt-max
+ * @NFSMTP_STAT_TO_FIELDS: To fields beyond to-fields-max in a message
+ * @NFSMTP_STAT_HEADER_SECTION_TOO_BIG: DATA header sections longer than
+ *   header-section-max
+ * @NFSMTP_STAT_MESSAGE_TOO_BIG: DATA messages longer than message-max
  */
 enum nfsmtp_stat {
 	NFSMTP_STAT_SESSIONS,
@@ -125,6 +130,10 @@ enum nfsmtp_stat {
 	NFSMTP_STAT_REOPENED,
 	NFSMTP_STAT_SENDER_TOO_LONG,
 	NFSMTP_STAT_SPECIAL_CHAR,
+	NFSMTP_STAT_INVALID_RCPT,
+	NFSMTP_STAT_TO_FIELDS,
+	NFSMTP_STAT_HEADER_SECTION_TOO_BIG,
+	NFSMTP_STAT_MESSAGE_TOO_BIG,
 
 	/* private: */
 	__NFSMTP_STAT_MAX,
@@ -218,6 +227,12 @@ enum nfsmtp_action {
  * @NFSMTP_RULE_DOWNGRADE: signs that someone else strips STARTTLS (log only)
  * @NFSMTP_RULE_SENDER: MAIL FROM path longer than sender-max
  * @NFSMTP_RULE_SPECIAL_CHAR: | ` $ ; or NUL in a MAIL or RCPT path
+ * @NFSMTP_RULE_INVALID_RCPT: more RCPTs refused with 5xx in the session than
+ *   invalid-rcpt-max
+ * @NFSMTP_RULE_TO_FIELDS: more To fields in a message than to-fields-max
+ * @NFSMTP_RULE_HEADER_SECTION: a DATA header section longer than
+ *   header-section-max
+ * @NFSMTP_RULE_MESSAGE: a DATA message longer than message-max
  */
 enum nfsmtp_rule {
 	NFSMTP_RULE_STARTTLS,
@@ -240,6 +255,10 @@ enum nfsmtp_rule {
 	NFSMTP_RULE_DOWNGRADE,
 	NFSMTP_RULE_SENDER,
 	NFSMTP_RULE_SPECIAL_CHAR,
+	NFSMTP_RULE_INVALID_RCPT,
+	NFSMTP_RULE_TO_FIELDS,
+	NFSMTP_RULE_HEADER_SECTION,
+	NFSMTP_RULE_MESSAGE,
 
 	/* private: */
 	__NFSMTP_RULE_MAX,
@@ -300,6 +319,14 @@ enum nfsmtp_attr {
 	NFSMTP_A_SENDER_MAX,
 	NFSMTP_A_ACT_SENDER,
 	NFSMTP_A_ACT_SPECIAL_CHAR,
+	NFSMTP_A_INVALID_RCPT_MAX,
+	NFSMTP_A_ACT_INVALID_RCPT,
+	NFSMTP_A_TO_FIELDS_MAX,
+	NFSMTP_A_ACT_TO_FIELDS,
+	NFSMTP_A_HEADER_SECTION_MAX,
+	NFSMTP_A_ACT_HEADER_SECTION,
+	NFSMTP_A_MESSAGE_MAX,
+	NFSMTP_A_ACT_MESSAGE,
 	NFSMTP_A_STATS,
 	NFSMTP_A_EVENT,
 
@@ -360,6 +387,10 @@ enum nfsmtp_stats_attr {
 	NFSMTP_A_STATS_REOPENED,
 	NFSMTP_A_STATS_SENDER_TOO_LONG,
 	NFSMTP_A_STATS_SPECIAL_CHARACTERS,
+	NFSMTP_A_STATS_INVALID_RECIPIENTS,
+	NFSMTP_A_STATS_TO_FIELDS,
+	NFSMTP_A_STATS_HEADER_SECTION_TOO_BIG,
+	NFSMTP_A_STATS_MESSAGE_TOO_BIG,
 
 	__NFSMTP_A_STATS_MAX
 };
