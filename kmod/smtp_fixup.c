@@ -402,8 +402,9 @@ static int on_anomaly(struct smtp_pkt *pk, const struct smtp_event *ev)
 				 "the server ended the message where no end of data was");
 	case SMTP_ANOM_HEADERS_TOO_BIG:
 		smtp_stat_inc(pk->st, NFSMTP_STAT_HEADER_SECTION_TOO_BIG);
-		return smtp_act(pk, NFSMTP_RULE_HEADER_SECTION, prof->act[NFSMTP_RULE_HEADER_SECTION],
-				name, "header section over header-section-max");
+		return smtp_act(pk, NFSMTP_RULE_HEADER_SECTION,
+				prof->act[NFSMTP_RULE_HEADER_SECTION], name,
+				"header section over header-section-max");
 	case SMTP_ANOM_MESSAGE_TOO_BIG:
 		smtp_stat_inc(pk->st, NFSMTP_STAT_MESSAGE_TOO_BIG);
 		return smtp_act(pk, NFSMTP_RULE_MESSAGE, prof->act[NFSMTP_RULE_MESSAGE], name,

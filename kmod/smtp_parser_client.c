@@ -868,7 +868,8 @@ static int data_line_start(struct run *r, s32 i, u8 c, int *ret)
 		*ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_BARE_LF, i, 1);
 		if (*ret != SMTP_STOP && p->c_len == 0 && (p->txn & TX_HDR)) {
 			p->txn &= ~TX_HDR;
-			*ret = sp_emit(r, SMTP_EV_HEADERS_END, 0, 0, 0, 0, 0, i, 1, p->text_len + 1);
+			*ret = sp_emit(r, SMTP_EV_HEADERS_END, 0, 0, 0, 0, 0, i, 1,
+				       p->text_len + 1);
 		}
 		p->c_ls = DL_START_LF;
 		return NEXT;
