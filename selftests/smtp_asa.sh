@@ -56,6 +56,23 @@ asa_swaks() {
 # (the last command it read) since MARK
 postfix_lost_after() { maillog_wait "$PF" "$1" "lost connection after $2 from"; }
 
+# asa_reset_case DESC CMD DELTAS EVENT ADDR SWAKS_ARGS...: one test point:
+# swaks to ADDR fails, the counters grew by DELTAS ("name=N ..."), postfix
+# lost the client after CMD (it never read the line judged), and EVENT
+# ("rule action detail", or empty) was announced once
+asa_reset_case() {
+	local desc=$1 after=$2 deltas=$3 event=$4 addr=$5 mark rc
+	shift 5
+	counters_save "$TMP/rc"
+	mark=$(maillog_mark "$PF")
+	asa_swaks rc "$addr" "$@"
+	rc=$?
+	# shellcheck disable=SC2086 # DELTAS and EVENT are word lists
+	check "$desc" eval '[ $rc != 0 ] && deltas_are "$TMP/rc" '"$deltas"' &&
+		postfix_lost_after "$mark" '"$after"' &&
+		{ [ -z "$event" ] || events_are "$EV" 1 $event; }'
+}
+
 phase "defaults"
 counters_save "$TMP/c0"
 n=$(mail_count "$PF")
@@ -92,13 +109,8 @@ check "asa: sender-max 320: a sender of exactly 320 octets is delivered, nothing
 	eval 'mail_wait "$PF" $((n + 1)) && deltas_are "$TMP/c2" sender_too_long=0 drops=0'
 
 policy sender-max 320 sender-action reset
-counters_save "$TMP/c3"
-mark=$(maillog_mark "$PF")
-asa_swaks snd3 "$S6" --from "$(sender 321)"
-rc=$?
-check "asa: sender-action reset: a 321-octet sender is reset, postfix lost the client after EHLO (ipv6)" \
-	eval '[ $rc != 0 ] && deltas_are "$TMP/c3" sender_too_long=1 resets=1 && postfix_lost_after "$mark" EHLO &&
-	      events_are "$EV" 1 sender reset MAIL'
+asa_reset_case "asa: sender-action reset: a 321-octet sender is reset, postfix lost the client after EHLO (ipv6)" \
+	EHLO "sender_too_long=1 resets=1" "sender reset MAIL" "$S6" --from "$(sender 321)"
 
 # as postfix reads it: blanks after the colon, a quoted local part holding '>' and a blank
 counters_save "$TMP/c4"
@@ -111,20 +123,11 @@ policy sender-max 0 sender-action drop
 
 phase "special-char"
 policy special-char reset
-counters_save "$TMP/c5"
-mark=$(maillog_mark "$PF")
-asa_swaks sc1 "$S4" --to '"|touch /tmp/owned"@example.org'
-rc=$?
-check "asa: special-char reset: RCPT TO a quoted pipe is reset, postfix lost the client after MAIL (ipv4)" \
-	eval '[ $rc != 0 ] && deltas_are "$TMP/c5" special_characters=1 resets=1 && postfix_lost_after "$mark" MAIL &&
-	      events_are "$EV" 1 special-char reset RCPT'
-
-counters_save "$TMP/c6"
-mark=$(maillog_mark "$PF")
-asa_swaks sc2 "$S6" --from 'x$(reboot)@example.com'
-rc=$?
-check "asa: special-char reset: MAIL FROM with \$( is reset before postfix reads it (ipv6)" \
-	eval '[ $rc != 0 ] && deltas_are "$TMP/c6" special_characters=1 resets=1 && postfix_lost_after "$mark" EHLO'
+asa_reset_case "asa: special-char reset: RCPT TO a quoted pipe is reset, postfix lost the client after MAIL (ipv4)" \
+	MAIL "special_characters=1 resets=1" "special-char reset RCPT" "$S4" \
+	--to '"|touch /tmp/owned"@example.org'
+asa_reset_case "asa: special-char reset: MAIL FROM with \$( is reset before postfix reads it (ipv6)" \
+	EHLO "special_characters=1 resets=1" "" "$S6" --from 'x$(reboot)@example.com'
 
 # a NUL, the sender sent one byte per segment: the same judgement
 policy special-char drop
