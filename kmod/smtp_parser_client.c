@@ -219,6 +219,8 @@ static void path_byte(struct smtp_parser *p, u8 c)
 	u32 len = s >> AS_LEN_SHIFT;
 	bool blank = smtp_is_blank(c);
 
+	if (at == AD_DONE)
+		return;		/* the parameters */
 	switch (at) {
 	case AD_ARG:	/* "FROM:" or "TO:" */
 		if (c == ':')
