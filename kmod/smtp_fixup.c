@@ -474,22 +474,33 @@ static int on_header(struct smtp_pkt *pk, const struct smtp_event *ev)
 			"repeated singleton header field");
 }
 
+/* Does rule act on a retransmission?  Only to stop it: a log counts the first copy twice. */
+static bool acts_again(const struct smtp_profile *prof, enum nfsmtp_rule rule, bool retrans)
+{
+	u8 action = prof->act[rule];
+
+	return !retrans || action == NFSMTP_ACTION_DROP || action == NFSMTP_ACTION_RESET;
+}
+
 /*
- * The path of a MAIL or RCPT line, judged when the line ends: the packet
- * holding its end has not left, so drop and reset keep the command from
- * the server.  Nothing is masked: a rewritten address is another address.
+ * The path of a MAIL or RCPT line (a COMMAND event), judged when the line
+ * ends: the packet holding its end has not left, so drop and reset keep the
+ * command from the server.  Nothing is masked: a rewritten address is
+ * another address.  The retransmission rescan judges whole lines again with
+ * it (retrans): a first copy that died after the gateway may have held
+ * another address.
  */
-static int on_path(struct smtp_pkt *pk, const struct smtp_event *ev)
+int smtp_judge_path(struct smtp_pkt *pk, const struct smtp_event *ev, bool retrans)
 {
 	const struct smtp_profile *prof = pk->prof;
 	const char *name = smtp_verb_name(ev->verb);
 	int ret = SMTP_CONTINUE;
 
-	if (ev->flags & SMTP_EVF_SPECIAL)
+	if ((ev->flags & SMTP_EVF_SPECIAL) && acts_again(prof, NFSMTP_RULE_SPECIAL_CHAR, retrans))
 		ret = guard_act(pk, NFSMTP_RULE_SPECIAL_CHAR, NFSMTP_STAT_SPECIAL_CHAR, name,
 				"a shell metacharacter or NUL in the address");
 	if (ret == SMTP_STOP || ev->verb != SMTP_VERB_MAIL || !prof->sender_max ||
-	    ev->path_len <= prof->sender_max)
+	    ev->path_len <= prof->sender_max || !acts_again(prof, NFSMTP_RULE_SENDER, retrans))
 		return ret;
 	smtp_stat_inc(pk->st, NFSMTP_STAT_SENDER_TOO_LONG);
 	return smtp_act(pk, NFSMTP_RULE_SENDER, prof->act[NFSMTP_RULE_SENDER],
@@ -534,7 +545,7 @@ static int smtp_fixup_event(void *ctx, const struct smtp_event *ev)
 				  "requires TLS and this profile strips STARTTLS: it will bounce" :
 				  "mail that requires TLS (RFC 8689) sent in plaintext");
 		if (ev->verb == SMTP_VERB_MAIL || ev->verb == SMTP_VERB_RCPT)
-			return on_path(pk, ev);
+			return smtp_judge_path(pk, ev, false);
 		break;
 	case SMTP_EV_REPLY:
 		if (!(ev->flags & SMTP_EVF_LAST))

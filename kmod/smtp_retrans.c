@@ -180,6 +180,13 @@ static int rescan_verb(void *ctx, const struct smtp_event *ev)
 	struct rescan *rs = ctx;
 	struct smtp_pkt *pk = rs->pk;
 
+	/*
+	 * A MAIL or RCPT line: its address, as the first pass judges it (where
+	 * the line may start elsewhere, a known verb counts, as below)
+	 */
+	if (ev->type == SMTP_EV_COMMAND &&
+	    (ev->verb == SMTP_VERB_MAIL || ev->verb == SMTP_VERB_RCPT))
+		return smtp_judge_path(pk, ev, true);
 	if (ev->type != SMTP_EV_VERB || (rs->unsure && ev->verb == SMTP_VERB_UNKNOWN))
 		return SMTP_CONTINUE;
 	rs->auth = ev->verb == SMTP_VERB_AUTH;

@@ -145,6 +145,20 @@ def case_retrans(c, a):
     return c.reply()
 
 
+def case_retrans_path(c, a):
+    """RCPT TO an ordinary address sent with a TTL that dies after the
+    gateway, then the same line with a pipe in the address in its place:
+    the helper judged the first copy, the server gets the second"""
+    if not open_session(c):
+        return None
+    if not c.send(b"MAIL FROM:<alice@example.com>\r\n") or c.reply() != "250":
+        return None
+    if not resend_other(c, a, b"RCPT TO:<bob.x@example.org>\r\n",
+                        b"RCPT TO:<bob|x@example.org>\r\n"):
+        return "reset" if c.reset else "timeout"
+    return c.reply()
+
+
 def case_retrans_split(c, a):
     """STARTTLS sent with a TTL that dies after the gateway, then resent in
     two pieces, STAR and TTLS\\r\\n: neither piece alone holds the verb"""
@@ -234,7 +248,8 @@ def case_reopen(c, a):
 CASES = {
     "icmp": case_icmp, "stray-syn": case_stray_syn, "isn-wrap": case_isn_wrap,
     "syn-data": case_syn_data, "urgent": case_urgent, "reorder": case_reorder,
-    "retrans": case_retrans, "retrans-split": case_retrans_split,
+    "retrans": case_retrans, "retrans-path": case_retrans_path,
+    "retrans-split": case_retrans_split,
     "retrans-eod": case_retrans_eod, "retrans-eod-lost": case_retrans_eod_lost,
     "dead": case_dead,
     "flood": case_flood, "reopen": case_reopen,

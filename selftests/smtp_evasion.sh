@@ -12,6 +12,8 @@
 #   urgent      STARTTLSX with X urgent: postfix reads STARTTLS
 #   reorder     TTLS\r\n before STAR
 #   retrans     NOOP that dies after the gateway (TTL), then VRFY in its place
+#   retrans-path RCPT TO an ordinary address that dies after the gateway, then
+#               the same line with a pipe in the address (special-char)
 #   retrans-split STARTTLS that dies after the gateway, resent as STAR and
 #               TTLS\r\n
 #   retrans-eod in DATA, a line that dies after the gateway, then ".\r\n"
@@ -31,9 +33,9 @@ source "$HERE/postfix.sh"
 source "$HERE/fixup_lib.sh"
 
 ENFORCE=(starttls strip commands mailguard command-action mask smuggling reset
-	 urgent mask out-of-order drop lost-sync reset)
-CASES=(icmp stray-syn isn-wrap syn-data urgent reorder retrans retrans-split retrans-eod
-       retrans-eod-lost dead reopen)
+	 urgent mask out-of-order drop lost-sync reset special-char reset)
+CASES=(icmp stray-syn isn-wrap syn-data urgent reorder retrans retrans-path retrans-split
+       retrans-eod retrans-eod-lost dead reopen)
 
 fixup_begin $((1 + 2 * 2 * ${#CASES[@]} + 2 + 2))
 
@@ -83,6 +85,7 @@ expect() {
 	urgent           | 220 urgent=+1                    | 50[0-2] urgent=+1
 	reorder          | 220 gaps=+1                      | 50[0-2] out_of_order_dropped=+1 starttls_stripped=+1
 	retrans          | 252 retransmissions=+1           | 50[0-2] retransmissions=+1 commands_masked=+1
+	retrans-path     | 250 retransmissions=+1 special_characters=0 | reset retransmissions=+1 special_characters=+1 resets=+1
 	retrans-split    | 220 retransmissions=+2           | 50[0-2] retransmissions=+2 starttls_stripped=+1
 	retrans-eod      | 250 retransmissions=+1           | reset retransmission_mismatch=+1 resets=+1
 	retrans-eod-lost | 250 retransmission_mismatch=+1   | reset retransmission_mismatch=+1 resets=+1
@@ -116,7 +119,7 @@ run_case() {	# run_case CASE FAMILY MODE
 	gw_stats_reset
 	if [ "$mode" = default ]; then
 		gw_nfsmtp policy set starttls allow commands all smuggling log urgent log \
-			out-of-order pass lost-sync log command-action mask >/dev/null
+			out-of-order pass lost-sync log command-action mask special-char off >/dev/null
 		read -r want counters <<<"$(expect "$c" default)"
 	else
 		gw_nfsmtp policy set "${ENFORCE[@]}" >/dev/null
@@ -174,6 +177,7 @@ what() {	# the KTAP description of a case
 	urgent) echo "urgent data (STARTTLSX, X urgent)" ;;
 	reorder) echo "TTLS before STAR (out of order)" ;;
 	retrans) echo "a retransmission with other bytes (NOOP died, VRFY resent)" ;;
+	retrans-path) echo "a retransmission with another address (bob.x died, bob|x resent)" ;;
 	retrans-split) echo "a masked STARTTLS resent in two pieces that hold no verb alone" ;;
 	retrans-eod) echo "a retransmission that ends DATA where the first copy did not" ;;
 	retrans-eod-lost) echo "a retransmission that does not end DATA where the first copy did" ;;
