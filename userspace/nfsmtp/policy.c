@@ -55,7 +55,7 @@ void usage_policy_set(FILE *f)
 		default:
 			snprintf(buf, sizeof(buf), "N");
 		}
-		fprintf(f, "  %-19s %-26s [%s]%s\n", k->name, buf, k->def,
+		fprintf(f, "  %-21s %-26s [%s]%s\n", k->name, buf, k->def,
 			k->per_ns ? " namespace-wide" : "");
 	}
 	nfsmtp_join_names(nfsmtp_kw_names, __NFSMTP_KW_MAX, ",", ",", buf, sizeof(buf));
