@@ -101,10 +101,10 @@ const char *const nfsmtp_stat_help[__NFSMTP_STAT_MAX] = {
 #define ACT4_KEY(n, j, a, d) \
 	{ .name = n, .json = j, .attr = a, .type = NFSMTP_KT_ACTION, \
 	  .names = nfsmtp_action_names, .n_names = __NFSMTP_ACTION_MAX, .line = 4, .def = d }
-/* ASA's message checks: a line of their own */
-#define ACT6_KEY(n, j, a, d) \
+/* ASA's envelope and message checks: lines 5 to 7 */
+#define ASA_KEY(n, j, a, l, d) \
 	{ .name = n, .json = j, .attr = a, .type = NFSMTP_KT_ACTION, \
-	  .names = nfsmtp_action_names, .n_names = __NFSMTP_ACTION_MAX, .line = 6, .def = d }
+	  .names = nfsmtp_action_names, .n_names = __NFSMTP_ACTION_MAX, .line = l, .def = d }
 #define NUM_KEY(n, j, a, t, l) \
 	{ .name = n, .json = j, .attr = a, .type = t, .line = l, .def = "0" }
 
@@ -136,24 +136,18 @@ const struct nfsmtp_key nfsmtp_keys[] = {
 	ACT4_KEY("require-tls", "require_tls", NFSMTP_A_ACT_REQUIRE_TLS, "off"),
 	/* the envelope checks of ASA's inspect esmtp */
 	NUM_KEY("sender-max", "sender_max", NFSMTP_A_SENDER_MAX, NFSMTP_KT_U16, 5),
-	{ .name = "sender-action", .json = "sender_action", .attr = NFSMTP_A_ACT_SENDER,
-	  .type = NFSMTP_KT_ACTION, .names = nfsmtp_action_names,
-	  .n_names = __NFSMTP_ACTION_MAX, .line = 5, .def = "drop" },
-	{ .name = "special-char", .json = "special_char", .attr = NFSMTP_A_ACT_SPECIAL_CHAR,
-	  .type = NFSMTP_KT_ACTION, .names = nfsmtp_action_names,
-	  .n_names = __NFSMTP_ACTION_MAX, .line = 5, .def = "off" },
-	NUM_KEY("invalid-rcpt-max", "invalid_rcpt_max", NFSMTP_A_INVALID_RCPT_MAX, NFSMTP_KT_U8, 5),
-	{ .name = "invalid-rcpt-action", .json = "invalid_rcpt_action",
-	  .attr = NFSMTP_A_ACT_INVALID_RCPT, .type = NFSMTP_KT_ACTION,
-	  .names = nfsmtp_action_names, .n_names = __NFSMTP_ACTION_MAX, .line = 5, .def = "drop" },
+	ASA_KEY("sender-action", "sender_action", NFSMTP_A_ACT_SENDER, 5, "drop"),
+	ASA_KEY("special-char", "special_char", NFSMTP_A_ACT_SPECIAL_CHAR, 5, "off"),
+	NUM_KEY("invalid-rcpt-max", "invalid_rcpt_max", NFSMTP_A_INVALID_RCPT_MAX, NFSMTP_KT_U8, 6),
+	ASA_KEY("invalid-rcpt-action", "invalid_rcpt_action", NFSMTP_A_ACT_INVALID_RCPT, 6, "drop"),
 	NUM_KEY("to-fields-max", "to_fields_max", NFSMTP_A_TO_FIELDS_MAX, NFSMTP_KT_U8, 6),
-	ACT6_KEY("to-fields-action", "to_fields_action", NFSMTP_A_ACT_TO_FIELDS, "mask"),
+	ASA_KEY("to-fields-action", "to_fields_action", NFSMTP_A_ACT_TO_FIELDS, 6, "mask"),
 	NUM_KEY("header-section-max", "header_section_max", NFSMTP_A_HEADER_SECTION_MAX,
-		NFSMTP_KT_U32, 6),
-	ACT6_KEY("header-section-action", "header_section_action", NFSMTP_A_ACT_HEADER_SECTION,
-		 "drop"),
-	NUM_KEY("message-max", "message_max", NFSMTP_A_MESSAGE_MAX, NFSMTP_KT_U32, 6),
-	ACT6_KEY("message-action", "message_action", NFSMTP_A_ACT_MESSAGE, "drop"),
+		NFSMTP_KT_U32, 7),
+	ASA_KEY("header-section-action", "header_section_action", NFSMTP_A_ACT_HEADER_SECTION,
+		7, "drop"),
+	NUM_KEY("message-max", "message_max", NFSMTP_A_MESSAGE_MAX, NFSMTP_KT_U32, 7),
+	ASA_KEY("message-action", "message_action", NFSMTP_A_ACT_MESSAGE, 7, "drop"),
 	{ .name = "profile-mark-mask", .json = "profile_mark_mask",
 	  .attr = NFSMTP_A_MARK_MASK, .type = NFSMTP_KT_U32, .per_ns = true, .hex = true, .def = "0x0" },
 	{ .name = "profile-mark-shift", .json = "profile_mark_shift",
