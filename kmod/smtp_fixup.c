@@ -436,42 +436,41 @@ static void on_ehlo_keyword(struct smtp_pkt *pk, const struct smtp_event *ev)
 	}
 }
 
-/* A To field past to-fields-max (the parser counts them, saturating at 7). */
-static int on_to_field(struct smtp_pkt *pk, const struct smtp_event *ev)
+/*
+ * A header field a rule judged (the name at the event's span): counted,
+ * then renamed to X's (mask) or acted on.
+ */
+static int header_act(struct smtp_pkt *pk, const struct smtp_event *ev, enum nfsmtp_rule rule,
+		      enum nfsmtp_stat stat, const char *effect)
 {
-	u8 action = pk->prof->act[NFSMTP_RULE_TO_FIELDS];
+	u8 action = pk->prof->act[rule];
+	const char *name = smtp_hdr_name(ev->sub);
 
-	if (ev->sub != SMTP_HDR_TO || !pk->prof->to_fields_max ||
-	    ev->value <= pk->prof->to_fields_max)
-		return SMTP_CONTINUE;
-	smtp_stat_inc(pk->st, NFSMTP_STAT_TO_FIELDS);
-	if (action == NFSMTP_ACTION_MASK) {
-		smtp_add_rewrite(pk, ev->start, ev->len, SMTP_FILL_X, true);
-		smtp_act(pk, NFSMTP_RULE_TO_FIELDS, action, "To",
-			 "To field over to-fields-max renamed to X's: no mail reader shows it");
-		return SMTP_CONTINUE;
-	}
-	return smtp_act(pk, NFSMTP_RULE_TO_FIELDS, action, "To", "To fields over to-fields-max");
+	smtp_stat_inc(pk->st, stat);
+	if (action != NFSMTP_ACTION_MASK)
+		return smtp_act(pk, rule, action, name, effect);
+	smtp_add_rewrite(pk, ev->start, ev->len, SMTP_FILL_X, true);
+	smtp_act(pk, rule, action, name, "field renamed to X's: no mail reader shows it");
+	return SMTP_CONTINUE;
 }
 
-/* A header field the parser found repeated: a singleton of RFC 5322 3.6. */
+/*
+ * A header field name: a To past to-fields-max (the parser counts them,
+ * saturating at 7), a repeated RFC 5322 3.6 singleton (dup-headers).
+ */
 static int on_header(struct smtp_pkt *pk, const struct smtp_event *ev)
 {
-	u8 action = pk->prof->act[NFSMTP_RULE_DUP_HEADERS];
+	const struct smtp_profile *prof = pk->prof;
+	int ret = SMTP_CONTINUE;
 
-	if (on_to_field(pk, ev) == SMTP_STOP)
-		return SMTP_STOP;
-	if (!(ev->flags & SMTP_EVF_DUP) || action == NFSMTP_ACTION_OFF)
-		return SMTP_CONTINUE;
-	smtp_stat_inc(pk->st, NFSMTP_STAT_DUP_HEADERS);
-	if (action == NFSMTP_ACTION_MASK) {
-		smtp_add_rewrite(pk, ev->start, ev->len, SMTP_FILL_X, true);
-		smtp_act(pk, NFSMTP_RULE_DUP_HEADERS, NFSMTP_ACTION_MASK, smtp_hdr_name(ev->sub),
-			 "second field renamed to X's: no mail reader shows it");
-		return SMTP_CONTINUE;
-	}
-	return smtp_act(pk, NFSMTP_RULE_DUP_HEADERS, action, smtp_hdr_name(ev->sub),
-			"repeated singleton header field");
+	if (ev->sub == SMTP_HDR_TO && prof->to_fields_max && ev->value > prof->to_fields_max)
+		ret = header_act(pk, ev, NFSMTP_RULE_TO_FIELDS, NFSMTP_STAT_TO_FIELDS,
+				 "To fields over to-fields-max");
+	if (ret != SMTP_STOP && (ev->flags & SMTP_EVF_DUP) &&
+	    prof->act[NFSMTP_RULE_DUP_HEADERS] != NFSMTP_ACTION_OFF)
+		ret = header_act(pk, ev, NFSMTP_RULE_DUP_HEADERS, NFSMTP_STAT_DUP_HEADERS,
+				 "repeated singleton header field");
+	return ret;
 }
 
 /* Does rule act on a retransmission?  Only to stop it: a log counts the first copy twice. */

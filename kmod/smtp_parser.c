@@ -14,6 +14,12 @@ static_assert(sizeof(struct smtp_parser) == SMTP_PARSER_SIZE,
 static_assert(ARRAY_SIZE(sp_verb_words) == SP_NVERBS, "verb list");
 static_assert(ARRAY_SIZE(sp_kw_words) == SP_NKWS, "keyword list");
 static_assert(ARRAY_SIZE(sp_hdr_words) == SP_NHDRS, "header list");
+/* the saturating counts fill their bits exactly */
+static_assert(SMTP_PATH_LEN_MAX == (1U << AS_LEN_BITS) - 1 &&
+	      AS_LEN_SHIFT + AS_LEN_BITS <= 32, "path length bits");
+static_assert((TX_TO_MASK >> TX_TO_SHIFT) == SMTP_TO_FIELDS_MAX, "To count bits");
+static_assert((F_REFUSED_MASK >> F_REFUSED_SHIFT) == SMTP_REFUSED_RCPT_MAX,
+	      "refused RCPT bits");
 
 /* ---- word matcher ---------------------------------------------------- */
 

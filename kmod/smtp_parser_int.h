@@ -93,7 +93,8 @@ enum {
 #define AS_ESC		0x2000	/* after a backslash in a quoted string */
 #define AS_SPECIAL	0x4000	/* a special character in the path */
 #define AS_LEN_SHIFT	15	/* 13 bits: octets of the path, saturating */
-#define AS_LEN_MAX	0x1fff
+#define AS_LEN_BITS	13
+#define AS_LEN_MAX	SMTP_PATH_LEN_MAX
 #define AS_ALL		(AS_RTLS_ALL | 0x7f00 | (AS_LEN_MAX << AS_LEN_SHIFT))
 enum { AD_ARG, AD_LEAD, AD_PATH, AD_DONE };
 
