@@ -65,6 +65,7 @@
 	[NFSMTP_RULE_TO_FIELDS] = "to-fields", \
 	[NFSMTP_RULE_HEADER_SECTION] = "header-section", \
 	[NFSMTP_RULE_MESSAGE] = "message", \
+	[NFSMTP_RULE_MAIL_RELAY] = "mail-relay", \
 }
 
 /* enum nfsmtp_kw */
@@ -139,6 +140,7 @@
 	[NFSMTP_STAT_TO_FIELDS] = "to_fields", \
 	[NFSMTP_STAT_HEADER_SECTION_TOO_BIG] = "header_section_too_big", \
 	[NFSMTP_STAT_MESSAGE_TOO_BIG] = "message_too_big", \
+	[NFSMTP_STAT_RELAY_DENIED] = "relay_denied", \
 }
 
 #endif /* _NF_SMTP_NAMES_H */

@@ -482,14 +482,52 @@ static bool acts_again(const struct smtp_profile *prof, enum nfsmtp_rule rule, b
 }
 
 /*
+ * An RCPT to a domain outside mail-relay.  mask: its verb becomes X's and the
+ * server answers 500 for this recipient alone; again in a retransmission
+ * (counted there only if the first copy was not masked: it may have held
+ * another domain).  The verb must still be in this packet: where the line
+ * was cut after it (an attacker's or a long pipelined batch's segment
+ * boundary), or leading blanks hide where it is, the connection is reset
+ * instead.
+ */
+static int judge_relay(struct smtp_pkt *pk, const struct smtp_event *ev, bool retrans,
+		       bool again)
+{
+	u8 action = pk->prof->act[NFSMTP_RULE_MAIL_RELAY];
+	s64 verb_end = (s64)pk->chunk_off + ev->start + 4;
+	const char *effect = "domain not in mail-relay";
+
+	if (action == NFSMTP_ACTION_MASK) {
+		if (ev->arg_len >= 0 && !(ev->flags & SMTP_EVF_NOSPAN) && verb_end > pk->new_off) {
+			smtp_add_rewrite(pk, ev->start, 4, SMTP_FILL_X, false);
+			if (again)
+				return SMTP_MASKED;
+			effect = retrans ? "domain not in mail-relay: masked in a retransmission" :
+				 "domain not in mail-relay: masked, the server will answer 500";
+			smtp_stat_inc(pk->st, NFSMTP_STAT_RELAY_DENIED);
+			smtp_act(pk, NFSMTP_RULE_MAIL_RELAY, action, "RCPT", effect);
+			return SMTP_MASKED;
+		}
+		action = NFSMTP_ACTION_RESET;
+		effect = "domain not in mail-relay, its verb sent in an earlier packet: reset";
+	} else if (!acts_again(pk->prof, NFSMTP_RULE_MAIL_RELAY, retrans)) {
+		return SMTP_CONTINUE;
+	}
+	smtp_stat_inc(pk->st, NFSMTP_STAT_RELAY_DENIED);
+	return smtp_act(pk, NFSMTP_RULE_MAIL_RELAY, action, "RCPT", effect);
+}
+
+/*
  * The path of a MAIL or RCPT line (a COMMAND event), judged when the line
  * ends: the packet holding its end has not left, so drop and reset keep the
- * command from the server.  Nothing is masked: a rewritten address is
- * another address.  The retransmission rescan judges whole lines again with
- * it (retrans): a first copy that died after the gateway may have held
+ * command from the server.  No address is rewritten: that would be another
+ * address (mail-relay masks the verb).  The retransmission rescan judges
+ * whole lines again with it (retrans; again: its first copy was rewritten,
+ * and counted then): a first copy that died after the gateway may have held
  * another address.
  */
-int smtp_judge_path(struct smtp_pkt *pk, const struct smtp_event *ev, bool retrans)
+int smtp_judge_path(struct smtp_pkt *pk, const struct smtp_event *ev, bool retrans,
+		    bool again)
 {
 	const struct smtp_profile *prof = pk->prof;
 	const char *name = smtp_verb_name(ev->verb);
@@ -498,6 +536,8 @@ int smtp_judge_path(struct smtp_pkt *pk, const struct smtp_event *ev, bool retra
 	if ((ev->flags & SMTP_EVF_SPECIAL) && acts_again(prof, NFSMTP_RULE_SPECIAL_CHAR, retrans))
 		ret = guard_act(pk, NFSMTP_RULE_SPECIAL_CHAR, NFSMTP_STAT_SPECIAL_CHAR, name,
 				"a shell metacharacter or NUL in the address");
+	if (ret != SMTP_STOP && (ev->flags & SMTP_EVF_FOREIGN))
+		return judge_relay(pk, ev, retrans, again);
 	if (ret == SMTP_STOP || ev->verb != SMTP_VERB_MAIL || !prof->sender_max ||
 	    ev->path_len <= prof->sender_max || !acts_again(prof, NFSMTP_RULE_SENDER, retrans))
 		return ret;
@@ -544,7 +584,7 @@ static int smtp_fixup_event(void *ctx, const struct smtp_event *ev)
 				  "requires TLS and this profile strips STARTTLS: it will bounce" :
 				  "mail that requires TLS (RFC 8689) sent in plaintext");
 		if (ev->verb == SMTP_VERB_MAIL || ev->verb == SMTP_VERB_RCPT)
-			return smtp_judge_path(pk, ev, false);
+			return smtp_judge_path(pk, ev, false, false);
 		break;
 	case SMTP_EV_REPLY:
 		if (!(ev->flags & SMTP_EVF_LAST))
@@ -613,6 +653,7 @@ void smtp_fixup_sink(struct smtp_pkt *pk, struct smtp_sink *sink)
 	sink->max_header = pk->prof->header_line_max;
 	sink->max_message = pk->prof->message_max;
 	sink->max_headers = pk->prof->header_section_max;
+	sink->relay = &pk->prof->relay;
 }
 
 /*

@@ -87,6 +87,7 @@ u32 smtp_masked_verbs(const struct smtp_profile *prof);
 bool smtp_mask_verb(struct smtp_pkt *pk, unsigned int verb, s32 start, s32 len,
 		    bool count, bool retrans);
 void smtp_add_rewrite(struct smtp_pkt *pk, s32 start, s32 len, u8 fill, bool delim);
-int smtp_judge_path(struct smtp_pkt *pk, const struct smtp_event *ev, bool retrans);
+int smtp_judge_path(struct smtp_pkt *pk, const struct smtp_event *ev, bool retrans,
+		    bool again);
 
 #endif /* _SMTP_FIXUP_H */

@@ -134,6 +134,8 @@ static void smtp_profile_default(struct smtp_profile *p)
 	p->act[NFSMTP_RULE_TO_FIELDS] = NFSMTP_ACTION_MASK;
 	p->act[NFSMTP_RULE_HEADER_SECTION] = NFSMTP_ACTION_DROP;
 	p->act[NFSMTP_RULE_MESSAGE] = NFSMTP_ACTION_DROP;
+	/* the list is empty: any domain; a listed one makes foreign RCPTs 500 */
+	p->act[NFSMTP_RULE_MAIL_RELAY] = NFSMTP_ACTION_MASK;
 	p->out_of_order = NFSMTP_OOO_PASS;
 }
 

@@ -12,6 +12,8 @@
 #include <net/net_namespace.h>
 #include <linux/nf_conntrack_smtp.h>
 
+#include "smtp_parser.h"
+
 struct smtp_profile {
 	u8 starttls;			/* enum nfsmtp_starttls */
 	u8 banner;			/* enum nfsmtp_banner */
@@ -28,6 +30,7 @@ struct smtp_profile {
 	u8 to_fields_max;		/* To fields per message, 0 = off */
 	u32 header_section_max;		/* DATA: octets, 0 = off */
 	u32 message_max;
+	struct smtp_domains relay;	/* mail-relay: RCPT domains allowed, none = any */
 };
 
 struct smtp_config {

@@ -57,6 +57,7 @@ static const struct {
 	[NFSMTP_A_ACT_TO_FIELDS]    = { NFSMTP_RULE_TO_FIELDS, ACTS_REWRITE },
 	[NFSMTP_A_ACT_HEADER_SECTION] = { NFSMTP_RULE_HEADER_SECTION, ACTS_LIMIT },
 	[NFSMTP_A_ACT_MESSAGE]	    = { NFSMTP_RULE_MESSAGE, ACTS_LIMIT },
+	[NFSMTP_A_ACT_MAIL_RELAY]   = { NFSMTP_RULE_MAIL_RELAY, ACTS_REWRITE },
 };
 
 /* 6.1 has no formatted extack messages: one fixed text per action */
@@ -77,6 +78,19 @@ static void act_error(struct netlink_ext_ack *extack, const struct nlattr *attr,
 	}
 }
 
+/*
+ * A refused mail-relay list: smtp_domains_build()'s text, a static string
+ * like the macros' literals (which take nothing else).
+ */
+static void relay_error(struct netlink_ext_ack *extack, const struct nlattr *attr,
+			const char *msg)
+{
+	if (!extack)
+		return;
+	extack->_msg = msg;
+	extack->bad_attr = attr;
+}
+
 /* Serialises policy writers (control plane only; packets use RCU). */
 static DEFINE_MUTEX(smtp_cfg_mutex);
 
@@ -86,6 +100,22 @@ static struct smtp_config *cfg_locked(struct smtp_net *sn)
 }
 
 /* ---- policy ------------------------------------------------------------- */
+
+/* mail-relay as the list it was set from: sorted, lower case */
+static int put_relay(struct sk_buff *skb, const struct smtp_domains *set)
+{
+	size_t len = set->n ? set->n - 1 : 0;	/* the commas */
+	struct nlattr *attr;
+	unsigned int i;
+
+	for (i = 0; i < set->n; i++)
+		len += set->len[i];
+	attr = nla_reserve(skb, NFSMTP_A_MAIL_RELAY, len + 1);
+	if (!attr)
+		return -EMSGSIZE;
+	smtp_domains_format(set, nla_data(attr), len + 1);
+	return 0;
+}
 
 static int put_profile(struct sk_buff *skb, const struct smtp_config *cfg,
 		       unsigned int n)
@@ -115,7 +145,7 @@ static int put_profile(struct sk_buff *skb, const struct smtp_config *cfg,
 		if (smtp_act_attrs[a].allowed &&
 		    nla_put_u8(skb, a, p->act[smtp_act_attrs[a].rule]))
 			return -EMSGSIZE;
-	return 0;
+	return put_relay(skb, &p->relay);
 }
 
 static int fill_policy(struct sk_buff *skb, u32 portid, u32 seq, int flags,
@@ -179,8 +209,11 @@ int nf_smtp_nl_policy_set_doit(struct sk_buff *skb, struct genl_info *info)
 	struct smtp_net *sn = smtp_pernet(genl_info_net(info));
 	struct nlattr **tb = info->attrs;
 	struct smtp_config *old, *cfg;
+	struct smtp_domains *relay = NULL;
 	struct smtp_profile *p;
 	unsigned int a, n = 0;
+	const char *err;
+	size_t bad;
 
 	if (tb[NFSMTP_A_PROFILE])
 		n = nla_get_u8(tb[NFSMTP_A_PROFILE]);
@@ -198,11 +231,24 @@ int nf_smtp_nl_policy_set_doit(struct sk_buff *skb, struct genl_info *info)
 		}
 	}
 
+	if (tb[NFSMTP_A_MAIL_RELAY]) {
+		relay = kmalloc(sizeof(*relay), GFP_KERNEL);
+		if (!relay)
+			return -ENOMEM;
+		if (smtp_domains_build(relay, nla_data(tb[NFSMTP_A_MAIL_RELAY]),
+				       nla_len(tb[NFSMTP_A_MAIL_RELAY]), &err, &bad)) {
+			relay_error(info->extack, tb[NFSMTP_A_MAIL_RELAY], err);
+			kfree(relay);
+			return -EINVAL;
+		}
+	}
+
 	mutex_lock(&smtp_cfg_mutex);
 	old = cfg_locked(sn);
 	cfg = kmemdup(old, sizeof(*old), GFP_KERNEL);
 	if (!cfg) {
 		mutex_unlock(&smtp_cfg_mutex);
+		kfree(relay);
 		return -ENOMEM;
 	}
 	p = &cfg->prof[n];
@@ -237,6 +283,8 @@ int nf_smtp_nl_policy_set_doit(struct sk_buff *skb, struct genl_info *info)
 	for (a = 0; a <= SMTP_NL_REQ_MAX; a++)
 		if (tb[a] && smtp_act_attrs[a].allowed)
 			p->act[smtp_act_attrs[a].rule] = nla_get_u8(tb[a]);
+	if (relay)
+		p->relay = *relay;
 	if (tb[NFSMTP_A_MARK_MASK])
 		cfg->mark_mask = nla_get_u32(tb[NFSMTP_A_MARK_MASK]);
 	if (tb[NFSMTP_A_MARK_SHIFT])
@@ -246,6 +294,7 @@ int nf_smtp_nl_policy_set_doit(struct sk_buff *skb, struct genl_info *info)
 	rcu_assign_pointer(sn->cfg, cfg);
 	mutex_unlock(&smtp_cfg_mutex);
 	kfree_rcu(old, rcu);
+	kfree(relay);
 	return 0;
 }
 

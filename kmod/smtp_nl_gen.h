@@ -15,7 +15,7 @@
 #include <linux/nf_conntrack_smtp.h>
 
 /* Global operation policy for nf_smtp */
-extern const struct nla_policy nf_smtp_nl_policy[NFSMTP_A_ACT_MESSAGE + 1];
+extern const struct nla_policy nf_smtp_nl_policy[NFSMTP_A_ACT_MAIL_RELAY + 1];
 
 /* Ops table for nf_smtp */
 extern const struct genl_small_ops nf_smtp_nl_ops[4];

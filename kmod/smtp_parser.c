@@ -419,6 +419,23 @@ static const char *check_queue(const struct smtp_parser *p)
 	return NULL;
 }
 
+/* MAIL: REQUIRETLS matcher, path and its length; RCPT: path and domain matcher */
+static bool arg_scan_valid(u32 s)
+{
+	u32 lo = (s >> AS_RD_LO_SHIFT) & AS_RD_IDX_MASK;
+	u32 hi = (s >> AS_RD_HI_SHIFT) & AS_RD_IDX_MASK;
+
+	if (s & AS_ON)
+		return !(s & ~AS_MAIL_ALL) && ((s & AS_ADDR) || !(s & ~AS_RTLS_ALL));
+	if (!s)
+		return true;
+	if (!(s & AS_ADDR) || (s & ~AS_RCPT_ALL))
+		return false;
+	if (!(s & AS_RD_IN))
+		return !(s & (AS_RD_MATCH & ~AS_RD_IN));
+	return (s & AS_RD_NONE) || lo <= hi;
+}
+
 /* the client's line state, flags and matcher against its mode */
 static const char *check_client(const struct smtp_parser *p)
 {
@@ -429,10 +446,7 @@ static const char *check_client(const struct smtp_parser *p)
 	case CM_CMD:
 		if (ls > CL_LEAD_CR)
 			return "client line state outside command mode";
-		if (p->arg_scan & ~AS_ALL ||
-		    (p->arg_scan && !(p->arg_scan & (AS_ON | AS_ADDR))) ||
-		    (!(p->arg_scan & AS_ON) && (p->arg_scan & AS_RTLS_ALL)) ||
-		    (!(p->arg_scan & AS_ADDR) && (p->arg_scan & ~AS_RTLS_ALL)))
+		if (!arg_scan_valid(p->arg_scan))
 			return "bad argument matcher state";
 		if (p->c_flags & CF_BAD)
 			return "BDAT flags in command mode";

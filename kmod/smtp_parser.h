@@ -150,6 +150,7 @@ enum smtp_ev_type {
 #define SMTP_EVF_PARTIAL	0x10	/* header name split by a BDAT command: span is its tail */
 #define SMTP_EVF_REQUIRETLS	0x20	/* MAIL command: with the REQUIRETLS parameter */
 #define SMTP_EVF_SPECIAL	0x40	/* MAIL, RCPT command: a special character in the path */
+#define SMTP_EVF_FOREIGN	0x80	/* RCPT command: a domain not in the sink's relay set */
 
 /* The To fields a HEADER event counts saturate here (3 bits of the state). */
 #define SMTP_TO_FIELDS_MAX	7
@@ -175,17 +176,44 @@ struct smtp_event {
 				 * last line of a reply to RCPT: RCPTs refused with
 				 * 5xx in the session so far, this one included
 				 */
-	u32 path_len;		/* MAIL, RCPT command: octets of the path, brackets excluded */
+	u32 path_len;		/* MAIL command: octets of the path, brackets excluded */
 };
 
 /* What a sink returns */
 enum smtp_sink_ret {
 	SMTP_CONTINUE = 0,
 	SMTP_STOP,		/* stop parsing this chunk (the connection is being killed) */
-	SMTP_MASKED,		/* VERB only: the sink masked it, the server won't know it */
+	SMTP_MASKED,		/* VERB, COMMAND: the sink masked the verb: unknown to the server */
 };
 
 typedef int (*smtp_event_fn)(void *ctx, const struct smtp_event *ev);
+
+/*
+ * A set of mail domains (mail-relay): lower case, without a trailing dot,
+ * sorted by their bytes (a name before the longer names it begins).  The
+ * parser matches an RCPT's domain against it byte by byte as the line
+ * streams by, keeping the range of names that still match (8 + 2 x 5 bits).
+ */
+#define SMTP_DOMAINS_MAX	32
+#define SMTP_DOMAIN_LEN_MAX	255	/* RFC 1035 */
+#define SMTP_DOMAINS_TEXT_MAX	1023	/* the list as text: the names and their commas */
+
+struct smtp_domains {
+	u8 n;
+	u8 len[SMTP_DOMAINS_MAX];
+	u16 off[SMTP_DOMAINS_MAX];	/* into name */
+	char name[SMTP_DOMAINS_TEXT_MAX];
+};
+
+/*
+ * The set from text: names separated by commas (or blanks), any case, a
+ * trailing dot dropped.  Returns 0, or -1 with *err saying what is wrong
+ * (a fixed text) and *bad at the offending name.
+ */
+int smtp_domains_build(struct smtp_domains *set, const char *text, size_t len,
+		       const char **err, size_t *bad);
+/* The set as text, names joined by commas; returns the length written. */
+size_t smtp_domains_format(const struct smtp_domains *set, char *buf, size_t size);
 
 /*
  * Event sink and line limits (octets including CRLF; 0 means the RFC value),
@@ -201,6 +229,7 @@ struct smtp_sink {
 	u16 max_header;
 	u32 max_message;
 	u32 max_headers;
+	const struct smtp_domains *relay;	/* RCPT domains allowed; NULL or empty: any */
 };
 
 #define SMTP_LINE_COUNTER_MAX	8191	/* line lengths saturate here */

@@ -211,13 +211,87 @@ static bool path_special(u8 c)
 	return c == '|' || c == '`' || c == '$' || c == ';' || c == '\0';
 }
 
-/* One argument byte of a MAIL or RCPT line: the path's share. */
-static void path_byte(struct smtp_parser *p, u8 c)
+/*
+ * The domain of an RCPT matched one more octet c: keep the names of the set
+ * whose octet at this position is c.  The names in lo..hi share the octets
+ * so far and are sorted, so those are again a range.
+ */
+static u32 relay_narrow(const struct smtp_domains *set, u32 s, u8 c)
 {
+	unsigned int pos = s & AS_RD_POS_MASK;
+	unsigned int lo = (s >> AS_RD_LO_SHIFT) & AS_RD_IDX_MASK;
+	unsigned int hi = (s >> AS_RD_HI_SHIFT) & AS_RD_IDX_MASK;
+
+	/* hi past the set: the policy changed within the line */
+	if (pos >= SMTP_DOMAIN_LEN_MAX || hi >= set->n)
+		return s | AS_RD_NONE;
+	while (lo <= hi && (set->len[lo] <= pos || (u8)set->name[set->off[lo] + pos] != c))
+		lo++;
+	if (lo > hi)
+		return s | AS_RD_NONE;
+	while (set->len[hi] <= pos || (u8)set->name[set->off[hi] + pos] != c)
+		hi--;
+	return (s & ~(AS_RD_POS_MASK | (0x3ffU << AS_RD_LO_SHIFT))) | (pos + 1) |
+	       (lo << AS_RD_LO_SHIFT) | (hi << AS_RD_HI_SHIFT);
+}
+
+/*
+ * One octet of an RCPT path, for the relay set: the '@' outside quotes
+ * starts the domain; a '.' is matched only when another octet follows it.
+ * A second '@' (a source route, "a@b@c") or one in quotes routes the mail on:
+ * postfix looks inside quotes (resolve_dequoted_address) and relays
+ * "x@evil"@example.net to evil.
+ */
+static u32 relay_byte(const struct smtp_domains *set, u32 s, u8 c, bool quoted)
+{
+	if (c == '%' || c == '!' || (c == '@' && (quoted || (s & AS_RD_IN))))
+		return s | AS_RD_ROUTE;
+	if (c == '@')
+		return s | AS_RD_IN | ((u32)(set->n - 1) << AS_RD_HI_SHIFT);
+	if (!(s & AS_RD_IN) || (s & AS_RD_NONE))
+		return s;
+	if (c >= 'A' && c <= 'Z')
+		c += 'a' - 'A';
+	if (c == '.' && !(s & AS_RD_DOT))
+		return s | AS_RD_DOT;
+	if (s & AS_RD_DOT) {
+		s = relay_narrow(set, s, '.');
+		if (c == '.')
+			return s;	/* ".." : the second waits in turn */
+		s &= ~AS_RD_DOT;
+	}
+	return relay_narrow(set, s, c);
+}
+
+/*
+ * At the end of an RCPT line: is its domain outside the relay set?  A path
+ * without '@' names a user of the server itself (<postmaster>), unless it
+ * routes with '%' or '!' (postfix's percent hack and bang paths go on to
+ * another host): that, like a domain not listed or a second '@', is foreign.
+ */
+static bool relay_foreign(const struct smtp_domains *set, u32 s)
+{
+	unsigned int lo = (s >> AS_RD_LO_SHIFT) & AS_RD_IDX_MASK;
+
+	if (!set || !set->n || (s & AS_ON))
+		return false;
+	if (s & AS_RD_ROUTE)
+		return true;
+	if (!(s & AS_RD_IN))
+		return false;
+	return (s & AS_RD_NONE) || lo >= set->n || set->len[lo] != (s & AS_RD_POS_MASK);
+}
+
+/* One argument byte of a MAIL or RCPT line: the path's share. */
+static void path_byte(struct run *r, u8 c)
+{
+	struct smtp_parser *p = r->p;
+	const struct smtp_domains *relay = r->sink ? r->sink->relay : NULL;
 	u32 s = p->arg_scan;
 	unsigned int at = (s & AS_AD_MASK) >> AS_AD_SHIFT;
-	u32 len = s >> AS_LEN_SHIFT;
 	bool blank = smtp_is_blank(c);
+	bool quoted = s & (AS_QUOTE | AS_ESC);
+	u32 len;
 
 	if (at == AD_DONE)
 		return;		/* the parameters */
@@ -251,21 +325,26 @@ static void path_byte(struct smtp_parser *p, u8 c)
 		}
 		if (path_special(c))
 			s |= AS_SPECIAL;
-		if (len < AS_LEN_MAX)
-			len++;
+		if (s & AS_ON) {	/* MAIL: the length */
+			len = s >> AS_LEN_SHIFT;
+			if (len < AS_LEN_MAX)
+				s += 1U << AS_LEN_SHIFT;
+		} else if (relay && relay->n) {
+			s = relay_byte(relay, s, c, quoted);
+		}
 		break;
 	}
-	p->arg_scan = (s & ~(AS_AD_MASK | (AS_LEN_MAX << AS_LEN_SHIFT))) |
-		      (at << AS_AD_SHIFT) | (len << AS_LEN_SHIFT);
+	p->arg_scan = (s & ~AS_AD_MASK) | (at << AS_AD_SHIFT);
 }
 
 /* One argument byte of a MAIL or RCPT line (not the line's end). */
-static void arg_byte(struct smtp_parser *p, u8 c)
+static void arg_byte(struct run *r, u8 c)
 {
+	struct smtp_parser *p = r->p;
 	unsigned int pos = p->arg_scan & AS_POS_MASK;
 
 	if (p->arg_scan & AS_ADDR)
-		path_byte(p, c);
+		path_byte(r, c);
 	if (!(p->arg_scan & AS_ON))
 		return;
 	if (smtp_is_blank(c))
@@ -282,7 +361,7 @@ static int command_done(struct run *r, s32 i, bool crlf)
 	struct smtp_parser *p = r->p;
 	unsigned int verb = sp_tok_verb(p->c_tok);
 	u16 flags = p->c_len >= SMTP_LINE_COUNTER_MAX ? SMTP_EVF_NOSPAN : 0;
-	u32 value = 0, path_len;
+	u32 value = 0, path_len = 0;
 	int ret;
 
 	arg_word_end(p);
@@ -290,26 +369,18 @@ static int command_done(struct run *r, s32 i, bool crlf)
 		flags |= SMTP_EVF_REQUIRETLS;
 	if (p->arg_scan & AS_SPECIAL)
 		flags |= SMTP_EVF_SPECIAL;
-	path_len = p->arg_scan >> AS_LEN_SHIFT;
+	if (p->arg_scan & AS_ON)
+		path_len = p->arg_scan >> AS_LEN_SHIFT;
+	else if (verb == SMTP_VERB_RCPT && relay_foreign(r->sink ? r->sink->relay : NULL,
+							 p->arg_scan))
+		flags |= SMTP_EVF_FOREIGN;
 	p->arg_scan = 0;
 	if (p->c_flags & CF_AUTH_CONT) {
 		verb = SMTP_VERB_AUTH_DATA;
 		p->c_flags &= ~CF_AUTH_CONT;
 	}
-	/* MAIL, RSET, HELO, EHLO reset the count when the server accepts them */
-	switch (verb) {
-	case SMTP_VERB_RCPT:
+	if (verb == SMTP_VERB_RCPT)
 		value = (u32)p->txn + 1;
-		if (p->txn < TX_RCPT_MAX)
-			p->txn++;
-		break;
-	case SMTP_VERB_STARTTLS:
-		p->c_flags |= CF_STLS_PEND;
-		break;
-	case SMTP_VERB_DATA:
-		p->c_flags |= CF_DATA_PEND;
-		break;
-	}
 	{
 		s32 end = i - crlf;	/* end of content */
 		s32 start = end - (s32)p->c_len;
@@ -332,6 +403,23 @@ static int command_done(struct run *r, s32 i, bool crlf)
 		ret = SMTP_CONTINUE;
 		if (r->sink && r->sink->fn)
 			ret = r->sink->fn(r->sink->ctx, &ev);
+	}
+	if (ret == SMTP_MASKED) {
+		verb = SMTP_VERB_UNKNOWN;	/* masked by the sink: the server answers 500 */
+		ret = SMTP_CONTINUE;
+	}
+	/* MAIL, RSET, HELO, EHLO reset the count when the server accepts them */
+	switch (verb) {
+	case SMTP_VERB_RCPT:
+		if (p->txn < TX_RCPT_MAX)
+			p->txn++;
+		break;
+	case SMTP_VERB_STARTTLS:
+		p->c_flags |= CF_STLS_PEND;
+		break;
+	case SMTP_VERB_DATA:
+		p->c_flags |= CF_DATA_PEND;
+		break;
 	}
 	p->c_ls = CL_START;
 	p->c_len = 0;
@@ -618,7 +706,7 @@ static int cmd_byte(struct run *r, s32 i, u8 c, int *ret)
 				*ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_NUL, i, 1);
 			if (*ret != SMTP_STOP)
 				*ret = c_count(r, i, 1, r->max_cmd, SMTP_ANOM_CMD_TOO_LONG);
-			arg_byte(p, c);
+			arg_byte(r, c);
 		}
 		return NEXT;
 	case CL_LEAD_CR:
@@ -637,7 +725,7 @@ static int cmd_byte(struct run *r, s32 i, u8 c, int *ret)
 		}
 		/* the CR was content: a blank to servers */
 		p->c_ls = CL_ARGS;
-		arg_byte(p, '\r');
+		arg_byte(r, '\r');
 		*ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_BARE_CR, i - 1, 1);
 		if (*ret != SMTP_STOP)
 			*ret = c_count(r, i - 1, 1, r->max_cmd, SMTP_ANOM_CMD_TOO_LONG);

@@ -92,10 +92,27 @@ enum {
 #define AS_QUOTE	0x1000	/* in a quoted string */
 #define AS_ESC		0x2000	/* after a backslash in a quoted string */
 #define AS_SPECIAL	0x4000	/* a special character in the path */
+#define AS_PATH_ALL	0x7f00
+/* MAIL: the path's length */
 #define AS_LEN_SHIFT	15	/* 13 bits: octets of the path, saturating */
 #define AS_LEN_BITS	13
 #define AS_LEN_MAX	SMTP_PATH_LEN_MAX
-#define AS_ALL		(AS_RTLS_ALL | 0x7f00 | (AS_LEN_MAX << AS_LEN_SHIFT))
+#define AS_MAIL_ALL	(AS_RTLS_ALL | AS_PATH_ALL | (AS_LEN_MAX << AS_LEN_SHIFT))
+/*
+ * RCPT: the domain after the path's last '@' outside quotes, against the
+ * sink's relay set: the names that match its octets so far are lo to hi.
+ */
+#define AS_RD_POS_MASK	0xff		/* octets of the domain matched */
+#define AS_RD_LO_SHIFT	15		/* 5 bits */
+#define AS_RD_HI_SHIFT	20		/* 5 bits */
+#define AS_RD_IDX_MASK	0x1f
+#define AS_RD_IN	0x02000000	/* in the domain */
+#define AS_RD_DOT	0x04000000	/* a '.' not matched yet: a trailing one is dropped */
+#define AS_RD_NONE	0x08000000	/* no name of the set matches */
+#define AS_RD_ROUTE	0x10000000	/* '%' or '!': a route the server may follow elsewhere */
+#define AS_RD_MATCH	(AS_RD_POS_MASK | (0x3ffU << AS_RD_LO_SHIFT) | AS_RD_IN | \
+			 AS_RD_DOT | AS_RD_NONE)
+#define AS_RCPT_ALL	(AS_ADDR | AS_PATH_ALL | AS_RD_MATCH | AS_RD_ROUTE)
 enum { AD_ARG, AD_LEAD, AD_PATH, AD_DONE };
 
 /* server line sub-states */

@@ -186,7 +186,7 @@ static int rescan_verb(void *ctx, const struct smtp_event *ev)
 	 */
 	if (ev->type == SMTP_EV_COMMAND &&
 	    (ev->verb == SMTP_VERB_MAIL || ev->verb == SMTP_VERB_RCPT))
-		return smtp_judge_path(pk, ev, true);
+		return smtp_judge_path(pk, ev, true, rs->again);
 	if (ev->type != SMTP_EV_VERB || (rs->unsure && ev->verb == SMTP_VERB_UNKNOWN))
 		return SMTP_CONTINUE;
 	rs->auth = ev->verb == SMTP_VERB_AUTH;
@@ -227,7 +227,7 @@ static bool rescan_commands(struct smtp_pkt *pk, unsigned int dataoff,
 			    unsigned int oldlen, bool start_known, bool again)
 {
 	struct rescan rs = { .pk = pk, .again = again, .unsure = !start_known };
-	const struct smtp_sink sink = { .fn = rescan_verb, .ctx = &rs };
+	const struct smtp_sink sink = { .fn = rescan_verb, .ctx = &rs, .relay = &pk->prof->relay };
 	struct skb_seq_state seq;
 	unsigned int consumed = 0, len, i, n;
 	struct smtp_parser line;

@@ -145,18 +145,29 @@ def case_retrans(c, a):
     return c.reply()
 
 
-def case_retrans_path(c, a):
-    """RCPT TO an ordinary address sent with a TTL that dies after the
-    gateway, then the same line with a pipe in the address in its place:
-    the helper judged the first copy, the server gets the second"""
+def rcpt_resent(c, a, doomed, resent):
+    """A transaction whose RCPT line DOOMED is sent with a TTL that dies
+    after the gateway, then RESENT in its place: the helper judged the first
+    copy, the server gets the second; its reply"""
     if not open_session(c):
         return None
     if not c.send(b"MAIL FROM:<alice@example.com>\r\n") or c.reply() != "250":
         return None
-    if not resend_other(c, a, b"RCPT TO:<bob.x@example.org>\r\n",
-                        b"RCPT TO:<bob|x@example.org>\r\n"):
+    if not resend_other(c, a, doomed, resent):
         return "reset" if c.reset else "timeout"
     return c.reply()
+
+
+def case_retrans_path(c, a):
+    """an ordinary address, then the same line with a pipe in it"""
+    return rcpt_resent(c, a, b"RCPT TO:<bob.x@example.org>\r\n",
+                       b"RCPT TO:<bob|x@example.org>\r\n")
+
+
+def case_retrans_relay(c, a):
+    """a domain the gateway relays to, then another domain (mail-relay)"""
+    return rcpt_resent(c, a, b"RCPT TO:<bob@example.org>\r\n",
+                       b"RCPT TO:<bob@relayed.xyz>\r\n")
 
 
 def case_retrans_split(c, a):
@@ -249,6 +260,7 @@ CASES = {
     "icmp": case_icmp, "stray-syn": case_stray_syn, "isn-wrap": case_isn_wrap,
     "syn-data": case_syn_data, "urgent": case_urgent, "reorder": case_reorder,
     "retrans": case_retrans, "retrans-path": case_retrans_path,
+    "retrans-relay": case_retrans_relay,
     "retrans-split": case_retrans_split,
     "retrans-eod": case_retrans_eod, "retrans-eod-lost": case_retrans_eod_lost,
     "dead": case_dead,

@@ -51,7 +51,8 @@ DEFAULT = {"starttls": "allow", "banner": "keep", "ehlo_mask": [], "commands": "
            "sender_max": 0, "sender_action": "drop", "special_char": "off",
            "invalid_rcpt_max": 0, "invalid_rcpt_action": "drop",
            "to_fields_max": 0, "to_fields_action": "mask", "header_section_max": 0,
-           "header_section_action": "drop", "message_max": 0, "message_action": "drop"}
+           "header_section_action": "drop", "message_max": 0, "message_action": "drop",
+           "mail_relay": [], "mail_relay_action": "mask"}
 REWRITE = ["log", "mask", "drop", "reset"]       # command, rcpt
 LIMIT = ["log", "drop", "reset"]                 # cmd-line, header-line, body-line
 GUARD = ["off", "log", "drop", "reset"]          # smuggling, bare-newline, injection
@@ -77,7 +78,10 @@ def values(n):
             "invalid_rcpt_action": LIMIT[n % 3], "to_fields_max": (n + 3) % 7,
             "to_fields_action": REWRITE[(n + 1) % 4], "header_section_max": 65536 * n + 998,
             "header_section_action": LIMIT[(n + 1) % 3], "message_max": 1000000 * n,
-            "message_action": LIMIT[(n + 2) % 3]}
+            "message_action": LIMIT[(n + 2) % 3],
+            "mail_relay": [] if n % 4 == 3 else sorted(["example.net", "p%d.example" % n] +
+                                                        ["[192.0.2.%d]" % n] * (n % 2)),
+            "mail_relay_action": REWRITE[(n + 3) % 4]}
 
 
 def words(vals):
@@ -87,6 +91,10 @@ def words(vals):
             # any case on input; none and all by name
             v = "none" if not v else "all" if v == KW else ",".join(
                 w.lower() if i % 2 else w for i, w in enumerate(v))
+        elif k == "mail_relay":
+            # shown sorted and in lower case: given otherwise, a trailing dot on one
+            v = "none" if not v else ",".join(
+                (d.upper() + "." if i == 0 else d) for i, d in enumerate(reversed(v)))
         out += [k.replace("_", "-"), str(v)]
     return out
 

@@ -20,6 +20,11 @@
 #  - header-section-max and message-max (ASA: header length, body length)
 #    for DATA: swaks's padded header section dropped, a 30 kB attachment
 #    reset, a 10 kB one delivered;
+#  - mail-relay (ASA: mail-relay DOMAIN): an RCPT to a domain not listed
+#    gets postfix's 500 (its verb masked) while the listed ones in the same
+#    session are delivered, or is reset; domains in any case, the percent
+#    hack and a quoted '@' (postfix relays both on) refused; a line cut
+#    after its verb cannot be masked and is reset, said so;
 #  - with the default policy all of it passes untouched, nothing counted.
 # Each rule: its counter, its event (nfsmtp monitor), postfix's view.
 
@@ -30,7 +35,7 @@ source "$HERE/guards_lib.sh"
 
 # example.net is local and knows one user: the others get 550 5.1.1 at RCPT,
 # without postfix's error delays and limits (a harvest test makes 20 errors)
-guards_begin 18 "mydestination = example.net
+guards_begin 23 "mydestination = example.net
 local_recipient_maps = inline:{bob@example.net=ok}
 smtpd_soft_error_limit = 100
 smtpd_hard_error_limit = 100
@@ -78,7 +83,7 @@ counters_save "$TMP/c0"
 n=$(mail_count "$PF")
 asa_swaks def1 "$S4" --from "$(sender 400)" --to 'a`id`b@example.org'
 check "asa: default policy: a 400-octet sender and a backquote recipient are delivered, nothing counted" \
-	eval 'mail_wait "$PF" $((n + 1)) && deltas_are "$TMP/c0" sender_too_long=0 special_characters=0 drops=0 resets=0'
+	eval 'mail_wait "$PF" $((n + 1)) && deltas_are "$TMP/c0" sender_too_long=0 special_characters=0 relay_denied=0 drops=0 resets=0'
 
 # twenty addresses nobody has (swaks sends one RCPT each)
 harvest=$(for i in $(seq 20); do printf 'u%s@example.net,' "$RANDOM$i"; done)
@@ -225,5 +230,62 @@ check "asa: message-max 20000, reset: a 30 kB message is reset, a 10 kB one deli
 	eval '[ $rc != 0 ] && mail_wait "$PF" $((n + 1)) && [ "$(mail_count "$PF")" = $((n + 1)) ] &&
 	      deltas_are "$TMP/m4" message_too_big=1 resets=1'
 policy message-max 0 message-action drop
+
+phase "mail-relay"
+# postfix relays for everyone here: what it refuses below, the gateway refused
+out=$(gw_nfsmtp policy set mail-relay 'example.net,x..y' 2>&1)
+rc=$?
+policy mail-relay 'example.net, Example.ORG.'
+counters_save "$TMP/r1"
+n=$(mail_count "$PF")
+asa_swaks r1 "$S4" --to eve@evil.example
+rc1=$?
+check "asa: mail-relay example.net,example.org (mask): an RCPT to evil.example gets postfix's 500, nothing delivered, one event (ipv4)" \
+	eval '[ $rc != 0 ] && [[ $out == *"bad mail-relay at \"x..y\": "*"empty label"* ]] &&
+	      [ $rc1 != 0 ] && grep -q "^<\*\* *500 " "$TMP/r1.out" &&
+	      deltas_are "$TMP/r1" relay_denied=1 resets=0 drops=0 &&
+	      events_are "$EV" 1 mail-relay mask RCPT && [ "$(mail_count "$PF")" = $n ] &&
+	      gw_nfsmtp policy show profile 0 | grep -qx "policy set profile 0 mail-relay example.net,example.org mail-relay-action mask"'
+
+# delivered_to MARK: the recipients postfix delivered to since MARK, sorted
+delivered_to() {
+	maillog_since "$PF" "$1" | sed -n 's/.* to=<\([^>]*\)>.*status=sent.*/\1/p' | sort | xargs
+}
+counters_save "$TMP/r2"
+mark=$(maillog_mark "$PF")
+asa_swaks r2 "$S6" --to "bob@EXAMPLE.net,eve@evil.example,carol@example.org"
+busywait 10000 eval '[ "$(delivered_to "$mark" | wc -w)" -ge 2 ]'
+log "delivered to: $(delivered_to "$mark"); refused: $(grep "^<\*\*" "$TMP/r2.out" | head -3 | xargs)"
+check "asa: mail-relay mask: one session, the listed recipients (any case) delivered, the foreign one refused with 500 (ipv6)" \
+	eval 'deltas_are "$TMP/r2" relay_denied=1 resets=0 &&
+	      [ "$(grep -c "^<\*\* *500 " "$TMP/r2.out")" = 1 ] &&
+	      [ "$(delivered_to "$mark" | tr A-Z a-z)" = "bob@example.net carol@example.org" ]'
+
+# postfix's percent hack would send a%evil.example@example.org on to evil.example,
+# and it looks inside quotes: "x@evil.example"@example.net goes to evil.example
+# too (postfix said 250 to it when the helper let it through); a path without
+# "@" names postfix's own user (bob@example.net: 250)
+counters_save "$TMP/r3"
+client "$TMP/r3.out" raw reply 'cmd:EHLO c.example' 'cmd:MAIL FROM:<a@example.com>' \
+	'cmd:RCPT TO:<a%evil.example@example.org>' 'cmd:RCPT TO:<"x@evil.example"@example.net>' \
+	'cmd:RCPT TO:<bob>' 'cmd:QUIT'
+codes=$(sed -n "s/^S: \([0-9]*\) .*/\1/p" "$TMP/r3.out" | xargs)
+log "replies: $codes"
+check "asa: mail-relay: the percent hack and a quoted @ are foreign (500), a path without @ is left to postfix" \
+	eval 'deltas_are "$TMP/r3" relay_denied=2 && [ "$codes" = "220 250 250 500 500 250 221" ]'
+
+# the line cut after its verb: that left in the first segment, no mask can reach it
+counters_save "$TMP/r4"
+mark=$(maillog_mark "$PF")
+client "$TMP/r4.out" raw reply 'cmd:EHLO c.example' 'cmd:MAIL FROM:<a@example.com>' \
+	'send:RCPT TO:<eve@ev' 'sleep:0.3' 'send:il.example>\r\n' reply
+check "asa: mail-relay mask: an RCPT line cut after its verb is reset instead, and logged so" \
+	eval 'deltas_are "$TMP/r4" relay_denied=1 resets=1 && events_are "$EV" 1 mail-relay reset RCPT &&
+	      grep -q "result: reset" "$TMP/r4.out" && postfix_lost_after "$mark" MAIL'
+
+policy mail-relay-action reset
+asa_reset_case "asa: mail-relay-action reset: an RCPT to another domain is reset before postfix reads it (ipv4)" \
+	MAIL "relay_denied=1 resets=1" "" "$S4" --to eve@evil.example
+policy mail-relay none mail-relay-action mask
 
 ktap_finished

@@ -14,6 +14,8 @@
 #   retrans     NOOP that dies after the gateway (TTL), then VRFY in its place
 #   retrans-path RCPT TO an ordinary address that dies after the gateway, then
 #               the same line with a pipe in the address (special-char)
+#   retrans-relay RCPT TO a listed domain that dies after the gateway, then
+#               the same line to another domain (mail-relay: masked, 500)
 #   retrans-split STARTTLS that dies after the gateway, resent as STAR and
 #               TTLS\r\n
 #   retrans-eod in DATA, a line that dies after the gateway, then ".\r\n"
@@ -33,9 +35,10 @@ source "$HERE/postfix.sh"
 source "$HERE/fixup_lib.sh"
 
 ENFORCE=(starttls strip commands mailguard command-action mask smuggling reset
-	 urgent mask out-of-order drop lost-sync reset special-char reset)
-CASES=(icmp stray-syn isn-wrap syn-data urgent reorder retrans retrans-path retrans-split
-       retrans-eod retrans-eod-lost dead reopen)
+	 urgent mask out-of-order drop lost-sync reset special-char reset
+	 mail-relay example.org)
+CASES=(icmp stray-syn isn-wrap syn-data urgent reorder retrans retrans-path retrans-relay
+       retrans-split retrans-eod retrans-eod-lost dead reopen)
 
 fixup_begin $((1 + 2 * 2 * ${#CASES[@]} + 2 + 2))
 
@@ -86,6 +89,7 @@ expect() {
 	reorder          | 220 gaps=+1                      | 50[0-2] out_of_order_dropped=+1 starttls_stripped=+1
 	retrans          | 252 retransmissions=+1           | 50[0-2] retransmissions=+1 commands_masked=+1
 	retrans-path     | 250 retransmissions=+1 special_characters=0 | reset retransmissions=+1 special_characters=+1 resets=+1
+	retrans-relay    | 250 retransmissions=+1 relay_denied=0 | 50[0-2] retransmissions=+1 relay_denied=+1 resets=0
 	retrans-split    | 220 retransmissions=+2           | 50[0-2] retransmissions=+2 starttls_stripped=+1
 	retrans-eod      | 250 retransmissions=+1           | reset retransmission_mismatch=+1 resets=+1
 	retrans-eod-lost | 250 retransmission_mismatch=+1   | reset retransmission_mismatch=+1 resets=+1
@@ -119,7 +123,8 @@ run_case() {	# run_case CASE FAMILY MODE
 	gw_stats_reset
 	if [ "$mode" = default ]; then
 		gw_nfsmtp policy set starttls allow commands all smuggling log urgent log \
-			out-of-order pass lost-sync log command-action mask special-char off >/dev/null
+			out-of-order pass lost-sync log command-action mask special-char off \
+			mail-relay none >/dev/null
 		read -r want counters <<<"$(expect "$c" default)"
 	else
 		gw_nfsmtp policy set "${ENFORCE[@]}" >/dev/null

@@ -25,6 +25,9 @@
  * Input format (all multi-byte numbers little-endian):
  *
  *   byte 0      flags: bit 0    start with smtp_parser_init_pickup()
+ *                      bit 1    a mail-relay set (FUZZ_RELAY) in the sink
+ *                      bit 2    the sink answers SMTP_MASKED to a foreign
+ *                               RCPT's COMMAND event
  *                      bits 4-7 K, the number of chunk sizes that follow the
  *                               options (0: sizes derived from a hash of the
  *                               input)
@@ -101,6 +104,9 @@ static uint32_t fnv1a(const uint8_t *d, size_t n)
 	return h;
 }
 
+/* names that begin one another, a literal, one octet: the matcher's edges */
+#define FUZZ_RELAY "example.net,a.example,b.example,sub.example.net,example.ne,[192.0.2.1],e"
+
 static void decode(const uint8_t *d, size_t n, struct input *in)
 {
 	uint8_t opt[OPT_BYTES] = { 0 };
@@ -110,6 +116,8 @@ static void decode(const uint8_t *d, size_t n, struct input *in)
 	pos = n < OPT_BYTES ? n : OPT_BYTES;
 	memset(&in->opts, 0, sizeof(in->opts));
 	in->opts.pickup = opt[0] & 1;
+	in->opts.relay = (opt[0] & 2) ? FUZZ_RELAY : NULL;
+	in->opts.mask_foreign = (opt[0] >> 2) & 1;
 	in->opts.mask_verbs = opt[1] | (unsigned int)opt[2] << 8;
 	in->opts.max_cmd = limit_of(opt[3]);
 	in->opts.max_reply = limit_of(opt[4]);
@@ -283,7 +291,13 @@ static void run_silent(const struct input *in, const struct smtp_parser *sref)
 		.max_header = in->opts.max_header,
 	};
 	struct smtp_parser p = { 0 };
-	size_t k;
+	struct smtp_domains relay;
+	const char *err;
+	size_t k, bad;
+
+	if (in->opts.relay &&
+	    !smtp_domains_build(&relay, in->opts.relay, strlen(in->opts.relay), &err, &bad))
+		s.relay = &relay;
 
 	if (in->opts.pickup)
 		smtp_parser_init_pickup(&p);
@@ -365,7 +379,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		tbuf_free(&t);
 	}
 
-	if (!in.opts.mask_verbs)
+	if (!in.opts.mask_verbs && !in.opts.mask_foreign)
 		run_silent(&in, &sref);
 
 	tbuf_free(&ref);

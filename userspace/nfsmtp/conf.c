@@ -127,6 +127,8 @@ static void print_key(const struct nfsmtp_key *k, uint32_t v)
 {
 	char buf[256];
 	unsigned int b;
+	const char *s;
+	size_t len;
 
 	print_string(PRINT_FP, NULL, " %s", k->name);
 	switch (k->type) {
@@ -144,6 +146,17 @@ static void print_key(const struct nfsmtp_key *k, uint32_t v)
 				snprintf(buf, sizeof(buf), "bit%u", b);
 				print_string(PRINT_JSON, NULL, NULL, buf);
 			}
+		}
+		close_json_array();
+		break;
+	case NFSMTP_KT_DOMAINS:
+		/* text: none or the list; JSON: an array of domains */
+		print_string(PRINT_FP, NULL, " %s", *nfsmtp_text(v) ? nfsmtp_text(v) : "none");
+		open_json_array(k->json);
+		for (s = nfsmtp_text(v); *s; s += len + (s[len] == ',')) {
+			len = strcspn(s, ",");
+			snprintf(buf, sizeof(buf), "%.*s", (int)len, s);
+			print_string(PRINT_JSON, NULL, NULL, buf);
 		}
 		close_json_array();
 		break;

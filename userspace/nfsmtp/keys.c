@@ -12,6 +12,7 @@
 #include <nf_smtp_names.h>
 
 #include "keys.h"
+#include "smtp_parser.h"	/* the module's mail-relay set, to check lists as it does */
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -88,6 +89,7 @@ const char *const nfsmtp_stat_help[__NFSMTP_STAT_MAX] = {
 	[NFSMTP_STAT_TO_FIELDS]		= "To fields beyond to-fields-max in a message.",
 	[NFSMTP_STAT_HEADER_SECTION_TOO_BIG] = "DATA header sections longer than header-section-max.",
 	[NFSMTP_STAT_MESSAGE_TOO_BIG]	= "DATA messages longer than message-max.",
+	[NFSMTP_STAT_RELAY_DENIED]	= "RCPTs to a domain not in mail-relay.",
 };
 
 #define ENUM_KEY(n, j, a, tbl, l, d) \
@@ -148,6 +150,9 @@ const struct nfsmtp_key nfsmtp_keys[] = {
 		7, "drop"),
 	NUM_KEY("message-max", "message_max", NFSMTP_A_MESSAGE_MAX, NFSMTP_KT_U32, 7),
 	ASA_KEY("message-action", "message_action", NFSMTP_A_ACT_MESSAGE, 7, "drop"),
+	{ .name = "mail-relay", .json = "mail_relay", .attr = NFSMTP_A_MAIL_RELAY,
+	  .type = NFSMTP_KT_DOMAINS, .line = 8, .def = "none" },
+	ASA_KEY("mail-relay-action", "mail_relay_action", NFSMTP_A_ACT_MAIL_RELAY, 8, "mask"),
 	{ .name = "profile-mark-mask", .json = "profile_mark_mask",
 	  .attr = NFSMTP_A_MARK_MASK, .type = NFSMTP_KT_U32, .per_ns = true, .hex = true, .def = "0x0" },
 	{ .name = "profile-mark-shift", .json = "profile_mark_shift",
@@ -184,6 +189,67 @@ const char *nfsmtp_attr_name(unsigned int attr)
 		return "profile";
 	k = nfsmtp_key_by_attr(attr);
 	return k ? k->name : NULL;
+}
+
+/* a few lists per profile at most, in a file or the kernel's answer */
+#define NFSMTP_TEXTS	128
+
+static char nfsmtp_texts[NFSMTP_TEXTS][SMTP_DOMAINS_TEXT_MAX + 1];
+static uint32_t nfsmtp_n_texts = 1;	/* [0] is "" */
+
+uint32_t nfsmtp_text_intern(const char *s)
+{
+	uint32_t i;
+
+	if (strlen(s) > SMTP_DOMAINS_TEXT_MAX)
+		return UINT32_MAX;
+	for (i = 0; i < nfsmtp_n_texts; i++)
+		if (!strcmp(nfsmtp_texts[i], s))
+			return i;
+	if (nfsmtp_n_texts == NFSMTP_TEXTS)
+		return UINT32_MAX;
+	strcpy(nfsmtp_texts[nfsmtp_n_texts], s);
+	return nfsmtp_n_texts++;
+}
+
+const char *nfsmtp_text(uint32_t i)
+{
+	return i < nfsmtp_n_texts ? nfsmtp_texts[i] : "";
+}
+
+/*
+ * A mail-relay list as the module reads it (smtp_domains_build), into its
+ * shown form: sorted, lower case, joined by commas.
+ */
+static int parse_domains(const struct nfsmtp_key *k, const char *s, uint32_t *out,
+			 char *err, size_t errlen)
+{
+	char shown[SMTP_DOMAINS_TEXT_MAX + SMTP_DOMAINS_MAX + 1];
+	struct smtp_domains set;
+	const char *why;
+	size_t bad;
+
+	if (!strcmp(s, "none")) {
+		*out = 0;
+		return 0;
+	}
+	if (strlen(s) > SMTP_DOMAINS_TEXT_MAX) {
+		snprintf(err, errlen, "%s is longer than %d octets: list fewer domains",
+			 k->name, SMTP_DOMAINS_TEXT_MAX);
+		return -1;
+	}
+	if (smtp_domains_build(&set, s, strlen(s), &why, &bad)) {
+		snprintf(err, errlen, "bad %s at \"%.*s\": %s", k->name,
+			 (int)strcspn(s + bad, ", \t"), s + bad, why);
+		return -1;
+	}
+	smtp_domains_format(&set, shown, sizeof(shown));
+	*out = nfsmtp_text_intern(shown);
+	if (*out == UINT32_MAX) {
+		snprintf(err, errlen, "too many different %s lists at once", k->name);
+		return -1;
+	}
+	return 0;
 }
 
 uint32_t nfsmtp_key_max(const struct nfsmtp_key *k)
@@ -288,6 +354,10 @@ static void allowed_values(const struct nfsmtp_key *k, char *buf, size_t len)
 		nfsmtp_join_names(nfsmtp_kw_names, __NFSMTP_KW_MAX, ", ", " and ", names, sizeof(names));
 		snprintf(buf, len, "use none, all, or a comma-separated list of %s", names);
 		break;
+	case NFSMTP_KT_DOMAINS:
+		snprintf(buf, len, "use none, or up to %d domains separated by commas",
+			 SMTP_DOMAINS_MAX);
+		break;
 	default:
 		snprintf(buf, len, "use a number from 0 to %u (decimal, or hex with 0x)%s",
 			 nfsmtp_key_max(k),
@@ -323,6 +393,8 @@ int nfsmtp_parse_value(const struct nfsmtp_key *k, const char *s, uint32_t *out,
 			snprintf(err, errlen, "unknown EHLO keyword \"%.*s\" in %s: %s",
 				 (int)badlen, bad, k->name, allowed);
 		return -1;
+	case NFSMTP_KT_DOMAINS:
+		return parse_domains(k, s, out, err, errlen);
 	default:
 		if (!nfsmtp_parse_uint(s, nfsmtp_key_max(k), out))
 			return 0;
@@ -370,6 +442,9 @@ void nfsmtp_format_value(const struct nfsmtp_key *k, uint32_t v, char *buf, size
 				return;
 			used += (size_t)w;
 		}
+		return;
+	case NFSMTP_KT_DOMAINS:
+		snprintf(buf, len, "%s", *nfsmtp_text(v) ? nfsmtp_text(v) : "none");
 		return;
 	default:
 		snprintf(buf, len, k->hex ? "0x%x" : "%u", v);

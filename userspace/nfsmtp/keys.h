@@ -20,6 +20,9 @@ enum nfsmtp_key_type {
 	NFSMTP_KT_U8,		/* numbers: decimal or 0x hex */
 	NFSMTP_KT_U16,
 	NFSMTP_KT_U32,
+	NFSMTP_KT_DOMAINS,	/* string: mail domains separated by commas; the value
+				 * is its index among the texts (nfsmtp_text)
+				 */
 };
 
 struct nfsmtp_key {
@@ -70,6 +73,14 @@ int nfsmtp_parse_value(const struct nfsmtp_key *k, const char *s, uint32_t *out,
 
 /* Value V of key K as `policy show` prints it (a name, list or number). */
 void nfsmtp_format_value(const struct nfsmtp_key *k, uint32_t v, char *buf, size_t len);
+
+/*
+ * Texts of NFSMTP_KT_DOMAINS values, kept once each for the tool's life:
+ * index 0 is "" (none). Returns the index of S, or UINT32_MAX when the
+ * table is full.
+ */
+uint32_t nfsmtp_text_intern(const char *s);
+const char *nfsmtp_text(uint32_t i);
 
 /* Largest value of a key's wire type. */
 uint32_t nfsmtp_key_max(const struct nfsmtp_key *k);

@@ -52,6 +52,9 @@ void usage_policy_set(FILE *f)
 		case NFSMTP_KT_EHLO:
 			snprintf(buf, sizeof(buf), "LIST|none|all");
 			break;
+		case NFSMTP_KT_DOMAINS:
+			snprintf(buf, sizeof(buf), "DOMAINS|none");
+			break;
 		default:
 			snprintf(buf, sizeof(buf), "N");
 		}
@@ -61,6 +64,7 @@ void usage_policy_set(FILE *f)
 	nfsmtp_join_names(nfsmtp_kw_names, __NFSMTP_KW_MAX, ",", ",", buf, sizeof(buf));
 	fprintf(f, "\n"
 		"LIST: comma-separated EHLO keywords, any case, from\n  %s\n"
+		"DOMAINS: up to 32 mail domains separated by commas, any case\n"
 		"N: decimal, or hex with 0x. Not every rule takes every action: the kernel\n"
 		"says which (see nfsmtp(8)). Needs CAP_NET_ADMIN in the network namespace.\n",
 		buf);
@@ -90,6 +94,18 @@ static int profile_attr_cb(const struct nlattr *attr, void *data)
 	k = nfsmtp_key_by_attr(t);
 	if (!k)
 		return MNL_CB_OK;	/* newer kernel: not ours to show */
+	if (k->type == NFSMTP_KT_DOMAINS) {
+		uint32_t v;
+
+		if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) < 0)
+			return MNL_CB_OK;
+		v = nfsmtp_text_intern(mnl_attr_get_str(attr));
+		if (v == UINT32_MAX)
+			return MNL_CB_OK;	/* not shown rather than shown wrong */
+		p->have[t] = true;
+		p->v[t] = v;
+		return MNL_CB_OK;
+	}
 	switch (k->type) {
 	case NFSMTP_KT_U16:
 		mt = MNL_TYPE_U16;
@@ -180,6 +196,9 @@ static void put_value(struct nlmsghdr *nlh, const struct nfsmtp_key *k, uint32_t
 	case NFSMTP_KT_U32:
 	case NFSMTP_KT_EHLO:
 		mnl_attr_put_u32(nlh, k->attr, v);
+		break;
+	case NFSMTP_KT_DOMAINS:
+		mnl_attr_put_strz(nlh, k->attr, nfsmtp_text(v));
 		break;
 	default:
 		mnl_attr_put_u8(nlh, k->attr, (uint8_t)v);

@@ -52,7 +52,10 @@
 
 #include <linux/nf_conntrack_smtp.h>
 
+#include "smtp_parser.h"	/* the module's mail-relay set: what it takes and shows */
+
 #define BUFSZ (1 << 16)
+#define RELAY_SHOWN (SMTP_DOMAINS_TEXT_MAX + SMTP_DOMAINS_MAX + 1)
 
 /* ---- random numbers: xorshift64*, reproducible from the seed ------------- */
 
@@ -79,7 +82,7 @@ static bool chance(unsigned int pct)
 
 /* ---- the family's policy, as kmod/smtp_netlink.c declares it -------------- */
 
-enum kind { K_UNSPEC, K_U8, K_U16, K_U32 };
+enum kind { K_UNSPEC, K_U8, K_U16, K_U32, K_STR };	/* K_STR: NLA_NUL_STRING */
 
 struct attr_pol {
 	enum kind kind;
@@ -114,6 +117,7 @@ static const uint8_t act_allowed[NFSMTP_A_MAX + 1] = {
 	[NFSMTP_A_ACT_TO_FIELDS]    = ACTS_REWRITE,
 	[NFSMTP_A_ACT_HEADER_SECTION] = ACTS_LIMIT,
 	[NFSMTP_A_ACT_MESSAGE]	    = ACTS_LIMIT,
+	[NFSMTP_A_ACT_MAIL_RELAY]   = ACTS_REWRITE,
 };
 
 static void pol_init(void)
@@ -147,6 +151,8 @@ static void pol_init(void)
 	pol[NFSMTP_A_ACT_HEADER_SECTION] = (struct attr_pol){ K_U8, NFSMTP_ACTION_RESET, 0 };
 	pol[NFSMTP_A_MESSAGE_MAX] = (struct attr_pol){ K_U32, 0, 0 };
 	pol[NFSMTP_A_ACT_MESSAGE] = (struct attr_pol){ K_U8, NFSMTP_ACTION_RESET, 0 };
+	pol[NFSMTP_A_MAIL_RELAY] = (struct attr_pol){ K_STR, SMTP_DOMAINS_TEXT_MAX, 0 };
+	pol[NFSMTP_A_ACT_MAIL_RELAY] = (struct attr_pol){ K_U8, NFSMTP_ACTION_RESET, 0 };
 	pol[NFSMTP_A_MARK_MASK] = (struct attr_pol){ K_U32, 0, 0 };
 	pol[NFSMTP_A_MARK_SHIFT] = (struct attr_pol){ K_U8, 31, 0 };
 	/* PAD, STATS and the event attributes: NLA_UNSPEC, refused in requests */
@@ -163,12 +169,15 @@ static unsigned int kind_len(enum kind k)
 struct model {
 	uint32_t prof[NFSMTP_PROFILES][NFSMTP_A_MAX + 1];
 	uint32_t mark_mask, mark_shift;
+	char relay[NFSMTP_PROFILES][RELAY_SHOWN];	/* mail-relay as shown */
 };
 
+/* the per-profile numbers (mail-relay, a string, is kept apart) */
 static bool per_profile(int a)
 {
 	return (a >= NFSMTP_A_STARTTLS && a <= NFSMTP_A_ACT_INJECTION) ||
-	       (a >= NFSMTP_A_ACT_LOST_SYNC && a <= NFSMTP_A_ACT_MESSAGE);
+	       (a >= NFSMTP_A_ACT_LOST_SYNC && a <= NFSMTP_A_ACT_MAIL_RELAY &&
+		a != NFSMTP_A_MAIL_RELAY);
 }
 
 /* ---- netlink ---------------------------------------------------------------- */
@@ -189,6 +198,7 @@ struct answer {
 	/* the last POLICY_GET reply */
 	uint32_t got[NFSMTP_A_MAX + 1];
 	bool have[NFSMTP_A_MAX + 1];
+	char relay[RELAY_SHOWN];
 };
 
 static void die(const char *fmt, ...)
@@ -227,6 +237,13 @@ static int reply_attr_cb(const struct nlattr *attr, void *data)
 
 	if (t <= 0 || t > NFSMTP_A_MAX)
 		return MNL_CB_OK;
+	if (t == NFSMTP_A_MAIL_RELAY) {
+		if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0) {
+			snprintf(a->relay, sizeof(a->relay), "%s", mnl_attr_get_str(attr));
+			a->have[t] = true;
+		}
+		return MNL_CB_OK;
+	}
 	switch (mnl_attr_get_payload_len(attr)) {
 	case 1:
 		a->got[t] = mnl_attr_get_u8(attr);
@@ -405,6 +422,7 @@ static void model_load(struct nl *nl, struct model *m)
 		for (t = 1; t <= NFSMTP_A_MAX; t++)
 			if (per_profile(t))
 				m->prof[n][t] = a.got[t];
+		snprintf(m->relay[n], sizeof(m->relay[n]), "%s", a.relay);
 		m->mark_mask = a.got[NFSMTP_A_MARK_MASK];
 		m->mark_shift = a.got[NFSMTP_A_MARK_SHIFT];
 	}
@@ -462,6 +480,33 @@ static uint32_t good_value(int t)
 
 static void rand_attrs(struct req *r, unsigned int count, int depth);
 
+/* a mail-relay list: mostly good names in any case, some bad, some too many */
+static void rand_relay(struct req *r)
+{
+	static const char *const names[] = {
+		"example.net", "Example.NET.", "a.example", "B.example", "sub.example.net",
+		"[192.0.2.1]", "x..y", "bad/char", ".", "xn--bcher-kva.example", "",
+	};
+	unsigned int n = chance(5) ? 40 : below(5), i;
+	char buf[40];
+
+	for (i = 0; i < n; i++) {
+		if (i)
+			put(r, chance(80) ? "," : " ", 1);
+		if (chance(10)) {
+			snprintf(buf, sizeof(buf), "h%u.example", below(1000));
+			put(r, buf, strlen(buf));
+		} else {
+			const char *s = names[below(sizeof(names) / sizeof(names[0]))];
+
+			put(r, s, strlen(s));
+		}
+	}
+	if (chance(2))
+		rand_fill(r, 300);	/* a long label, or bytes no name has */
+	put(r, "", 1);
+}
+
 static void rand_attr(struct req *r, int depth)
 {
 	unsigned int start = r->len, plen;
@@ -470,7 +515,7 @@ static void rand_attr(struct req *r, int depth)
 	int t;
 
 	if (chance(10))
-		t = NFSMTP_A_ACT_LOST_SYNC + below(NFSMTP_A_ACT_MESSAGE - NFSMTP_A_ACT_LOST_SYNC + 1);
+		t = NFSMTP_A_ACT_LOST_SYNC + below(NFSMTP_A_ACT_MAIL_RELAY - NFSMTP_A_ACT_LOST_SYNC + 1);
 	else if (chance(80))
 		t = NFSMTP_A_PROFILE + below(NFSMTP_A_MARK_SHIFT - NFSMTP_A_PROFILE + 1);
 	else if (chance(60))
@@ -486,6 +531,8 @@ static void rand_attr(struct req *r, int depth)
 	r->len += NLA_HDRLEN;	/* header written below, once the size is known */
 	if ((type & NLA_F_NESTED) && depth < 3) {
 		rand_attrs(r, below(4), depth + 1);
+	} else if (t <= NFSMTP_A_MAX && pol[t].kind == K_STR && chance(85)) {
+		rand_relay(r);
 	} else if (t <= NFSMTP_A_MAX && pol[t].kind != K_UNSPEC && chance(85)) {
 		uint32_t v = chance(85) ? good_value(t) : rnd();
 		unsigned int n = kind_len(pol[t].kind);
@@ -612,6 +659,20 @@ static int parse_attrs(const unsigned char *p, int len, int tb[], const char **w
 			*why = "unsupported attribute";
 			return -EINVAL;
 		}
+		if (pol[t].kind == K_STR) {	/* NLA_NUL_STRING with a length */
+			const unsigned char *d = p + off + NLA_HDRLEN;
+			int n = alen < (int)pol[t].max + 1 ? alen : (int)pol[t].max + 1;
+
+			if (!n || !memchr(d, 0, n)) {
+				*why = "string without a NUL";
+				return -EINVAL;
+			}
+			if (alen - (d[alen - 1] == 0) > (int)pol[t].max) {
+				*why = "string too long";
+				return -ERANGE;
+			}
+			goto next;
+		}
 		memcpy(&v, p + off + NLA_HDRLEN, alen);
 		if (pol[t].mask && (v & ~pol[t].mask)) {
 			*why = "reserved bit set";
@@ -621,6 +682,7 @@ static int parse_attrs(const unsigned char *p, int len, int tb[], const char **w
 			*why = "integer out of range";
 			return -ERANGE;
 		}
+next:
 		tb[t] = off;
 		off += NLA_ALIGN(nla.nla_len);
 		rem -= NLA_ALIGN(nla.nla_len);
@@ -713,8 +775,32 @@ static struct expect predict(const struct req *r, bool priv, int tb[])
 			return e;
 		}
 	}
+	if (tb[NFSMTP_A_MAIL_RELAY] >= 0) {
+		struct smtp_domains set;
+		const char *err;
+		size_t bad;
+
+		if (smtp_domains_build(&set, (const char *)attrs + tb[NFSMTP_A_MAIL_RELAY] +
+				       NLA_HDRLEN, SMTP_DOMAINS_TEXT_MAX + 1, &err, &bad)) {
+			e.err = -EINVAL;
+			e.extack = true;
+			e.why = err;
+			return e;
+		}
+	}
 	e.change = true;
 	return e;
+}
+
+/* the list as the kernel shows it once set (predict() checked it builds) */
+static void relay_apply(char *shown, const char *text)
+{
+	struct smtp_domains set;
+	const char *err;
+	size_t bad;
+
+	smtp_domains_build(&set, text, SMTP_DOMAINS_TEXT_MAX + 1, &err, &bad);
+	smtp_domains_format(&set, shown, RELAY_SHOWN);
 }
 
 static void model_apply(struct model *m, const struct req *r, const int tb[], int profile)
@@ -726,6 +812,8 @@ static void model_apply(struct model *m, const struct req *r, const int tb[], in
 			continue;
 		if (per_profile(t))
 			m->prof[profile][t] = attr_val(attrs, tb[t]);
+		else if (t == NFSMTP_A_MAIL_RELAY)
+			relay_apply(m->relay[profile], (const char *)attrs + tb[t] + NLA_HDRLEN);
 		else if (t == NFSMTP_A_MARK_MASK)
 			m->mark_mask = attr_val(attrs, tb[t]);
 		else if (t == NFSMTP_A_MARK_SHIFT)
@@ -760,6 +848,11 @@ static bool model_check(struct nl *nl, const struct model *m, int n, bool verbos
 				       n, t, a.got[t], want);
 			ok = false;
 		}
+	}
+	if (!a.have[NFSMTP_A_MAIL_RELAY] || strcmp(a.relay, m->relay[n])) {
+		printf("# profile %d mail-relay: kernel \"%s\", model \"%s\"\n",
+		       n, a.relay, m->relay[n]);
+		ok = false;
 	}
 	return ok;
 }

@@ -134,5 +134,6 @@ TEST_F_TIMEOUT(parser, three_ways, 300)
 #include "cases_limits.inc"
 #include "cases_agree.inc"
 #include "cases_paths.inc"
+#include "cases_relay.inc"
 
 TEST_HARNESS_MAIN

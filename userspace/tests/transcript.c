@@ -98,6 +98,9 @@ static int sink(void *vctx, const struct smtp_event *ev)
 		if (ev->type == SMTP_EV_VERB && ev->verb < 32 &&
 		    (c->o->mask_verbs & (1u << ev->verb)))
 			ret = SMTP_MASKED;
+		if (ev->type == SMTP_EV_COMMAND && c->o->mask_foreign &&
+		    (ev->flags & SMTP_EVF_FOREIGN))
+			ret = SMTP_MASKED;
 		break;
 	case SMTP_EV_REPLY:
 		tbuf_printf(c->out, ":%u:%s%s%s", ev->code, smtp_verb_name(ev->verb),
@@ -135,10 +138,12 @@ static int sink(void *vctx, const struct smtp_event *ev)
 	if (c->o->sizes && (ev->type == SMTP_EV_HEADERS_END || ev->type == SMTP_EV_DATA_END ||
 			    (ev->type == SMTP_EV_HEADER && ev->sub == SMTP_HDR_TO)))
 		tbuf_printf(c->out, " n=%u", ev->value);
-	if (ev->type == SMTP_EV_COMMAND &&
-	    (ev->verb == SMTP_VERB_MAIL || ev->verb == SMTP_VERB_RCPT))
-		tbuf_printf(c->out, " path=%u%s", ev->path_len,
-			    ev->flags & SMTP_EVF_SPECIAL ? " special" : "");
+	if (ev->type == SMTP_EV_COMMAND && ev->verb == SMTP_VERB_MAIL)
+		tbuf_printf(c->out, " path=%u", ev->path_len);
+	if (ev->type == SMTP_EV_COMMAND && (ev->flags & SMTP_EVF_SPECIAL))
+		tbuf_printf(c->out, " special");
+	if (ev->type == SMTP_EV_COMMAND && (ev->flags & SMTP_EVF_FOREIGN))
+		tbuf_printf(c->out, " foreign");
 	if (!(ev->flags & SMTP_EVF_NOSPAN) && ev->type != SMTP_EV_RESYNC &&
 	    ev->type != SMTP_EV_BDAT_END && ev->type != SMTP_EV_DATA_START &&
 	    ev->type != SMTP_EV_TLS_START && !(ev->type == SMTP_EV_COMMAND &&
@@ -193,7 +198,17 @@ size_t transcript_run(const struct step *steps, const struct split *sp,
 		.max_headers = o->max_headers,
 	};
 	size_t gpos = 0, sizeidx = 0;
+	struct smtp_domains relay;
 	const char *inv;
+
+	if (o->relay) {
+		const char *err;
+		size_t bad;
+
+		if (smtp_domains_build(&relay, o->relay, strlen(o->relay), &err, &bad))
+			abort();	/* a test's list is valid */
+		s.relay = &relay;
+	}
 
 	if (o->pickup)
 		smtp_parser_init_pickup(&p);

@@ -48,6 +48,8 @@ struct run_opts {
 	u16 max_cmd, max_reply, max_text, max_header;
 	u32 max_message, max_headers;
 	int sizes;			/* render the sizes of headers-end, data-end, To: */
+	const char *relay;		/* mail-relay domains (smtp_domains_build) */
+	int mask_foreign;		/* answer a foreign RCPT's COMMAND with SMTP_MASKED */
 };
 
 /* Feed steps; append the rendered events to out. Returns the number of events. */

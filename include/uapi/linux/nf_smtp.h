@@ -7,7 +7,7 @@
 #define _UAPI_LINUX_NF_SMTP_H
 
 #define NFSMTP_GENL_NAME	"nf_smtp"
-#define NFSMTP_GENL_VERSION	3
+#define NFSMTP_GENL_VERSION	4
 
 /**
  * enum nfsmtp_stat - counters, per network namespace (per CPU in the kernel,
@@ -78,6 +78,7 @@
  * @NFSMTP_STAT_HEADER_SECTION_TOO_BIG: DATA header sections longer than
  *   header-section-max
  * @NFSMTP_STAT_MESSAGE_TOO_BIG: DATA messages longer than message-max
+ * @NFSMTP_STAT_RELAY_DENIED: RCPTs to a domain not in mail-relay
  */
 enum nfsmtp_stat {
 	NFSMTP_STAT_SESSIONS,
@@ -134,6 +135,7 @@ enum nfsmtp_stat {
 	NFSMTP_STAT_TO_FIELDS,
 	NFSMTP_STAT_HEADER_SECTION_TOO_BIG,
 	NFSMTP_STAT_MESSAGE_TOO_BIG,
+	NFSMTP_STAT_RELAY_DENIED,
 
 	/* private: */
 	__NFSMTP_STAT_MAX,
@@ -233,6 +235,7 @@ enum nfsmtp_action {
  * @NFSMTP_RULE_HEADER_SECTION: a DATA header section longer than
  *   header-section-max
  * @NFSMTP_RULE_MESSAGE: a DATA message longer than message-max
+ * @NFSMTP_RULE_MAIL_RELAY: an RCPT to a domain not in mail-relay
  */
 enum nfsmtp_rule {
 	NFSMTP_RULE_STARTTLS,
@@ -259,6 +262,7 @@ enum nfsmtp_rule {
 	NFSMTP_RULE_TO_FIELDS,
 	NFSMTP_RULE_HEADER_SECTION,
 	NFSMTP_RULE_MESSAGE,
+	NFSMTP_RULE_MAIL_RELAY,
 
 	/* private: */
 	__NFSMTP_RULE_MAX,
@@ -327,6 +331,8 @@ enum nfsmtp_attr {
 	NFSMTP_A_ACT_HEADER_SECTION,
 	NFSMTP_A_MESSAGE_MAX,
 	NFSMTP_A_ACT_MESSAGE,
+	NFSMTP_A_MAIL_RELAY,
+	NFSMTP_A_ACT_MAIL_RELAY,
 	NFSMTP_A_STATS,
 	NFSMTP_A_EVENT,
 
@@ -391,6 +397,7 @@ enum nfsmtp_stats_attr {
 	NFSMTP_A_STATS_TO_FIELDS,
 	NFSMTP_A_STATS_HEADER_SECTION_TOO_BIG,
 	NFSMTP_A_STATS_MESSAGE_TOO_BIG,
+	NFSMTP_A_STATS_RELAY_DENIED,
 
 	__NFSMTP_A_STATS_MAX
 };

@@ -144,7 +144,7 @@ TEST(key_table)
 	unsigned int i;
 	char json[64];
 
-	ASSERT_EQ(35U, nfsmtp_n_keys);
+	ASSERT_EQ(37U, nfsmtp_n_keys);
 	for (i = 0; i < nfsmtp_n_keys; i++) {
 		const struct nfsmtp_key *k = &nfsmtp_keys[i];
 		char *p;
@@ -277,7 +277,7 @@ TEST(set_profile_anywhere)
 
 TEST(set_every_key_at_once)
 {
-	const char *w[2 * 35 + 3];
+	const char *w[2 * 37 + 3];
 	struct nfsmtp_set_req req;
 	unsigned int i, n = 0;
 
@@ -291,6 +291,35 @@ TEST(set_every_key_at_once)
 	ASSERT_EQ(0, set_words(&req, w)) TH_LOG("%s", err);
 	EXPECT_EQ(nfsmtp_n_keys, req.n);
 	EXPECT_EQ(5, req.profile);
+}
+
+/* mail-relay: checked as the module checks it, kept in the form it shows */
+TEST(mail_relay_lists)
+{
+	const struct nfsmtp_key *k = nfsmtp_key_find("mail-relay");
+	char buf[1200];
+	uint32_t v;
+
+	ASSERT_NE(NULL, k);
+	ASSERT_EQ(0, nfsmtp_parse_value(k, "none", &v, err, sizeof(err)));
+	EXPECT_EQ(0U, v);
+	ASSERT_EQ(0, nfsmtp_parse_value(k, "Example.NET., a.example,[192.0.2.1]", &v, err,
+					sizeof(err))) TH_LOG("%s", err);
+	nfsmtp_format_value(k, v, buf, sizeof(buf));
+	EXPECT_STREQ("[192.0.2.1],a.example,example.net", buf);
+	ASSERT_EQ(0, nfsmtp_parse_value(k, "a.example,[192.0.2.1],example.net", &v, err,
+					sizeof(err)));
+	nfsmtp_format_value(k, v, buf, sizeof(buf));
+	EXPECT_STREQ("[192.0.2.1],a.example,example.net", buf);
+	EXPECT_EQ(-1, nfsmtp_parse_value(k, "ok.example,x..y,z", &v, err, sizeof(err)));
+	EXPECT_STREQ("bad mail-relay at \"x..y\": a domain holds a byte no domain has, "
+		     "or an empty label", err);
+	EXPECT_EQ(-1, nfsmtp_parse_value(k, "a.example,A.Example", &v, err, sizeof(err)));
+	EXPECT_STREQ("bad mail-relay at \"A.Example\": a domain is listed twice", err);
+	memset(buf, 'a', 1100);
+	buf[1100] = '\0';
+	EXPECT_EQ(-1, nfsmtp_parse_value(k, buf, &v, err, sizeof(err)));
+	EXPECT_STREQ("mail-relay is longer than 1023 octets: list fewer domains", err);
 }
 
 TEST(set_usage_errors)
@@ -307,7 +336,7 @@ TEST(set_usage_errors)
 		{ { "profile", NULL }, "profile needs a number: the kernel has profiles 0 to 7" },
 		{ { "profile", "x", "banner", "mask", NULL }, "bad profile \"x\"" },
 		{ { "profile", "256", "banner", "mask", NULL }, "bad profile \"256\"" },
-		{ { "tls", "strip", NULL }, "unknown key \"tls\": the keys are profile, starttls, banner, ehlo-mask, commands, cmd-line-max, rcpt-max, header-line-max, body-line-max, command-action, cmd-line-action, rcpt-action, header-line-action, body-line-action, dup-headers, smuggling, bare-newline, starttls-injection, lost-sync, urgent, out-of-order, tls-framing, require-tls, sender-max, sender-action, special-char, invalid-rcpt-max, invalid-rcpt-action, to-fields-max, to-fields-action, header-section-max, header-section-action, message-max, message-action, profile-mark-mask, profile-mark-shift" },
+		{ { "tls", "strip", NULL }, "unknown key \"tls\": the keys are profile, starttls, banner, ehlo-mask, commands, cmd-line-max, rcpt-max, header-line-max, body-line-max, command-action, cmd-line-action, rcpt-action, header-line-action, body-line-action, dup-headers, smuggling, bare-newline, starttls-injection, lost-sync, urgent, out-of-order, tls-framing, require-tls, sender-max, sender-action, special-char, invalid-rcpt-max, invalid-rcpt-action, to-fields-max, to-fields-action, header-section-max, header-section-action, message-max, message-action, mail-relay, mail-relay-action, profile-mark-mask, profile-mark-shift" },
 		{ { "smuggling", "mask", "banner", "hide", NULL }, "bad value \"hide\" for banner: use keep or mask" },
 	};
 	struct nfsmtp_set_req req;
@@ -574,6 +603,14 @@ static uint32_t sample_value(const struct nfsmtp_key *k, unsigned int profile, u
 		return 0;
 	case NFSMTP_KT_EHLO:
 		return profile == 7 ? NFSMTP_KW_ALL : (0x5a5U >> profile) & NFSMTP_KW_ALL;
+	case NFSMTP_KT_DOMAINS: {
+		char text[64];
+
+		if (profile % 3 == 0)
+			return 0;
+		snprintf(text, sizeof(text), "example.net,p%u.example", profile);
+		return nfsmtp_text_intern(text);
+	}
 	default:
 		return (uint32_t)(profile * 37 + i) % (nfsmtp_key_max(k) + 1ULL);
 	}
