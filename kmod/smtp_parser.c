@@ -344,6 +344,7 @@ size_t smtp_parse(struct smtp_parser *p, enum smtp_dir dir, const u8 *buf,
 		.max_hdr = line_limit(sink ? sink->max_header : 0, 1000),
 		.max_message = sink ? sink->max_message : 0,
 		.max_headers = sink ? sink->max_headers : 0,
+		.relay = sink && sink->relay && sink->relay->n ? sink->relay : NULL,
 	};
 
 	if (!len)

@@ -273,7 +273,7 @@ static bool relay_foreign(const struct smtp_domains *set, u32 s)
 {
 	unsigned int lo = (s >> AS_RD_LO_SHIFT) & AS_RD_IDX_MASK;
 
-	if (!set || !set->n || (s & AS_ON))
+	if (!set || (s & AS_ON))
 		return false;
 	if (s & AS_RD_ROUTE)
 		return true;
@@ -286,7 +286,6 @@ static bool relay_foreign(const struct smtp_domains *set, u32 s)
 static void path_byte(struct run *r, u8 c)
 {
 	struct smtp_parser *p = r->p;
-	const struct smtp_domains *relay = r->sink ? r->sink->relay : NULL;
 	u32 s = p->arg_scan;
 	unsigned int at = (s & AS_AD_MASK) >> AS_AD_SHIFT;
 	bool blank = smtp_is_blank(c);
@@ -329,8 +328,8 @@ static void path_byte(struct run *r, u8 c)
 			len = s >> AS_LEN_SHIFT;
 			if (len < AS_LEN_MAX)
 				s += 1U << AS_LEN_SHIFT;
-		} else if (relay && relay->n) {
-			s = relay_byte(relay, s, c, quoted);
+		} else if (r->relay) {
+			s = relay_byte(r->relay, s, c, quoted);
 		}
 		break;
 	}
@@ -371,8 +370,7 @@ static int command_done(struct run *r, s32 i, bool crlf)
 		flags |= SMTP_EVF_SPECIAL;
 	if (p->arg_scan & AS_ON)
 		path_len = p->arg_scan >> AS_LEN_SHIFT;
-	else if (verb == SMTP_VERB_RCPT && relay_foreign(r->sink ? r->sink->relay : NULL,
-							 p->arg_scan))
+	else if (verb == SMTP_VERB_RCPT && relay_foreign(r->relay, p->arg_scan))
 		flags |= SMTP_EVF_FOREIGN;
 	p->arg_scan = 0;
 	if (p->c_flags & CF_AUTH_CONT) {

@@ -99,8 +99,9 @@ enum {
 #define AS_LEN_MAX	SMTP_PATH_LEN_MAX
 #define AS_MAIL_ALL	(AS_RTLS_ALL | AS_PATH_ALL | (AS_LEN_MAX << AS_LEN_SHIFT))
 /*
- * RCPT: the domain after the path's last '@' outside quotes, against the
- * sink's relay set: the names that match its octets so far are lo to hi.
+ * RCPT: the domain after the path's '@' against the sink's relay set: the
+ * names that match its octets so far are lo to hi.  A second '@', one in
+ * quotes, '%' or '!' route the mail on (AS_RD_ROUTE).
  */
 #define AS_RD_POS_MASK	0xff		/* octets of the domain matched */
 #define AS_RD_LO_SHIFT	15		/* 5 bits */
@@ -161,6 +162,7 @@ struct run {
 	u16 max_hdr;
 	u32 max_message;	/* DATA: 0 = none */
 	u32 max_headers;
+	const struct smtp_domains *relay;	/* a set with names, or NULL */
 };
 
 static inline bool hdr_prefix_done(u16 st)

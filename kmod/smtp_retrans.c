@@ -172,6 +172,7 @@ struct rescan {
 	bool again;		/* the first copy was rewritten: masked and counted then */
 	bool unsure;		/* the line may not start here: only known verbs count */
 	bool context;		/* an RCPT the limit may concern: it needs what came before */
+	bool rcpt_open;		/* the bytes end in an RCPT line mail-relay judges at its end */
 	bool auth;		/* the line is an AUTH: the next may answer a 334 */
 };
 
@@ -184,6 +185,8 @@ static int rescan_verb(void *ctx, const struct smtp_event *ev)
 	 * A MAIL or RCPT line: its address, as the first pass judges it (where
 	 * the line may start elsewhere, a known verb counts, as below)
 	 */
+	if (ev->type == SMTP_EV_COMMAND)
+		rs->rcpt_open = false;
 	if (ev->type == SMTP_EV_COMMAND &&
 	    (ev->verb == SMTP_VERB_MAIL || ev->verb == SMTP_VERB_RCPT))
 		return smtp_judge_path(pk, ev, true, rs->again);
@@ -194,6 +197,8 @@ static int rescan_verb(void *ctx, const struct smtp_event *ev)
 		return SMTP_MASKED;
 	if (ev->verb == SMTP_VERB_RCPT && pk->prof->rcpt_max)
 		rs->context = true;
+	if (ev->verb == SMTP_VERB_RCPT && pk->prof->relay.n)
+		rs->rcpt_open = true;
 	return SMTP_CONTINUE;
 }
 
@@ -220,11 +225,13 @@ static void rescan_open_verb(struct rescan *rs, const struct smtp_parser *line,
  * Command lines seen before.  The parser's own tokenizer reads them, one
  * line at a time from a fresh state, and the verbs go through the first
  * pass's decision (smtp_mask_verb).  start_known: the bytes begin at a line
- * start; else their first line may begin anywhere in one.  Returns false
- * when a verb needs more context than its line (an RCPT under rcpt-max).
+ * start; else their first line may begin anywhere in one.  Returns the rule
+ * whose verb needs more context than its line (an RCPT under rcpt-max), or
+ * than these bytes (an RCPT line mail-relay judges, cut before its end);
+ * -1 when none does.
  */
-static bool rescan_commands(struct smtp_pkt *pk, unsigned int dataoff,
-			    unsigned int oldlen, bool start_known, bool again)
+static int rescan_commands(struct smtp_pkt *pk, unsigned int dataoff,
+			   unsigned int oldlen, bool start_known, bool again)
 {
 	struct rescan rs = { .pk = pk, .again = again, .unsure = !start_known };
 	const struct smtp_sink sink = { .fn = rescan_verb, .ctx = &rs, .relay = &pk->prof->relay };
@@ -251,7 +258,9 @@ static bool rescan_commands(struct smtp_pkt *pk, unsigned int dataoff,
 		consumed += len;
 	}
 	rescan_open_verb(&rs, &line, dataoff + oldlen);
-	return !rs.context;
+	if (rs.context)
+		return NFSMTP_RULE_RCPT;
+	return rs.rcpt_open ? NFSMTP_RULE_MAIL_RELAY : -1;
 }
 
 /* A retransmission that did not come as the first copy did: the rule acts. */
@@ -331,7 +340,8 @@ static void rescan_eod_tail(struct smtp_pkt *pk, unsigned int dataoff,
  * are looked at again only while rewrites of its bytes are not acknowledged
  * (the first copy may be lost after the gateway): keywords and the banner
  * are masked the same way.  What needs more context than a line (a
- * duplicate header, an RCPT over the limit) cannot be redone: a connection
+ * duplicate header, an RCPT over the limit, an RCPT line cut before the end
+ * that mail-relay judges) cannot be redone: a connection
  * whose rewritten bytes come again then is reset rather than let the
  * original bytes through.
  */
@@ -343,6 +353,7 @@ void smtp_fixup_retransmit(struct smtp_pkt *pk, struct smtp_conn *sc,
 	bool switched = sc->p.user & SC_TR_CLIENT;
 	bool commands = smtp_parser_client_commands(&sc->p);
 	int line_len = smtp_parser_client_line_len(&sc->p);
+	int rule;
 
 	smtp_stat_inc(pk->st, NFSMTP_STAT_RETRANS);
 	if (smtp_parser_tls(&sc->p))
@@ -372,10 +383,11 @@ void smtp_fixup_retransmit(struct smtp_pkt *pk, struct smtp_conn *sc,
 		return;
 	}
 	/* the current line began line_len bytes before the first new byte */
-	if (!rescan_commands(pk, dataoff, oldlen, line_len >= 0 && back == (u32)line_len,
-			     rewritten) && rewritten) {
+	rule = rescan_commands(pk, dataoff, oldlen, line_len >= 0 && back == (u32)line_len,
+			       rewritten);
+	if (rule >= 0 && rewritten) {
 		pk->verdict = SMTP_RESET_CONN;
-		smtp_act(pk, NFSMTP_RULE_RCPT, NFSMTP_ACTION_RESET, "retransmission",
+		smtp_act(pk, rule, NFSMTP_ACTION_RESET, "retransmission",
 			 "a rewritten segment came again and cannot be rewritten the same way");
 	}
 }

@@ -145,13 +145,17 @@ def case_retrans(c, a):
     return c.reply()
 
 
+def open_mail(c):
+    """a session and a transaction: MAIL FROM accepted"""
+    return open_session(c) and c.send(b"MAIL FROM:<alice@example.com>\r\n") and \
+        c.reply() == "250"
+
+
 def rcpt_resent(c, a, doomed, resent):
     """A transaction whose RCPT line DOOMED is sent with a TTL that dies
     after the gateway, then RESENT in its place: the helper judged the first
     copy, the server gets the second; its reply"""
-    if not open_session(c):
-        return None
-    if not c.send(b"MAIL FROM:<alice@example.com>\r\n") or c.reply() != "250":
+    if not open_mail(c):
         return None
     if not resend_other(c, a, doomed, resent):
         return "reset" if c.reset else "timeout"
@@ -168,6 +172,24 @@ def case_retrans_relay(c, a):
     """a domain the gateway relays to, then another domain (mail-relay)"""
     return rcpt_resent(c, a, b"RCPT TO:<bob@example.org>\r\n",
                        b"RCPT TO:<bob@relayed.xyz>\r\n")
+
+
+def case_retrans_relay_split(c, a):
+    """RCPT TO another domain (mail-relay masks its verb) dies after the
+    gateway, then comes again in two pieces: the first holds the verb, the
+    second the end of the line that decides"""
+    if not open_mail(c):
+        return None
+    line = b"RCPT TO:<bob@relayed.xyz>\r\n"
+    seq = c.snd_nxt
+    c.segment(seq, line, ttl=a.doomed_ttl)
+    time.sleep(0.3)
+    c.segment(seq, line[:12])
+    time.sleep(0.2)
+    c.snd_nxt = (seq + len(line)) & 0xffffffff
+    if not c.deliver((seq + 12) & 0xffffffff, line[12:]):
+        return "reset" if c.reset else "timeout"
+    return c.reply()
 
 
 def case_retrans_split(c, a):
@@ -260,7 +282,7 @@ CASES = {
     "icmp": case_icmp, "stray-syn": case_stray_syn, "isn-wrap": case_isn_wrap,
     "syn-data": case_syn_data, "urgent": case_urgent, "reorder": case_reorder,
     "retrans": case_retrans, "retrans-path": case_retrans_path,
-    "retrans-relay": case_retrans_relay,
+    "retrans-relay": case_retrans_relay, "retrans-relay-split": case_retrans_relay_split,
     "retrans-split": case_retrans_split,
     "retrans-eod": case_retrans_eod, "retrans-eod-lost": case_retrans_eod_lost,
     "dead": case_dead,

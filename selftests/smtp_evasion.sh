@@ -16,6 +16,8 @@
 #               the same line with a pipe in the address (special-char)
 #   retrans-relay RCPT TO a listed domain that dies after the gateway, then
 #               the same line to another domain (mail-relay: masked, 500)
+#   retrans-relay-split RCPT TO another domain (masked) that dies after the
+#               gateway, resent in two pieces cut after the verb (reset)
 #   retrans-split STARTTLS that dies after the gateway, resent as STAR and
 #               TTLS\r\n
 #   retrans-eod in DATA, a line that dies after the gateway, then ".\r\n"
@@ -38,7 +40,7 @@ ENFORCE=(starttls strip commands mailguard command-action mask smuggling reset
 	 urgent mask out-of-order drop lost-sync reset special-char reset
 	 mail-relay example.org)
 CASES=(icmp stray-syn isn-wrap syn-data urgent reorder retrans retrans-path retrans-relay
-       retrans-split retrans-eod retrans-eod-lost dead reopen)
+       retrans-relay-split retrans-split retrans-eod retrans-eod-lost dead reopen)
 
 fixup_begin $((1 + 2 * 2 * ${#CASES[@]} + 2 + 2))
 
@@ -90,6 +92,7 @@ expect() {
 	retrans          | 252 retransmissions=+1           | 50[0-2] retransmissions=+1 commands_masked=+1
 	retrans-path     | 250 retransmissions=+1 special_characters=0 | reset retransmissions=+1 special_characters=+1 resets=+1
 	retrans-relay    | 250 retransmissions=+1 relay_denied=0 | 50[0-2] retransmissions=+1 relay_denied=+1 resets=0
+	retrans-relay-split | 250 retransmissions=+2 relay_denied=0 | reset relay_denied=+1 resets=+1
 	retrans-split    | 220 retransmissions=+2           | 50[0-2] retransmissions=+2 starttls_stripped=+1
 	retrans-eod      | 250 retransmissions=+1           | reset retransmission_mismatch=+1 resets=+1
 	retrans-eod-lost | 250 retransmission_mismatch=+1   | reset retransmission_mismatch=+1 resets=+1
