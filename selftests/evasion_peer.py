@@ -174,38 +174,35 @@ def case_retrans_relay(c, a):
                        b"RCPT TO:<bob@relayed.xyz>\r\n")
 
 
+def resent_in_two(c, a, line, cut):
+    """LINE sent with a TTL that dies after the gateway, then resent in two
+    pieces cut at CUT, the second delivered: the server's reply"""
+    seq = c.snd_nxt
+    c.segment(seq, line, ttl=a.doomed_ttl)
+    time.sleep(0.3)
+    c.segment(seq, line[:cut])
+    time.sleep(0.2)
+    c.snd_nxt = (seq + len(line)) & 0xffffffff
+    if not c.deliver((seq + cut) & 0xffffffff, line[cut:]):
+        return "reset" if c.reset else "timeout"
+    return c.reply()
+
+
 def case_retrans_relay_split(c, a):
     """RCPT TO another domain (mail-relay masks its verb) dies after the
     gateway, then comes again in two pieces: the first holds the verb, the
     second the end of the line that decides"""
     if not open_mail(c):
         return None
-    line = b"RCPT TO:<bob@relayed.xyz>\r\n"
-    seq = c.snd_nxt
-    c.segment(seq, line, ttl=a.doomed_ttl)
-    time.sleep(0.3)
-    c.segment(seq, line[:12])
-    time.sleep(0.2)
-    c.snd_nxt = (seq + len(line)) & 0xffffffff
-    if not c.deliver((seq + 12) & 0xffffffff, line[12:]):
-        return "reset" if c.reset else "timeout"
-    return c.reply()
+    return resent_in_two(c, a, b"RCPT TO:<bob@relayed.xyz>\r\n", 12)
 
 
 def case_retrans_split(c, a):
     """STARTTLS sent with a TTL that dies after the gateway, then resent in
-    two pieces, STAR and TTLS\\r\\n: neither piece alone holds the verb"""
+    two pieces, STAR and TTLS\r\n: neither piece alone holds the verb"""
     if not open_session(c):
         return None
-    seq = c.snd_nxt
-    c.segment(seq, STARTTLS, ttl=a.doomed_ttl)
-    time.sleep(0.3)
-    c.segment(seq, STARTTLS[:4])
-    time.sleep(0.2)
-    c.snd_nxt = (seq + len(STARTTLS)) & 0xffffffff
-    if not c.deliver((seq + 4) & 0xffffffff, STARTTLS[4:]):
-        return "reset" if c.reset else "timeout"
-    return c.reply()
+    return resent_in_two(c, a, STARTTLS, 4)
 
 
 def case_retrans_eod(c, a):
