@@ -63,11 +63,14 @@ int smtp_domains_build(struct smtp_domains *set, const char *text, size_t len,
 		}
 		for (k = 0; k < n; k++) {
 			u8 c = (u8)text[start + k];
+			bool empty;
 
 			if (c >= 'A' && c <= 'Z')
 				c += 'a' - 'A';
-			if (!domain_char(c) ||
-			    (c == '.' && (k == 0 || set->name[used + k - 1] == '.'))) {
+			/* and no empty label: no '.' first, last or after a '.' */
+			empty = c == '.' &&
+				(k == 0 || k == n - 1 || set->name[used + k - 1] == '.');
+			if (!domain_char(c) || empty) {
 				*err = "a domain holds a byte no domain has, or an empty label";
 				return -1;
 			}

@@ -273,7 +273,7 @@ static bool relay_foreign(const struct smtp_domains *set, u32 s)
 {
 	unsigned int lo = (s >> AS_RD_LO_SHIFT) & AS_RD_IDX_MASK;
 
-	if (!set || (s & AS_ON))
+	if (!set)
 		return false;
 	if (s & AS_RD_ROUTE)
 		return true;
@@ -290,7 +290,6 @@ static void path_byte(struct run *r, u8 c)
 	unsigned int at = (s & AS_AD_MASK) >> AS_AD_SHIFT;
 	bool blank = smtp_is_blank(c);
 	bool quoted = s & (AS_QUOTE | AS_ESC);
-	u32 len;
 
 	if (at == AD_DONE)
 		return;		/* the parameters */
@@ -324,9 +323,8 @@ static void path_byte(struct run *r, u8 c)
 		}
 		if (path_special(c))
 			s |= AS_SPECIAL;
-		if (s & AS_ON) {	/* MAIL: the length */
-			len = s >> AS_LEN_SHIFT;
-			if (len < AS_LEN_MAX)
+		if (s & AS_ON) {	/* MAIL: the length, saturating */
+			if ((s >> AS_LEN_SHIFT) < AS_LEN_MAX)
 				s += 1U << AS_LEN_SHIFT;
 		} else if (r->relay) {
 			s = relay_byte(r->relay, s, c, quoted);
