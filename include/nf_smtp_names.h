@@ -66,6 +66,7 @@
 	[NFSMTP_RULE_HEADER_SECTION] = "header-section", \
 	[NFSMTP_RULE_MESSAGE] = "message", \
 	[NFSMTP_RULE_MAIL_RELAY] = "mail-relay", \
+	[NFSMTP_RULE_MIME_ENCODING] = "mime-encoding", \
 }
 
 /* enum nfsmtp_kw */
@@ -82,6 +83,16 @@
 	[NFSMTP_KW_SMTPUTF8] = "SMTPUTF8", \
 	[NFSMTP_KW_STARTTLS] = "STARTTLS", \
 	[NFSMTP_KW_UNKNOWN] = "unknown", \
+}
+
+/* enum nfsmtp_mime_enc */
+#define NFSMTP_MIME_ENCODING_NAMES { \
+	[NFSMTP_MIME_ENC_7BIT] = "7bit", \
+	[NFSMTP_MIME_ENC_8BIT] = "8bit", \
+	[NFSMTP_MIME_ENC_BASE64] = "base64", \
+	[NFSMTP_MIME_ENC_BINARY] = "binary", \
+	[NFSMTP_MIME_ENC_QUOTED_PRINTABLE] = "quoted-printable", \
+	[NFSMTP_MIME_ENC_OTHERS] = "others", \
 }
 
 /* enum nfsmtp_stat, named by the stats attribute set */
@@ -141,6 +152,7 @@
 	[NFSMTP_STAT_HEADER_SECTION_TOO_BIG] = "header_section_too_big", \
 	[NFSMTP_STAT_MESSAGE_TOO_BIG] = "message_too_big", \
 	[NFSMTP_STAT_RELAY_DENIED] = "relay_denied", \
+	[NFSMTP_STAT_MIME_ENCODING] = "mime_encoding", \
 }
 
 #endif /* _NF_SMTP_NAMES_H */

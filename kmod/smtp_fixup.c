@@ -27,6 +27,10 @@
 static const char *const rule_names[__NFSMTP_RULE_MAX] = NFSMTP_RULE_NAMES;
 static const char *const action_names[__NFSMTP_ACTION_MAX] = NFSMTP_ACTION_NAMES;
 
+/* a MIME_ENCODING event's sub is its bit in mime-encoding */
+static_assert((int)SMTP_ENC_OTHER == (int)NFSMTP_MIME_ENC_OTHERS &&
+	      (int)SMTP_ENC_MAX == (int)__NFSMTP_MIME_ENC_MAX, "encoding bits");
+
 /* ---- what the policy allows ---------------------------------------------- */
 
 #define VERB(v)		(1U << SMTP_VERB_##v)
@@ -639,6 +643,13 @@ static int smtp_fixup_event(void *ctx, const struct smtp_event *ev)
 		break;
 	case SMTP_EV_ANOMALY:
 		return on_anomaly(pk, ev);
+	case SMTP_EV_MIME_ENCODING:
+		if (!(prof->mime_encoding & BIT(ev->sub)))
+			break;
+		smtp_stat_inc(pk->st, NFSMTP_STAT_MIME_ENCODING);
+		return smtp_act(pk, NFSMTP_RULE_MIME_ENCODING,
+				prof->act[NFSMTP_RULE_MIME_ENCODING], smtp_mime_enc_name(ev->sub),
+				"transfer encoding listed in mime-encoding");
 	}
 	return SMTP_CONTINUE;
 }

@@ -136,6 +136,8 @@ static void smtp_profile_default(struct smtp_profile *p)
 	p->act[NFSMTP_RULE_MESSAGE] = NFSMTP_ACTION_DROP;
 	/* the list is empty: any domain; a listed one makes foreign RCPTs 500 */
 	p->act[NFSMTP_RULE_MAIL_RELAY] = NFSMTP_ACTION_MASK;
+	/* no encoding is listed: a listed one drops, as ASA's drop-connection */
+	p->act[NFSMTP_RULE_MIME_ENCODING] = NFSMTP_ACTION_DROP;
 	p->out_of_order = NFSMTP_OOO_PASS;
 }
 

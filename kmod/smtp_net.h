@@ -30,6 +30,7 @@ struct smtp_profile {
 	u8 to_fields_max;		/* To fields per message, 0 = off */
 	u32 header_section_max;		/* DATA: octets, 0 = off */
 	u32 message_max;
+	u32 mime_encoding;		/* DATA: bits of enum nfsmtp_mime_enc to act on */
 	struct smtp_domains relay;	/* mail-relay: RCPT domains allowed, none = any */
 };
 

@@ -58,6 +58,7 @@ static const struct {
 	[NFSMTP_A_ACT_HEADER_SECTION] = { NFSMTP_RULE_HEADER_SECTION, ACTS_LIMIT },
 	[NFSMTP_A_ACT_MESSAGE]	    = { NFSMTP_RULE_MESSAGE, ACTS_LIMIT },
 	[NFSMTP_A_ACT_MAIL_RELAY]   = { NFSMTP_RULE_MAIL_RELAY, ACTS_REWRITE },
+	[NFSMTP_A_ACT_MIME_ENCODING] = { NFSMTP_RULE_MIME_ENCODING, ACTS_LIMIT },
 };
 
 /* 6.1 has no formatted extack messages: one fixed text per action */
@@ -138,6 +139,7 @@ static int put_profile(struct sk_buff *skb, const struct smtp_config *cfg,
 	    nla_put_u8(skb, NFSMTP_A_TO_FIELDS_MAX, p->to_fields_max) ||
 	    nla_put_u32(skb, NFSMTP_A_HEADER_SECTION_MAX, p->header_section_max) ||
 	    nla_put_u32(skb, NFSMTP_A_MESSAGE_MAX, p->message_max) ||
+	    nla_put_u32(skb, NFSMTP_A_MIME_ENCODING, p->mime_encoding) ||
 	    nla_put_u32(skb, NFSMTP_A_MARK_MASK, cfg->mark_mask) ||
 	    nla_put_u8(skb, NFSMTP_A_MARK_SHIFT, cfg->mark_shift))
 		return -EMSGSIZE;
@@ -258,6 +260,8 @@ int nf_smtp_nl_policy_set_doit(struct sk_buff *skb, struct genl_info *info)
 		p->banner = nla_get_u8(tb[NFSMTP_A_BANNER]);
 	if (tb[NFSMTP_A_EHLO_MASK])
 		p->ehlo_mask = nla_get_u32(tb[NFSMTP_A_EHLO_MASK]);
+	if (tb[NFSMTP_A_MIME_ENCODING])
+		p->mime_encoding = nla_get_u32(tb[NFSMTP_A_MIME_ENCODING]);
 	if (tb[NFSMTP_A_COMMANDS])
 		p->commands = nla_get_u8(tb[NFSMTP_A_COMMANDS]);
 	if (tb[NFSMTP_A_OUT_OF_ORDER])

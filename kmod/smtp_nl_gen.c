@@ -12,9 +12,10 @@
 #include <linux/nf_conntrack_smtp.h>
 #include <linux/nf_conntrack_smtp.h>
 #include <linux/nf_conntrack_smtp.h>
+#include <linux/nf_conntrack_smtp.h>
 
 /* Global operation policy for nf_smtp */
-const struct nla_policy nf_smtp_nl_policy[NFSMTP_A_ACT_MAIL_RELAY + 1] = {
+const struct nla_policy nf_smtp_nl_policy[NFSMTP_A_ACT_MIME_ENCODING + 1] = {
 	[NFSMTP_A_PROFILE] = NLA_POLICY_MAX(NLA_U8, 7),
 	[NFSMTP_A_STARTTLS] = NLA_POLICY_MAX(NLA_U8, 1),
 	[NFSMTP_A_BANNER] = NLA_POLICY_MAX(NLA_U8, 1),
@@ -53,6 +54,8 @@ const struct nla_policy nf_smtp_nl_policy[NFSMTP_A_ACT_MAIL_RELAY + 1] = {
 	[NFSMTP_A_ACT_MESSAGE] = NLA_POLICY_MAX(NLA_U8, 4),
 	[NFSMTP_A_MAIL_RELAY] = { .type = NLA_NUL_STRING, .len = 1023, },
 	[NFSMTP_A_ACT_MAIL_RELAY] = NLA_POLICY_MAX(NLA_U8, 4),
+	[NFSMTP_A_MIME_ENCODING] = NLA_POLICY_MASK(NLA_U32, 0x3f),
+	[NFSMTP_A_ACT_MIME_ENCODING] = NLA_POLICY_MAX(NLA_U8, 4),
 };
 
 /* Ops table for nf_smtp */

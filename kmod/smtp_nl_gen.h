@@ -13,9 +13,10 @@
 #include <linux/nf_conntrack_smtp.h>
 #include <linux/nf_conntrack_smtp.h>
 #include <linux/nf_conntrack_smtp.h>
+#include <linux/nf_conntrack_smtp.h>
 
 /* Global operation policy for nf_smtp */
-extern const struct nla_policy nf_smtp_nl_policy[NFSMTP_A_ACT_MAIL_RELAY + 1];
+extern const struct nla_policy nf_smtp_nl_policy[NFSMTP_A_ACT_MIME_ENCODING + 1];
 
 /* Ops table for nf_smtp */
 extern const struct genl_small_ops nf_smtp_nl_ops[4];

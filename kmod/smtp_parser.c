@@ -14,6 +14,11 @@ static_assert(sizeof(struct smtp_parser) == SMTP_PARSER_SIZE,
 static_assert(ARRAY_SIZE(sp_verb_words) == SP_NVERBS, "verb list");
 static_assert(ARRAY_SIZE(sp_kw_words) == SP_NKWS, "keyword list");
 static_assert(ARRAY_SIZE(sp_hdr_words) == SP_NHDRS, "header list");
+static_assert(ARRAY_SIZE(sp_enc_words) == SP_NENCS && SP_NENCS == SMTP_ENC_OTHER,
+	      "encoding list");
+static_assert(ARRAY_SIZE(sp_ct_words) == SP_NCTS, "content type list");
+static_assert(SMTP_HDR_CONTENT_TRANSFER_ENCODING == 12 && SMTP_HDR_OTHER == 14,
+	      "singleton bits stay below the MIME fields");
 /* the saturating counts fill their bits exactly */
 static_assert(SMTP_PATH_LEN_MAX == (1U << AS_LEN_BITS) - 1 &&
 	      AS_LEN_SHIFT + AS_LEN_BITS <= 32, "path length bits");
@@ -35,8 +40,28 @@ const char *const sp_kw_words[SP_NKWS] = {
 };
 
 const char *const sp_hdr_words[SP_NHDRS] = {
-	"BCC", "CC", "DATE", "FROM", "IN-REPLY-TO", "MESSAGE-ID", "REFERENCES",
-	"REPLY-TO", "RESENT-", "SENDER", "SUBJECT", "TO",
+	"BCC", "CC", "CONTENT-TRANSFER-ENCODING", "CONTENT-TYPE", "DATE",
+	"FROM", "IN-REPLY-TO", "MESSAGE-ID", "REFERENCES", "REPLY-TO",
+	"RESENT-", "SENDER", "SUBJECT", "TO",
+};
+
+/* enum smtp_hdr of each word above: the singletons keep the low bits */
+const u8 sp_hdr_ids[SP_NHDRS] = {
+	SMTP_HDR_BCC, SMTP_HDR_CC, SMTP_HDR_CONTENT_TRANSFER_ENCODING,
+	SMTP_HDR_CONTENT_TYPE, SMTP_HDR_DATE, SMTP_HDR_FROM,
+	SMTP_HDR_IN_REPLY_TO, SMTP_HDR_MESSAGE_ID, SMTP_HDR_REFERENCES,
+	SMTP_HDR_REPLY_TO, SMTP_HDR_RESENT, SMTP_HDR_SENDER, SMTP_HDR_SUBJECT,
+	SMTP_HDR_TO,
+};
+
+/* Content-Transfer-Encoding values, as enum smtp_mime_enc */
+const char *const sp_enc_words[SP_NENCS] = {
+	"7BIT", "8BIT", "BASE64", "BINARY", "QUOTED-PRINTABLE",
+};
+
+/* Content-Type values whose body is a message: headers again (RFC 2046 5.2) */
+const char *const sp_ct_words[SP_NCTS] = {
+	"MESSAGE/",
 };
 
 static bool same_prefix(const char *a, const char *b, unsigned int n)
@@ -321,6 +346,16 @@ void  sp_start_message(struct smtp_parser *p)
 	p->c_tok = 0;
 }
 
+/* 354: message text follows, from a line start. */
+void  sp_start_data(struct smtp_parser *p)
+{
+	p->c_mode = CM_DATA;
+	p->c_ls = DL_START_CRLF;
+	sp_start_message(p);
+	p->c_flags = 0;
+	p->text_len = 0;
+}
+
 void  sp_to_command_mode(struct smtp_parser *p)
 {
 	p->c_mode = CM_CMD;
@@ -437,6 +472,31 @@ static bool arg_scan_valid(u32 s)
 	return (s & AS_RD_NONE) || lo <= hi;
 }
 
+/* DATA text: the MIME flags and the matcher they say c_tok holds */
+static const char *check_mime(const struct smtp_parser *p)
+{
+	u8 f = p->c_flags;
+
+	if (f & ~MF_ALL)
+		return "bad MIME flags";
+	if (!(f & MF_VAL)) {
+		if (f & (MF_CT | MF_CMT))
+			return "MIME value flags without a value";
+		if (!tok_valid(sp_hdr_words, SP_NHDRS, p->c_tok))
+			return "bad header matcher state";
+	} else if (p->c_ls == HL_NAME || p->c_ls == HL_WSP) {
+		return "MIME value matched in a header name";
+	} else if (f & MF_CT) {
+		if ((f & MF_CMT) ? p->c_tok : !tok_valid(sp_ct_words, SP_NCTS, p->c_tok))
+			return "bad content type matcher state";
+	} else if ((f & MF_CMT) ? p->c_tok : !tok_valid(sp_enc_words, SP_NENCS, p->c_tok)) {
+		return "bad encoding matcher state";
+	}
+	if (p->c_ls == DL_DASH && (p->txn & TX_HDR))
+		return "boundary in the header section";
+	return NULL;
+}
+
 /* the client's line state, flags and matcher against its mode */
 static const char *check_client(const struct smtp_parser *p)
 {
@@ -459,9 +519,7 @@ static const char *check_client(const struct smtp_parser *p)
 			return "client line state outside message text";
 		if (p->txn & ~(TX_HDR | TX_SEEN_MASK | TX_TO_MASK))
 			return "bad header state";
-		if (!tok_valid(sp_hdr_words, SP_NHDRS, p->c_tok))
-			return "bad header matcher state";
-		return NULL;
+		return check_mime(p);
 	case CM_BDAT:
 		if (!hdr_ls)
 			return "client line state outside BDAT content";
@@ -599,9 +657,19 @@ const char *smtp_hdr_name(unsigned int hdr)
 	static const char *const names[] = {
 		"Bcc", "Cc", "Date", "From", "In-Reply-To", "Message-ID",
 		"References", "Reply-To", "Resent-*", "Sender", "Subject", "To",
+		"Content-Transfer-Encoding", "Content-Type",
 	};
 
 	return hdr < ARRAY_SIZE(names) ? names[hdr] : "other";
+}
+
+const char *smtp_mime_enc_name(unsigned int enc)
+{
+	static const char *const names[] = {
+		"7bit", "8bit", "base64", "binary", "quoted-printable", "others",
+	};
+
+	return enc < ARRAY_SIZE(names) ? names[enc] : "others";
 }
 
 const char *smtp_anomaly_name(unsigned int anom)
@@ -624,7 +692,7 @@ const char *smtp_event_name(unsigned int type)
 	static const char *const names[] = {
 		"?", "verb", "command", "reply", "ehlo-keyword", "banner",
 		"data-start", "data-end", "bdat-start", "bdat-end", "header",
-		"headers-end", "tls-start", "resync", "anomaly",
+		"headers-end", "tls-start", "resync", "anomaly", "mime-encoding",
 	};
 
 	return type < ARRAY_SIZE(names) ? names[type] : "?";

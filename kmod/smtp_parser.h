@@ -92,8 +92,22 @@ enum smtp_hdr {
 	SMTP_HDR_SENDER,
 	SMTP_HDR_SUBJECT,
 	SMTP_HDR_TO,
+	/* MIME fields: not singletons */
+	SMTP_HDR_CONTENT_TRANSFER_ENCODING,
+	SMTP_HDR_CONTENT_TYPE,
 	SMTP_HDR_OTHER,
 	SMTP_HDR_MAX,
+};
+
+/* Content-Transfer-Encoding values (RFC 2045), as enum nfsmtp_mime_enc */
+enum smtp_mime_enc {
+	SMTP_ENC_7BIT = 0,
+	SMTP_ENC_8BIT,
+	SMTP_ENC_BASE64,
+	SMTP_ENC_BINARY,
+	SMTP_ENC_QUOTED_PRINTABLE,
+	SMTP_ENC_OTHER,		/* any other value, comments nested or escaped */
+	SMTP_ENC_MAX,
 };
 
 enum smtp_anomaly {
@@ -139,6 +153,10 @@ enum smtp_ev_type {
 	SMTP_EV_TLS_START,	/* 220 to STARTTLS: nothing more is parsed */
 	SMTP_EV_RESYNC,		/* dir is followed again after lost sync or pickup */
 	SMTP_EV_ANOMALY,	/* sub = anomaly, span where it was seen */
+	SMTP_EV_MIME_ENCODING,	/* DATA: a Content-Transfer-Encoding value of the
+				 * message or a part: sub = enum smtp_mime_enc,
+				 * span = the byte after the value
+				 */
 	SMTP_EV_MAX,
 };
 
@@ -336,6 +354,7 @@ const char *smtp_parser_check(const struct smtp_parser *p);
 const char *smtp_verb_name(unsigned int verb);
 const char *smtp_kw_name(unsigned int kw);
 const char *smtp_hdr_name(unsigned int hdr);
+const char *smtp_mime_enc_name(unsigned int enc);
 const char *smtp_anomaly_name(unsigned int anom);
 const char *smtp_event_name(unsigned int type);
 

@@ -88,23 +88,47 @@ static const u8 *scan_ctl(const u8 *p, const u8 *end)
 /* A byte that has a meaning at the start of a message text line */
 static inline bool line_start_special(u8 c)
 {
-	return c <= '.' && ((1ULL << c) & ((1ULL << '.') | (1ULL << '\r') |
-					  (1ULL << '\n') | 1ULL));
+	return c <= '.' && ((1ULL << c) & ((1ULL << '.') | (1ULL << '-') |
+					  (1ULL << '\r') | (1ULL << '\n') | 1ULL));
 }
 
 /* ---- message headers (DATA and BDAT) ------------------------------------ */
+
+/* The header field whose name c_tok matched */
+static unsigned int header_id(u16 tok)
+{
+	int w = sp_tok_word(sp_hdr_words, tok);
+
+	if (hdr_prefix_done(tok))
+		return SMTP_HDR_RESENT;
+	return w < 0 ? SMTP_HDR_OTHER : sp_hdr_ids[w];
+}
+
+/*
+ * A header name ended in DATA text: a MIME field's value is matched as it
+ * goes by (c_tok is free until the next name).
+ */
+static void mime_field(struct smtp_parser *p, unsigned int hdr)
+{
+	if (p->c_mode != CM_DATA)
+		return;	/* BDAT: c_flags holds its framing */
+	p->c_flags &= ~(MF_VAL | MF_CT | MF_CMT);
+	if (hdr == SMTP_HDR_CONTENT_TRANSFER_ENCODING)
+		p->c_flags |= MF_VAL;
+	else if (hdr == SMTP_HDR_CONTENT_TYPE)
+		p->c_flags |= MF_VAL | MF_CT;
+	p->c_tok = 0;
+}
 
 /* A header name ended with ':' at offset i. */
 static int header_done(struct run *r, s32 i)
 {
 	struct smtp_parser *p = r->p;
-	int w = sp_tok_word(sp_hdr_words, p->c_tok);
-	unsigned int hdr = w < 0 ? SMTP_HDR_OTHER : (unsigned int)w;
+	unsigned int hdr = header_id(p->c_tok);
 	u16 flags = 0, to = 0;
+	int ret;
 
-	if (hdr_prefix_done(p->c_tok))
-		hdr = SMTP_HDR_RESENT;
-	if (hdr != SMTP_HDR_RESENT && hdr != SMTP_HDR_OTHER) {
+	if (hdr < SMTP_HDR_CONTENT_TRANSFER_ENCODING && hdr != SMTP_HDR_RESENT) {
 		if (p->txn & (1U << hdr))
 			flags |= SMTP_EVF_DUP;
 		p->txn |= 1U << hdr;
@@ -119,8 +143,88 @@ static int header_done(struct run *r, s32 i)
 		flags |= SMTP_EVF_NOSPAN;
 	if (p->c_mode == CM_BDAT && (p->c_flags & CF_SPLIT))
 		flags |= SMTP_EVF_PARTIAL;
-	return sp_emit(r, SMTP_EV_HEADER, SMTP_DIR_CLIENT, 0, hdr, 0, flags,
-		    i - (s32)p->c_len, p->c_len, to);
+	ret = sp_emit(r, SMTP_EV_HEADER, SMTP_DIR_CLIENT, 0, hdr, 0, flags,
+		      i - (s32)p->c_len, p->c_len, to);
+	mime_field(p, hdr);
+	return ret;
+}
+
+/* ---- MIME fields in DATA text --------------------------------------------- */
+
+/*
+ * The value being matched ended before offset i: judge a transfer encoding
+ * (a value never begun judges nothing: the default, 7bit).
+ */
+static int mime_value_end(struct run *r, s32 i)
+{
+	struct smtp_parser *p = r->p;
+	u8 flags = p->c_flags;
+	u16 tok = p->c_tok;
+	int w;
+
+	p->c_flags &= ~(MF_VAL | MF_CT | MF_CMT);
+	p->c_tok = 0;
+	if ((flags & MF_CT) || !tok)
+		return SMTP_CONTINUE;
+	w = sp_tok_word(sp_enc_words, tok);
+	return sp_emit(r, SMTP_EV_MIME_ENCODING, SMTP_DIR_CLIENT, 0,
+		       w < 0 ? SMTP_ENC_OTHER : w, 0, 0, i, 0, 0);
+}
+
+/*
+ * One byte of a MIME field's value (not CR, LF or NUL).  The value is its
+ * first word, after blanks and comments (RFC 2045 allows both), and ends at
+ * a blank, a ';', a quote or a comment; a quote or ';' before any word
+ * begins one (no encoding).  A comment within a comment or a
+ * quoted pair in one is not followed: the encoding is then "others", so
+ * that no reader can decode a value this parser read otherwise.
+ */
+static int mime_value_byte(struct run *r, s32 i, u8 c)
+{
+	struct smtp_parser *p = r->p;
+	bool ct = p->c_flags & MF_CT;
+
+	if (p->c_flags & MF_CMT) {
+		if (c == ')') {
+			p->c_flags &= ~MF_CMT;
+		} else if (c == '(' || c == '\\') {
+			p->c_tok = TOK_DEAD;
+			return mime_value_end(r, i);
+		}
+		return SMTP_CONTINUE;
+	}
+	if (p->c_tok && (c == ' ' || c == '\t' || c == '(' || c == ';' || c == '"'))
+		return mime_value_end(r, i);
+	if (c == ' ' || c == '\t')
+		return SMTP_CONTINUE;
+	if (c == '(') {
+		p->c_flags |= MF_CMT;
+		return SMTP_CONTINUE;
+	}
+	if (!ct) {
+		p->c_tok = sp_tok_step(sp_enc_words, SP_NENCS, p->c_tok, c);
+		return SMTP_CONTINUE;
+	}
+	p->c_tok = sp_tok_step(sp_ct_words, SP_NCTS, p->c_tok, c);
+	if (sp_tok_word(sp_ct_words, p->c_tok) >= 0) {
+		/* message/...: the body (after the empty line) is headers */
+		p->c_flags |= MF_NEST;
+		return mime_value_end(r, i);
+	}
+	if ((p->c_tok & TOK_IDX_MASK) == TOK_DEAD)
+		return mime_value_end(r, i);
+	return SMTP_CONTINUE;
+}
+
+/*
+ * A line of a header section starts with c at offset i: a value being
+ * matched goes on over a folded line; any other line ends it.
+ */
+static int mime_line_start(struct run *r, s32 i, u8 c)
+{
+	if (!(r->p->c_flags & MF_VAL) || c == ' ' || c == '\t')
+		return SMTP_CONTINUE;
+	return mime_value_end(r, i);
 }
 
 /* ---- client: commands ----------------------------------------------------- */
@@ -635,12 +739,9 @@ int  sp_client_confirm(struct run *r, u16 code)
 		return SMTP_CONTINUE;
 	p->flags &= ~F_CHECK_CLIENT;
 	if (code == 354) {
-		p->c_mode = CM_DATA;
-		p->c_ls = DL_START_CRLF;
-		sp_start_message(p);
+		sp_start_data(p);
 		/* headers may be long gone: judge no duplicates in this message */
 		p->txn = 0;
-		p->text_len = 0;
 	} else {
 		sp_to_command_mode(p);
 		p->flags |= F_PROBE;
@@ -892,7 +993,7 @@ static size_t data_text(struct run *r, const u8 *buf, size_t i, size_t n, int *r
 		 * nothing at a line start is the next text line, as DL_CR and
 		 * DL_START_CRLF would find: scan on.
 		 */
-		if (buf[i] != '\r' || hdr)
+		if (buf[i] != '\r' || hdr || (p->c_flags & MF_PART))
 			break;
 		j = i;
 		while (n - j >= 4 && buf[j + 1] == '\n' && buf[j + 2] == '\r')
@@ -927,6 +1028,78 @@ static void data_ctl(struct run *r, s32 i, u8 c, int *ret)
 	}
 }
 
+/*
+ * A byte of a header or part header line's text while a MIME value is
+ * matched (a word at a time would walk past its end).
+ */
+static int mime_text_byte(struct run *r, s32 i, u8 c, int *ret)
+{
+	struct smtp_parser *p = r->p;
+	bool hdr = p->txn & TX_HDR;
+
+	if (is_ctl(c)) {
+		if (p->c_tok)
+			*ret = mime_value_end(r, i);	/* a fold may go on before a word */
+		if (*ret != SMTP_STOP)
+			data_ctl(r, i, c, ret);
+		return NEXT;
+	}
+	*ret = mime_value_byte(r, i, c);
+	if (*ret != SMTP_STOP)
+		*ret = c_count(r, i, 1, hdr ? r->max_hdr : r->max_text,
+			       hdr ? SMTP_ANOM_HEADER_TOO_LONG : SMTP_ANOM_TEXT_TOO_LONG);
+	return NEXT;
+}
+
+/*
+ * An empty line ended at offset i (its line end len octets): the end of the
+ * header section, or of a part's.  A message/ part's body is headers again.
+ */
+static int empty_line(struct run *r, s32 i, s32 len)
+{
+	struct smtp_parser *p = r->p;
+	int ret = SMTP_CONTINUE;
+
+	if (!(p->txn & TX_HDR) && !(p->c_flags & MF_PART))
+		return ret;
+	if (p->txn & TX_HDR) {
+		p->txn &= ~TX_HDR;
+		ret = sp_emit(r, SMTP_EV_HEADERS_END, 0, 0, 0, 0, 0, i - len + 1, len,
+			      p->text_len + 1);
+	}
+	if (p->c_flags & MF_NEST)
+		p->c_flags = (p->c_flags & ~MF_NEST) | MF_PART;
+	else
+		p->c_flags &= ~MF_PART;
+	return ret;
+}
+
+/*
+ * The first byte of a line's content, its stuffed dot (if any) gone, as the
+ * server stores it: a header name, a folded line, a boundary, or text.
+ */
+static int line_content(struct run *r, s32 i, u8 c, int *ret)
+{
+	struct smtp_parser *p = r->p;
+	bool hdr = (p->txn & TX_HDR) || (p->c_flags & MF_PART);
+
+	if (hdr)
+		*ret = mime_line_start(r, i, c);
+	if (c == '-' && !(p->txn & TX_HDR)) {
+		p->c_ls = DL_DASH;
+		p->c_len = 1;
+		return NEXT;
+	}
+	if (!hdr || c == ' ' || c == '\t') {
+		p->c_ls = DL_TEXT;	/* body text, or a folded header line */
+		return AGAIN;
+	}
+	p->c_ls = HL_NAME;
+	p->c_tok = sp_tok_step(sp_hdr_words, SP_NHDRS, 0, c);
+	p->c_len = 1;
+	return NEXT;
+}
+
 /* A byte at the start of a message text line (after CRLF, a bare LF or a bare CR). */
 static int data_line_start(struct run *r, s32 i, u8 c, int *ret)
 {
@@ -936,15 +1109,19 @@ static int data_line_start(struct run *r, s32 i, u8 c, int *ret)
 		p->c_ls = p->c_ls == DL_START_CRLF ? DL_DOT_CRLF : DL_DOT_BARE;
 		return NEXT;
 	}
+	if (p->c_ls == DL_START_CR && c) {
+		/* a bare CR does not start a line for the server */
+		p->c_ls = DL_TEXT;
+		return AGAIN;
+	}
+	if (c == '\0' || c == '\r' || c == '\n')
+		*ret = mime_line_start(r, i, c);	/* a MIME value ends */
+	if (*ret == SMTP_STOP)
+		return NEXT;
 	if (c == '\0') {
 		*ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_NUL, i, 1);
 		p->c_ls = DL_START_CR;	/* "\r\n\0." is not a clean line start */
 		return NEXT;
-	}
-	if (p->c_ls == DL_START_CR) {
-		/* a bare CR does not start a line for the server */
-		p->c_ls = DL_TEXT;
-		return AGAIN;
 	}
 	if (c == '\r') {
 		p->c_ls = DL_CR;
@@ -952,22 +1129,12 @@ static int data_line_start(struct run *r, s32 i, u8 c, int *ret)
 	}
 	if (c == '\n') {
 		*ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_BARE_LF, i, 1);
-		if (*ret != SMTP_STOP && p->c_len == 0 && (p->txn & TX_HDR)) {
-			p->txn &= ~TX_HDR;
-			*ret = sp_emit(r, SMTP_EV_HEADERS_END, 0, 0, 0, 0, 0, i, 1,
-				       p->text_len + 1);
-		}
+		if (*ret != SMTP_STOP && p->c_len == 0)
+			*ret = empty_line(r, i, 1);
 		p->c_ls = DL_START_LF;
 		return NEXT;
 	}
-	if (!(p->txn & TX_HDR) || c == ' ' || c == '\t') {
-		p->c_ls = DL_TEXT;	/* body text, or a folded header line */
-		return AGAIN;
-	}
-	p->c_ls = HL_NAME;
-	p->c_tok = sp_tok_step(sp_hdr_words, SP_NHDRS, 0, c);
-	p->c_len = 1;
-	return NEXT;
+	return line_content(r, i, c, ret);
 }
 
 /* A byte after "." at a line start, or after ".\r". */
@@ -991,9 +1158,12 @@ static int data_dot(struct run *r, s32 i, u8 c, int *ret)
 			p->c_ls = DL_DOT_BARE;
 			return NEXT;
 		}
-		/* a dot-stuffed line: the dot is transparent */
-		p->c_ls = DL_TEXT;
-		return AGAIN;
+		/* a dot-stuffed line: the server drops the dot */
+		if (c == '.') {
+			p->c_ls = DL_TEXT;
+			return AGAIN;
+		}
+		return line_content(r, i, c, ret);
 	}
 	if (c == '\n' && p->c_ls == DL_DOTCR_CRLF) {
 		/* CRLF.CRLF: end of data, the "." answered like a command */
@@ -1029,11 +1199,8 @@ static int data_byte(struct run *r, s32 i, u8 c, int *ret)
 	switch (p->c_ls) {
 	case DL_CR:
 		if (c == '\n') {
-			if (p->c_len == 0 && (p->txn & TX_HDR)) {
-				p->txn &= ~TX_HDR;
-				*ret = sp_emit(r, SMTP_EV_HEADERS_END, 0, 0, 0, 0, 0, i - 1, 2,
-					       p->text_len + 1);
-			}
+			if (p->c_len == 0)
+				*ret = empty_line(r, i, 2);
 			p->c_ls = DL_START_CRLF;
 			p->c_len = 0;
 			return NEXT;
@@ -1046,11 +1213,21 @@ static int data_byte(struct run *r, s32 i, u8 c, int *ret)
 	case DL_START_LF:
 	case DL_START_CR:
 		return data_line_start(r, i, c, ret);
+	case DL_DASH:
+		if (c == '-') {
+			/* a boundary, maybe: a part's header section follows */
+			p->c_flags = (p->c_flags & ~MF_NEST) | MF_PART;
+		}
+		p->c_ls = DL_TEXT;
+		return AGAIN;
 	case HL_NAME:
 	case HL_WSP:
 		if (c == ':') {
 			p->c_ls = DL_TEXT;
-			*ret = header_done(r, i);
+			if (p->txn & TX_HDR)
+				*ret = header_done(r, i);
+			else
+				mime_field(p, header_id(p->c_tok));
 		} else if (c == ' ' || c == '\t') {
 			p->c_ls = HL_WSP;
 		} else if (p->c_ls == HL_NAME && c > 32 && c < 127) {
@@ -1061,8 +1238,10 @@ static int data_byte(struct run *r, s32 i, u8 c, int *ret)
 			p->c_ls = DL_TEXT;
 			return AGAIN;
 		}
-		if (*ret != SMTP_STOP)
+		if (*ret != SMTP_STOP && (p->txn & TX_HDR))
 			*ret = c_count(r, i, 1, r->max_hdr, SMTP_ANOM_HEADER_TOO_LONG);
+		else if (*ret != SMTP_STOP)
+			*ret = c_count(r, i, 1, r->max_text, SMTP_ANOM_TEXT_TOO_LONG);
 		return NEXT;
 	default:	/* DL_DOT_*, DL_DOTCR_* */
 		return data_dot(r, i, c, ret);
@@ -1179,7 +1358,9 @@ size_t sp_parse_client(struct run *r, const u8 *buf, size_t n)
 			break;
 		default:	/* CM_DATA */
 			hdr = p->txn & TX_HDR;
-			if (p->c_ls == DL_TEXT) {
+			if (p->c_ls == DL_TEXT && (p->c_flags & MF_VAL)) {
+				next = mime_text_byte(r, i, c, &ret);
+			} else if (p->c_ls == DL_TEXT) {
 				size_t from = i;
 
 				i = data_text(r, buf, i, n, &ret);

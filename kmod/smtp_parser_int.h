@@ -27,6 +27,7 @@ enum {
 	DL_DOT_CRLF, DL_DOT_BARE,	/* "." at a line start */
 	DL_DOTCR_CRLF, DL_DOTCR_BARE,	/* ".\r" */
 	DL_TEXT, DL_CR,
+	DL_DASH,		/* body: "-" at a line start */
 	/* header names, in DATA and BDAT content */
 	HL_NAME, HL_WSP,
 	/* BDAT content in the header section */
@@ -45,6 +46,18 @@ enum {
 #define CF_TLS_MAYBE	0x10	/* commands: 220 to a command not taken for STARTTLS */
 #define CF_BAD		0x20	/* BDAT: syntax error in the command */
 #define CF_SUB_MASK	0x0f	/* CM_BDAT_NEXT: position in the BDAT command */
+
+/*
+ * c_flags in DATA message text: MIME.  A part's header section is found
+ * without its boundary (no room for 70 octets): a body line starting with
+ * "--" opens one, an empty line ends it.
+ */
+#define MF_VAL		0x01	/* c_tok matches a MIME field's value */
+#define MF_CT		0x02	/* that value is Content-Type's, else Content-Transfer-Encoding's */
+#define MF_CMT		0x04	/* in a comment of that value */
+#define MF_PART		0x08	/* body: in a part's header section */
+#define MF_NEST		0x10	/* a message/ Content-Type: its body starts with headers */
+#define MF_ALL		0x1f
 
 /* positions in a BDAT command parsed in CM_BDAT_NEXT */
 enum {
@@ -145,12 +158,17 @@ enum { SL_START, SL_D1, SL_D2, SL_SEP, SL_KW, SL_TEXT, SL_CR, SL_SKIP };
 
 #define SP_NVERBS	15
 #define SP_NKWS		11
-#define SP_NHDRS	12
+#define SP_NHDRS	14
+#define SP_NENCS	5
+#define SP_NCTS		1
 /* how often one client byte may go from one state to another (a bound, not a need) */
 #define SP_MAX_REHANDLE	8
 extern const char *const sp_verb_words[SP_NVERBS];
 extern const char *const sp_kw_words[SP_NKWS];
 extern const char *const sp_hdr_words[SP_NHDRS];
+extern const u8 sp_hdr_ids[SP_NHDRS];
+extern const char *const sp_enc_words[SP_NENCS];
+extern const char *const sp_ct_words[SP_NCTS];
 
 struct run {
 	struct smtp_parser *p;
@@ -168,7 +186,9 @@ struct run {
 static inline bool hdr_prefix_done(u16 st)
 {
 	/* "RESENT-" matches every Resent-* field: stop matching once seen */
-	return (st & TOK_IDX_MASK) == SMTP_HDR_RESENT &&
+	unsigned int idx = st & TOK_IDX_MASK;
+
+	return idx < SP_NHDRS && sp_hdr_ids[idx] == SMTP_HDR_RESENT &&
 	       (st >> TOK_POS_SHIFT) == 7;
 }
 
@@ -211,6 +231,7 @@ void sp_q_pop(struct smtp_parser *p, u16 code);
 bool sp_q_contains(const struct smtp_parser *p, unsigned int verb);
 int sp_lost_sync(struct run *r, u8 dir, s32 at);
 void sp_start_message(struct smtp_parser *p);
+void sp_start_data(struct smtp_parser *p);
 void sp_to_command_mode(struct smtp_parser *p);
 int sp_client_confirm(struct run *r, u16 code);
 size_t sp_parse_client(struct run *r, const u8 *buf, size_t n);

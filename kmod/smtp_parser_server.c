@@ -31,10 +31,7 @@ static int reply_354(struct run *r, s32 i, unsigned int verb, bool piped)
 	if (piped || p->c_ls != CL_START || p->c_len)
 		/* text already went by as commands: where does it start? */
 		return sp_lost_sync(r, SMTP_DIR_SERVER, i);
-	p->c_mode = CM_DATA;
-	p->c_ls = DL_START_CRLF;
-	sp_start_message(p);
-	p->text_len = 0;
+	sp_start_data(p);
 	return sp_emit(r, SMTP_EV_DATA_START, SMTP_DIR_SERVER, verb, 0, 354, 0, i, 1, 0);
 }
 

@@ -23,6 +23,11 @@ msgtool.py guards DIR KEY.pem
     writes into DIR the guard tests' messages, some DKIM-signed with
     KEY.pem (msg_guards.py lists them).
 
+msgtool.py mime DIR
+    writes into DIR the MIME messages of smtp_asa.sh, made by python's email
+    package, each with the transfer encodings python finds in it
+    (msg_mime.py lists them).
+
 msgtool.py dkim-verify PUBKEY_B64 FILE[:N]...
     each FILE's first N (default 1) DKIM signatures verify against
     PUBKEY_B64; prints each result, exits 1 on a failure.
@@ -250,6 +255,9 @@ def main():
     if len(a) == 3 and a[0] == "guards":
         import msg_guards
         return msg_guards.gen(a[1], a[2])
+    if len(a) == 2 and a[0] == "mime":
+        import msg_mime
+        return msg_mime.gen(a[1])
     if len(a) >= 3 and a[0] == "dkim-verify":
         import msg_guards
         return msg_guards.verify(a[1], a[2:])

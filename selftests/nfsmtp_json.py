@@ -52,11 +52,13 @@ DEFAULT = {"starttls": "allow", "banner": "keep", "ehlo_mask": [], "commands": "
            "invalid_rcpt_max": 0, "invalid_rcpt_action": "drop",
            "to_fields_max": 0, "to_fields_action": "mask", "header_section_max": 0,
            "header_section_action": "drop", "message_max": 0, "message_action": "drop",
-           "mail_relay": [], "mail_relay_action": "mask"}
+           "mail_relay": [], "mail_relay_action": "mask", "mime_encoding": [],
+           "mime_encoding_action": "drop"}
 REWRITE = ["log", "mask", "drop", "reset"]       # command, rcpt
 LIMIT = ["log", "drop", "reset"]                 # cmd-line, header-line, body-line
 GUARD = ["off", "log", "drop", "reset"]          # smuggling, bare-newline, injection
 DUP = ["off", "log", "mask", "drop", "reset"]    # dup-headers
+ENC = ["7bit", "8bit", "base64", "binary", "quoted-printable", "others"]
 
 
 def values(n):
@@ -81,7 +83,10 @@ def values(n):
             "message_action": LIMIT[(n + 2) % 3],
             "mail_relay": [] if n % 4 == 3 else sorted(["example.net", "p%d.example" % n] +
                                                         ["[192.0.2.%d]" % n] * (n % 2)),
-            "mail_relay_action": REWRITE[(n + 3) % 4]}
+            "mail_relay_action": REWRITE[(n + 3) % 4],
+            "mime_encoding": [] if n == 3 else ENC if n == 4 else
+            [e for i, e in enumerate(ENC) if (i + n) % 2 == 0],
+            "mime_encoding_action": LIMIT[n % 3]}
 
 
 def words(vals):
@@ -91,6 +96,8 @@ def words(vals):
             # any case on input; none and all by name
             v = "none" if not v else "all" if v == KW else ",".join(
                 w.lower() if i % 2 else w for i, w in enumerate(v))
+        elif k == "mime_encoding":
+            v = "none" if not v else "all" if v == ENC else ",".join(w.upper() for w in v)
         elif k == "mail_relay":
             # shown sorted and in lower case: given otherwise, a trailing dot on one
             v = "none" if not v else ",".join(

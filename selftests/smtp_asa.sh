@@ -25,6 +25,12 @@
 #    session are delivered, or is reset; domains in any case, the percent
 #    hack and a quoted '@' (postfix relays both on) refused; a line cut
 #    after its verb cannot be masked and is reset, said so;
+#  - mime-encoding (ASA: match mime encoding TYPE): messages made by python's
+#    email package (multipart, nested message/rfc822 parts, base64, quoted-
+#    printable, 8bit) pass byte for byte by default; listed encodings are
+#    counted part by part exactly as python's own parser finds them, dropped
+#    or reset before the message ends; a field postfix stores only after
+#    dropping a stuffed dot, folded and with a comment, is still read;
 #  - with the default policy all of it passes untouched, nothing counted.
 # Each rule: its counter, its event (nfsmtp monitor), postfix's view.
 
@@ -35,7 +41,7 @@ source "$HERE/guards_lib.sh"
 
 # example.net is local and knows one user: the others get 550 5.1.1 at RCPT,
 # without postfix's error delays and limits (a harvest test makes 20 errors)
-guards_begin 23 "mydestination = example.net
+guards_begin 28 "mydestination = example.net
 local_recipient_maps = inline:{bob@example.net=ok}
 smtpd_soft_error_limit = 100
 smtpd_hard_error_limit = 100
@@ -287,5 +293,65 @@ policy mail-relay-action reset
 asa_reset_case "asa: mail-relay-action reset: an RCPT to another domain is reset before postfix reads it (ipv4)" \
 	MAIL "relay_denied=1 resets=1" "" "$S4" --to eve@evil.example
 policy mail-relay none mail-relay-action mask
+
+phase "mime-encoding"
+mkdir -p "$TMP/mime"
+$PY "$HERE/msgtool.py" mime "$TMP/mime" || log "the MIME messages were not made"
+# enc_count FILE ENC...: how many parts python found with these encodings
+enc_count() {
+	local f=$1
+	shift
+	awk -v want=" $* " 'index(want, " " $1 " ") { n += $2 } END { print n + 0 }' "$f.enc"
+}
+# mail_has TEXT: a delivery has the header line TEXT
+mail_has() { [ -n "$(mail_with "$1")" ]; }
+counters_save "$TMP/e0"
+client "$TMP/e0.out" session "data:$TMP/mime/mixed.eml"
+check "asa: mime-encoding none (default): python's multipart message (base64, qp, 8bit, nested message/rfc822) delivered byte for byte" \
+	eval 'grep -q "result: ok" "$TMP/e0.out" && busywait 10000 mail_has "Subject: mime mixed" &&
+	      subject_delivered_as "mime mixed" "$TMP/mime/mixed.eml" && deltas_are "$TMP/e0" mime_encoding=0'
+
+policy mime-encoding base64,8bit mime-encoding-action log
+want=$(enc_count "$TMP/mime/mixed.eml" base64 8bit)
+log "python finds $(xargs <"$TMP/mime/mixed.eml.enc") in mixed.eml: $want base64 or 8bit"
+counters_save "$TMP/e1"
+n=$(mail_count "$PF")
+client "$TMP/e1.out" session "data:$TMP/mime/mixed.eml"
+check "asa: mime-encoding base64,8bit log: every such part counted as python's parser finds them ($want), delivered (ipv4)" \
+	eval '[ "$want" -ge 5 ] && mail_wait "$PF" $((n + 1)) && deltas_are "$TMP/e1" mime_encoding=$want drops=0 &&
+	      busywait 3000 events_ge "$EV" 1 mime-encoding log base64'
+
+policy mime-encoding base64 mime-encoding-action drop
+counters_save "$TMP/e2"
+n=$(mail_count "$PF")
+asa_swaks e2 "$S6" --data @"$TMP/mime/mixed.eml"
+rc=$?
+check "asa: mime-encoding base64 (drop): swaks sending python's message is dropped at the first base64 part, never delivered (ipv6)" \
+	eval '[ $rc != 0 ] && deltas_are "$TMP/e2" mime_encoding=1 drops=1 &&
+	      events_are "$EV" 1 mime-encoding drop base64 && [ "$(mail_count "$PF")" = $n ]'
+
+policy mime-encoding quoted-printable,others mime-encoding-action reset
+counters_save "$TMP/e3"
+n=$(mail_count "$PF")
+client "$TMP/e3.out" session "data:$TMP/mime/qp.eml"
+client "$TMP/e4.out" session "data:$TMP/mime/plain.eml"
+check "asa: mime-encoding quoted-printable,others reset: a qp message is reset, a 7bit and 8bit one delivered" \
+	eval 'grep -q "result: reset" "$TMP/e3.out" && grep -q "result: ok" "$TMP/e4.out" &&
+	      mail_wait "$PF" $((n + 1)) && [ "$(mail_count "$PF")" = $((n + 1)) ] &&
+	      deltas_are "$TMP/e3" mime_encoding=1 resets=1 && busywait 10000 mail_has "Subject: mime plain"'
+
+# postfix drops the stuffed dot: it stores "Content-Transfer-Encoding:" with a
+# folded, commented value; a reader decodes base64
+policy mime-encoding base64 mime-encoding-action log
+counters_save "$TMP/e5"
+n=$(mail_count "$PF")
+client "$TMP/e5.out" raw reply 'cmd:EHLO c.example' 'cmd:MAIL FROM:<a@example.com>' \
+	'cmd:RCPT TO:<bob@example.org>' 'cmd:DATA' \
+	'send:Subject: stuffed\r\n.Content-Transfer-Encoding:\r\n (note) BASE64\r\n\r\naGk=\r\n.\r\n' \
+	reply 'cmd:QUIT'
+check "asa: mime-encoding: a dot-stuffed, folded, commented field postfix stores as Content-Transfer-Encoding is read" \
+	eval 'mail_wait "$PF" $((n + 1)) && deltas_are "$TMP/e5" mime_encoding=1 &&
+	      grep -q "^Content-Transfer-Encoding:" "$(mail_with "Subject: stuffed")"'
+policy mime-encoding none mime-encoding-action drop
 
 ktap_finished

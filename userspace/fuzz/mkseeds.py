@@ -190,6 +190,12 @@ seed("data_fast_path", session(
     "\n\r\n\x00x\r\n\r\n\r\n.\r\n"), sizes=(17, 3, 64, 1))
 seed("data_nul_8bit", session("Subject: \xe9t\xe9\r\n\r\nb\x00dy \xff\xfe\r\n\x00.\r\n.\r\n"))
 seed("data_bare_lf_body", session("Subject: x\n\nline\nline2\r\n.\r\n"))
+seed("data_mime_parts", session(
+    "Content-Type: multipart/mixed; boundary=b\r\nContent-Transfer-Encoding: 7bit\r\n\r\n"
+    "--b\r\nContent-Type: message/rfc822\r\n\r\nContent-Transfer-Encoding:\r\n (c) base64\r\n"
+    "\r\nQUFB\r\n-- \r\n.Content-Transfer-Encoding: ((x)) quoted-printable\n\n"
+    "--b\r\ncontent-type: text/plain\r\nContent-Transfer-Encoding: \"binary\"\r\n\r\n"
+    "x\r\n--b--\r\n.\r\n"), sizes=(7, 1, 30, 2))
 # smuggling sequences
 for name, seq in [("lf_dot_lf", "\n.\n"), ("lf_dot_crlf", "\n.\r\n"),
                   ("crlf_dot_lf", "\r\n.\n"), ("cr_dot_cr", "\r.\r"),

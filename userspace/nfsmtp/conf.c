@@ -132,16 +132,16 @@ static void print_key(const struct nfsmtp_key *k, uint32_t v)
 
 	print_string(PRINT_FP, NULL, " %s", k->name);
 	switch (k->type) {
-	case NFSMTP_KT_EHLO:
-		/* text: none, all or a list; JSON: an array of keywords */
+	case NFSMTP_KT_FLAGS:
+		/* text: none, all or a list; JSON: an array of names */
 		nfsmtp_format_value(k, v, buf, sizeof(buf));
 		print_string(PRINT_FP, NULL, " %s", buf);
 		open_json_array(k->json);
 		for (b = 0; b < 32; b++) {
 			if (!(v & (1U << b)))
 				continue;
-			if (b < __NFSMTP_KW_MAX) {
-				print_string(PRINT_JSON, NULL, NULL, nfsmtp_kw_names[b]);
+			if (b < k->n_names) {
+				print_string(PRINT_JSON, NULL, NULL, k->names[b]);
 			} else {
 				snprintf(buf, sizeof(buf), "bit%u", b);
 				print_string(PRINT_JSON, NULL, NULL, buf);

@@ -29,6 +29,7 @@ const char *const nfsmtp_action_names[__NFSMTP_ACTION_MAX] = NFSMTP_ACTION_NAMES
 const char *const nfsmtp_rule_names[__NFSMTP_RULE_MAX] = NFSMTP_RULE_NAMES;
 
 const char *const nfsmtp_kw_names[__NFSMTP_KW_MAX] = NFSMTP_KW_NAMES;
+const char *const nfsmtp_mime_enc_names[__NFSMTP_MIME_ENC_MAX] = NFSMTP_MIME_ENCODING_NAMES;
 
 /* the module's smtp_stat_names[] has the same, from the same spec */
 const char *const nfsmtp_stat_names[__NFSMTP_STAT_MAX] = NFSMTP_STAT_NAMES;
@@ -90,6 +91,7 @@ const char *const nfsmtp_stat_help[__NFSMTP_STAT_MAX] = {
 	[NFSMTP_STAT_HEADER_SECTION_TOO_BIG] = "DATA header sections longer than header-section-max.",
 	[NFSMTP_STAT_MESSAGE_TOO_BIG]	= "DATA messages longer than message-max.",
 	[NFSMTP_STAT_RELAY_DENIED]	= "RCPTs to a domain not in mail-relay.",
+	[NFSMTP_STAT_MIME_ENCODING]	= "DATA transfer encodings listed in mime-encoding.",
 };
 
 #define ENUM_KEY(n, j, a, tbl, l, d) \
@@ -115,8 +117,8 @@ const struct nfsmtp_key nfsmtp_keys[] = {
 	ENUM_KEY("starttls", "starttls", NFSMTP_A_STARTTLS, starttls_names, 0, "allow"),
 	ENUM_KEY("banner", "banner", NFSMTP_A_BANNER, banner_names, 0, "keep"),
 	{ .name = "ehlo-mask", .json = "ehlo_mask", .attr = NFSMTP_A_EHLO_MASK,
-	  .type = NFSMTP_KT_EHLO, .names = nfsmtp_kw_names,
-	  .n_names = __NFSMTP_KW_MAX, .line = 0, .def = "none" },
+	  .type = NFSMTP_KT_FLAGS, .names = nfsmtp_kw_names,
+	  .n_names = __NFSMTP_KW_MAX, .what = "EHLO keyword", .line = 0, .def = "none" },
 	ENUM_KEY("commands", "commands", NFSMTP_A_COMMANDS, commands_names, 0, "all"),
 	NUM_KEY("cmd-line-max", "cmd_line_max", NFSMTP_A_CMD_LINE_MAX, NFSMTP_KT_U16, 1),
 	NUM_KEY("rcpt-max", "rcpt_max", NFSMTP_A_RCPT_MAX, NFSMTP_KT_U16, 1),
@@ -153,6 +155,11 @@ const struct nfsmtp_key nfsmtp_keys[] = {
 	{ .name = "mail-relay", .json = "mail_relay", .attr = NFSMTP_A_MAIL_RELAY,
 	  .type = NFSMTP_KT_DOMAINS, .line = 8, .def = "none" },
 	ASA_KEY("mail-relay-action", "mail_relay_action", NFSMTP_A_ACT_MAIL_RELAY, 8, "mask"),
+	{ .name = "mime-encoding", .json = "mime_encoding", .attr = NFSMTP_A_MIME_ENCODING,
+	  .type = NFSMTP_KT_FLAGS, .names = nfsmtp_mime_enc_names,
+	  .n_names = __NFSMTP_MIME_ENC_MAX, .what = "encoding", .line = 9, .def = "none" },
+	ASA_KEY("mime-encoding-action", "mime_encoding_action", NFSMTP_A_ACT_MIME_ENCODING, 9,
+		"drop"),
 	{ .name = "profile-mark-mask", .json = "profile_mark_mask",
 	  .attr = NFSMTP_A_MARK_MASK, .type = NFSMTP_KT_U32, .per_ns = true, .hex = true, .def = "0x0" },
 	{ .name = "profile-mark-shift", .json = "profile_mark_shift",
@@ -258,7 +265,7 @@ uint32_t nfsmtp_key_max(const struct nfsmtp_key *k)
 	case NFSMTP_KT_U16:
 		return UINT16_MAX;
 	case NFSMTP_KT_U32:
-	case NFSMTP_KT_EHLO:
+	case NFSMTP_KT_FLAGS:
 		return UINT32_MAX;
 	default:
 		return UINT8_MAX;
@@ -287,7 +294,14 @@ int nfsmtp_parse_uint(const char *s, uint32_t max, uint32_t *out)
 	return 0;
 }
 
-int nfsmtp_parse_ehlo(const char *s, uint32_t *mask, const char **bad, size_t *badlen)
+/* every bit a FLAGS key names */
+static uint32_t flags_all(const struct nfsmtp_key *k)
+{
+	return (uint32_t)((1ULL << k->n_names) - 1);
+}
+
+int nfsmtp_parse_flags(const struct nfsmtp_key *k, const char *s, uint32_t *mask,
+		       const char **bad, size_t *badlen)
 {
 	uint32_t m = 0;
 	const char *p = s;
@@ -297,18 +311,17 @@ int nfsmtp_parse_ehlo(const char *s, uint32_t *mask, const char **bad, size_t *b
 		return 0;
 	}
 	if (!strcasecmp(s, "all")) {
-		*mask = NFSMTP_KW_ALL;
+		*mask = flags_all(k);
 		return 0;
 	}
 	for (;;) {
 		size_t len = strcspn(p, ",");
 		unsigned int i;
 
-		for (i = 0; i < __NFSMTP_KW_MAX; i++)
-			if (strlen(nfsmtp_kw_names[i]) == len &&
-			    !strncasecmp(p, nfsmtp_kw_names[i], len))
+		for (i = 0; i < k->n_names; i++)
+			if (strlen(k->names[i]) == len && !strncasecmp(p, k->names[i], len))
 				break;
-		if (i == __NFSMTP_KW_MAX) {
+		if (i == k->n_names) {
 			*bad = p;
 			*badlen = len;
 			return -1;
@@ -350,8 +363,8 @@ static void allowed_values(const struct nfsmtp_key *k, char *buf, size_t len)
 		nfsmtp_join_names(k->names, k->n_names, ", ", " or ", names, sizeof(names));
 		snprintf(buf, len, "use %s", names);
 		break;
-	case NFSMTP_KT_EHLO:
-		nfsmtp_join_names(nfsmtp_kw_names, __NFSMTP_KW_MAX, ", ", " and ", names, sizeof(names));
+	case NFSMTP_KT_FLAGS:
+		nfsmtp_join_names(k->names, k->n_names, ", ", " and ", names, sizeof(names));
 		snprintf(buf, len, "use none, all, or a comma-separated list of %s", names);
 		break;
 	case NFSMTP_KT_DOMAINS:
@@ -382,16 +395,16 @@ int nfsmtp_parse_value(const struct nfsmtp_key *k, const char *s, uint32_t *out,
 				return 0;
 			}
 		break;
-	case NFSMTP_KT_EHLO:
-		if (!nfsmtp_parse_ehlo(s, out, &bad, &badlen))
+	case NFSMTP_KT_FLAGS:
+		if (!nfsmtp_parse_flags(k, s, out, &bad, &badlen))
 			return 0;
 		allowed_values(k, allowed, sizeof(allowed));
 		if (badlen == 0)
-			snprintf(err, errlen, "empty EHLO keyword in %s \"%s\": %s",
-				 k->name, s, allowed);
+			snprintf(err, errlen, "empty %s in %s \"%s\": %s",
+				 k->what, k->name, s, allowed);
 		else
-			snprintf(err, errlen, "unknown EHLO keyword \"%.*s\" in %s: %s",
-				 (int)badlen, bad, k->name, allowed);
+			snprintf(err, errlen, "unknown %s \"%.*s\" in %s: %s",
+				 k->what, (int)badlen, bad, k->name, allowed);
 		return -1;
 	case NFSMTP_KT_DOMAINS:
 		return parse_domains(k, s, out, err, errlen);
@@ -417,12 +430,12 @@ void nfsmtp_format_value(const struct nfsmtp_key *k, uint32_t v, char *buf, size
 		else
 			snprintf(buf, len, "%u", v);	/* newer kernel than tool */
 		return;
-	case NFSMTP_KT_EHLO:
+	case NFSMTP_KT_FLAGS:
 		if (v == 0) {
 			snprintf(buf, len, "none");
 			return;
 		}
-		if (v == NFSMTP_KW_ALL) {
+		if (v == flags_all(k)) {
 			snprintf(buf, len, "all");
 			return;
 		}
@@ -432,9 +445,9 @@ void nfsmtp_format_value(const struct nfsmtp_key *k, uint32_t v, char *buf, size
 
 			if (!(v & (1U << i)))
 				continue;
-			if (i < __NFSMTP_KW_MAX)
+			if (i < k->n_names)
 				w = snprintf(buf + used, len - used, "%s%s",
-					     used ? "," : "", nfsmtp_kw_names[i]);
+					     used ? "," : "", k->names[i]);
 			else
 				w = snprintf(buf + used, len - used, "%sbit%u",
 					     used ? "," : "", i);

@@ -16,7 +16,7 @@
 enum nfsmtp_key_type {
 	NFSMTP_KT_ENUM,		/* u8, one of a list of names */
 	NFSMTP_KT_ACTION,	/* u8, enum nfsmtp_action by name */
-	NFSMTP_KT_EHLO,		/* u32, comma-separated EHLO keywords */
+	NFSMTP_KT_FLAGS,	/* u32, comma-separated names of the bits (names) */
 	NFSMTP_KT_U8,		/* numbers: decimal or 0x hex */
 	NFSMTP_KT_U16,
 	NFSMTP_KT_U32,
@@ -30,8 +30,9 @@ struct nfsmtp_key {
 	const char *json;		/* in -j output: "cmd_line_max" */
 	uint16_t attr;			/* NFSMTP_A_* */
 	enum nfsmtp_key_type type;
-	const char *const *names;	/* NFSMTP_KT_ENUM: value names by value */
+	const char *const *names;	/* value names by value; FLAGS: by bit */
 	unsigned int n_names;
+	const char *what;		/* FLAGS: what a name is, in errors ("EHLO keyword") */
 	bool per_ns;			/* namespace-wide, not per profile */
 	bool hex;			/* shown in hex */
 	unsigned int line;		/* `policy show` groups keys on lines */
@@ -45,6 +46,7 @@ extern const unsigned int nfsmtp_n_keys;
 extern const char *const nfsmtp_action_names[__NFSMTP_ACTION_MAX];
 extern const char *const nfsmtp_rule_names[__NFSMTP_RULE_MAX];
 extern const char *const nfsmtp_kw_names[__NFSMTP_KW_MAX];
+extern const char *const nfsmtp_mime_enc_names[__NFSMTP_MIME_ENC_MAX];
 /* Counter names, the same as the module's smtp_stat_names[] */
 extern const char *const nfsmtp_stat_names[__NFSMTP_STAT_MAX];
 /* One sentence per counter (# HELP of the Prometheus output); NULL if none */
@@ -62,10 +64,12 @@ const char *nfsmtp_attr_name(unsigned int attr);
 int nfsmtp_parse_uint(const char *s, uint32_t max, uint32_t *out);
 
 /*
- * EHLO keyword list: "none", "all", or keywords separated by commas, in any
- * case. On error returns -1 and points *bad at the offending item (within s).
+ * A FLAGS key's list (EHLO keywords, encodings): "none", "all", or names of
+ * k's bits separated by commas, in any case. On error returns -1 and points
+ * *bad at the offending item (within s).
  */
-int nfsmtp_parse_ehlo(const char *s, uint32_t *mask, const char **bad, size_t *badlen);
+int nfsmtp_parse_flags(const struct nfsmtp_key *k, const char *s, uint32_t *mask,
+		       const char **bad, size_t *badlen);
 
 /* The value of key K from S; on error, a message for the user in ERR. */
 int nfsmtp_parse_value(const struct nfsmtp_key *k, const char *s, uint32_t *out,

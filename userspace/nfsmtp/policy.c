@@ -33,7 +33,7 @@ void usage_policy_show(FILE *f)
 
 void usage_policy_set(FILE *f)
 {
-	char buf[600];
+	char buf[600], encs[128];
 	unsigned int i;
 
 	fputs("Usage: nfsmtp policy set [profile N] KEY VALUE [KEY VALUE...]\n"
@@ -49,7 +49,7 @@ void usage_policy_set(FILE *f)
 		case NFSMTP_KT_ACTION:
 			nfsmtp_join_names(k->names, k->n_names, "|", "|", buf, sizeof(buf));
 			break;
-		case NFSMTP_KT_EHLO:
+		case NFSMTP_KT_FLAGS:
 			snprintf(buf, sizeof(buf), "LIST|none|all");
 			break;
 		case NFSMTP_KT_DOMAINS:
@@ -62,12 +62,16 @@ void usage_policy_set(FILE *f)
 			k->per_ns ? " namespace-wide" : "");
 	}
 	nfsmtp_join_names(nfsmtp_kw_names, __NFSMTP_KW_MAX, ",", ",", buf, sizeof(buf));
+	nfsmtp_join_names(nfsmtp_mime_enc_names, __NFSMTP_MIME_ENC_MAX, ",", ",", encs,
+			  sizeof(encs));
 	fprintf(f, "\n"
-		"LIST: comma-separated EHLO keywords, any case, from\n  %s\n"
+		"LIST: comma-separated names, any case: EHLO keywords for ehlo-mask, from\n"
+		"  %s\n"
+		"  and transfer encodings for mime-encoding, from\n  %s\n"
 		"DOMAINS: up to 32 mail domains separated by commas, any case\n"
 		"N: decimal, or hex with 0x. Not every rule takes every action: the kernel\n"
 		"says which (see nfsmtp(8)). Needs CAP_NET_ADMIN in the network namespace.\n",
-		buf);
+		buf, encs);
 }
 
 void usage_policy(FILE *f)
@@ -111,7 +115,7 @@ static int profile_attr_cb(const struct nlattr *attr, void *data)
 		mt = MNL_TYPE_U16;
 		break;
 	case NFSMTP_KT_U32:
-	case NFSMTP_KT_EHLO:
+	case NFSMTP_KT_FLAGS:
 		mt = MNL_TYPE_U32;
 		break;
 	default:
@@ -194,7 +198,7 @@ static void put_value(struct nlmsghdr *nlh, const struct nfsmtp_key *k, uint32_t
 		mnl_attr_put_u16(nlh, k->attr, (uint16_t)v);
 		break;
 	case NFSMTP_KT_U32:
-	case NFSMTP_KT_EHLO:
+	case NFSMTP_KT_FLAGS:
 		mnl_attr_put_u32(nlh, k->attr, v);
 		break;
 	case NFSMTP_KT_DOMAINS:

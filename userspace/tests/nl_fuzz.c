@@ -118,6 +118,7 @@ static const uint8_t act_allowed[NFSMTP_A_MAX + 1] = {
 	[NFSMTP_A_ACT_HEADER_SECTION] = ACTS_LIMIT,
 	[NFSMTP_A_ACT_MESSAGE]	    = ACTS_LIMIT,
 	[NFSMTP_A_ACT_MAIL_RELAY]   = ACTS_REWRITE,
+	[NFSMTP_A_ACT_MIME_ENCODING] = ACTS_LIMIT,
 };
 
 static void pol_init(void)
@@ -153,6 +154,8 @@ static void pol_init(void)
 	pol[NFSMTP_A_ACT_MESSAGE] = (struct attr_pol){ K_U8, NFSMTP_ACTION_RESET, 0 };
 	pol[NFSMTP_A_MAIL_RELAY] = (struct attr_pol){ K_STR, SMTP_DOMAINS_TEXT_MAX, 0 };
 	pol[NFSMTP_A_ACT_MAIL_RELAY] = (struct attr_pol){ K_U8, NFSMTP_ACTION_RESET, 0 };
+	pol[NFSMTP_A_MIME_ENCODING] = (struct attr_pol){ K_U32, 0, NFSMTP_MIME_ENC_ALL };
+	pol[NFSMTP_A_ACT_MIME_ENCODING] = (struct attr_pol){ K_U8, NFSMTP_ACTION_RESET, 0 };
 	pol[NFSMTP_A_MARK_MASK] = (struct attr_pol){ K_U32, 0, 0 };
 	pol[NFSMTP_A_MARK_SHIFT] = (struct attr_pol){ K_U8, 31, 0 };
 	/* PAD, STATS and the event attributes: NLA_UNSPEC, refused in requests */
@@ -176,7 +179,7 @@ struct model {
 static bool per_profile(int a)
 {
 	return (a >= NFSMTP_A_STARTTLS && a <= NFSMTP_A_ACT_INJECTION) ||
-	       (a >= NFSMTP_A_ACT_LOST_SYNC && a <= NFSMTP_A_ACT_MAIL_RELAY &&
+	       (a >= NFSMTP_A_ACT_LOST_SYNC && a <= NFSMTP_A_ACT_MIME_ENCODING &&
 		a != NFSMTP_A_MAIL_RELAY);
 }
 
@@ -515,7 +518,8 @@ static void rand_attr(struct req *r, int depth)
 	int t;
 
 	if (chance(10))
-		t = NFSMTP_A_ACT_LOST_SYNC + below(NFSMTP_A_ACT_MAIL_RELAY - NFSMTP_A_ACT_LOST_SYNC + 1);
+		t = NFSMTP_A_ACT_LOST_SYNC +
+		    below(NFSMTP_A_ACT_MIME_ENCODING - NFSMTP_A_ACT_LOST_SYNC + 1);
 	else if (chance(80))
 		t = NFSMTP_A_PROFILE + below(NFSMTP_A_MARK_SHIFT - NFSMTP_A_PROFILE + 1);
 	else if (chance(60))

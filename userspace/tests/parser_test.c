@@ -135,5 +135,6 @@ TEST_F_TIMEOUT(parser, three_ways, 300)
 #include "cases_agree.inc"
 #include "cases_paths.inc"
 #include "cases_relay.inc"
+#include "cases_mime.inc"
 
 TEST_HARNESS_MAIN

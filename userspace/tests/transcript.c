@@ -130,6 +130,9 @@ static int sink(void *vctx, const struct smtp_event *ev)
 	case SMTP_EV_ANOMALY:
 		tbuf_printf(c->out, ":%s", smtp_anomaly_name(ev->sub));
 		break;
+	case SMTP_EV_MIME_ENCODING:
+		tbuf_printf(c->out, ":%s", smtp_mime_enc_name(ev->sub));
+		break;
 	}
 	if (ev->type == SMTP_EV_COMMAND && ev->verb == SMTP_VERB_RCPT)
 		tbuf_printf(c->out, " n=%u", ev->value);

@@ -20,6 +20,8 @@
 
 /* every bit of enum nfsmtp_kw: what NFSMTP_A_EHLO_MASK may hold */
 #define NFSMTP_KW_ALL ((1U << __NFSMTP_KW_MAX) - 1)
+/* every bit of enum nfsmtp_mime_enc: what NFSMTP_A_MIME_ENCODING may hold */
+#define NFSMTP_MIME_ENC_ALL ((1U << __NFSMTP_MIME_ENC_MAX) - 1)
 
 /*
  * Helper info: the per-connection state in CTA_HELP_INFO of a ctnetlink

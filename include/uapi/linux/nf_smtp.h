@@ -7,7 +7,7 @@
 #define _UAPI_LINUX_NF_SMTP_H
 
 #define NFSMTP_GENL_NAME	"nf_smtp"
-#define NFSMTP_GENL_VERSION	4
+#define NFSMTP_GENL_VERSION	5
 
 /**
  * enum nfsmtp_stat - counters, per network namespace (per CPU in the kernel,
@@ -79,6 +79,8 @@
  *   header-section-max
  * @NFSMTP_STAT_MESSAGE_TOO_BIG: DATA messages longer than message-max
  * @NFSMTP_STAT_RELAY_DENIED: RCPTs to a domain not in mail-relay
+ * @NFSMTP_STAT_MIME_ENCODING: DATA message or part headers with a transfer
+ *   encoding in mime-encoding
  */
 enum nfsmtp_stat {
 	NFSMTP_STAT_SESSIONS,
@@ -136,6 +138,7 @@ enum nfsmtp_stat {
 	NFSMTP_STAT_HEADER_SECTION_TOO_BIG,
 	NFSMTP_STAT_MESSAGE_TOO_BIG,
 	NFSMTP_STAT_RELAY_DENIED,
+	NFSMTP_STAT_MIME_ENCODING,
 
 	/* private: */
 	__NFSMTP_STAT_MAX,
@@ -236,6 +239,7 @@ enum nfsmtp_action {
  *   header-section-max
  * @NFSMTP_RULE_MESSAGE: a DATA message longer than message-max
  * @NFSMTP_RULE_MAIL_RELAY: an RCPT to a domain not in mail-relay
+ * @NFSMTP_RULE_MIME_ENCODING: a transfer encoding listed in mime-encoding
  */
 enum nfsmtp_rule {
 	NFSMTP_RULE_STARTTLS,
@@ -263,6 +267,7 @@ enum nfsmtp_rule {
 	NFSMTP_RULE_HEADER_SECTION,
 	NFSMTP_RULE_MESSAGE,
 	NFSMTP_RULE_MAIL_RELAY,
+	NFSMTP_RULE_MIME_ENCODING,
 
 	/* private: */
 	__NFSMTP_RULE_MAX,
@@ -291,6 +296,26 @@ enum nfsmtp_kw {
 	/* private: */
 	__NFSMTP_KW_MAX,
 	NFSMTP_KW_MAX = (__NFSMTP_KW_MAX - 1)
+};
+
+/**
+ * enum nfsmtp_mime_enc - Content-Transfer-Encoding values (RFC 2045, ASA's
+ *   mime encoding types); the mime-encoding attribute holds (1 << encoding)
+ *   bits
+ * @NFSMTP_MIME_ENC_OTHERS: any other value, or one the parser cannot read for
+ *   sure
+ */
+enum nfsmtp_mime_enc {
+	NFSMTP_MIME_ENC_7BIT,
+	NFSMTP_MIME_ENC_8BIT,
+	NFSMTP_MIME_ENC_BASE64,
+	NFSMTP_MIME_ENC_BINARY,
+	NFSMTP_MIME_ENC_QUOTED_PRINTABLE,
+	NFSMTP_MIME_ENC_OTHERS,
+
+	/* private: */
+	__NFSMTP_MIME_ENC_MAX,
+	NFSMTP_MIME_ENC_MAX = (__NFSMTP_MIME_ENC_MAX - 1)
 };
 
 enum nfsmtp_attr {
@@ -333,6 +358,8 @@ enum nfsmtp_attr {
 	NFSMTP_A_ACT_MESSAGE,
 	NFSMTP_A_MAIL_RELAY,
 	NFSMTP_A_ACT_MAIL_RELAY,
+	NFSMTP_A_MIME_ENCODING,
+	NFSMTP_A_ACT_MIME_ENCODING,
 	NFSMTP_A_STATS,
 	NFSMTP_A_EVENT,
 
@@ -398,6 +425,7 @@ enum nfsmtp_stats_attr {
 	NFSMTP_A_STATS_HEADER_SECTION_TOO_BIG,
 	NFSMTP_A_STATS_MESSAGE_TOO_BIG,
 	NFSMTP_A_STATS_RELAY_DENIED,
+	NFSMTP_A_STATS_MIME_ENCODING,
 
 	__NFSMTP_A_STATS_MAX
 };

@@ -83,25 +83,27 @@ TEST(numbers_rejected)
 	EXPECT_EQ(-1, nfsmtp_parse_uint("256", 255, &v));
 }
 
+#define EHLO_KEY (nfsmtp_key_find("ehlo-mask"))
+
 TEST(ehlo_lists)
 {
 	const char *bad;
 	size_t badlen;
 	uint32_t m;
 
-	ASSERT_EQ(0, nfsmtp_parse_ehlo("none", &m, &bad, &badlen));
+	ASSERT_EQ(0, nfsmtp_parse_flags(EHLO_KEY, "none", &m, &bad, &badlen));
 	EXPECT_EQ(0U, m);
-	ASSERT_EQ(0, nfsmtp_parse_ehlo("NONE", &m, &bad, &badlen));
+	ASSERT_EQ(0, nfsmtp_parse_flags(EHLO_KEY, "NONE", &m, &bad, &badlen));
 	EXPECT_EQ(0U, m);
-	ASSERT_EQ(0, nfsmtp_parse_ehlo("all", &m, &bad, &badlen));
+	ASSERT_EQ(0, nfsmtp_parse_flags(EHLO_KEY, "all", &m, &bad, &badlen));
 	EXPECT_EQ(NFSMTP_KW_ALL, m);
-	ASSERT_EQ(0, nfsmtp_parse_ehlo("STARTTLS", &m, &bad, &badlen));
+	ASSERT_EQ(0, nfsmtp_parse_flags(EHLO_KEY, "STARTTLS", &m, &bad, &badlen));
 	EXPECT_EQ(KW(STARTTLS), m);
-	ASSERT_EQ(0, nfsmtp_parse_ehlo("starttls,Pipelining,8bitmime", &m, &bad, &badlen));
+	ASSERT_EQ(0, nfsmtp_parse_flags(EHLO_KEY, "starttls,Pipelining,8bitmime", &m, &bad, &badlen));
 	EXPECT_EQ(KW(STARTTLS) | KW(PIPELINING) | KW(8BITMIME), m);
-	ASSERT_EQ(0, nfsmtp_parse_ehlo("unknown,UNKNOWN", &m, &bad, &badlen));
+	ASSERT_EQ(0, nfsmtp_parse_flags(EHLO_KEY, "unknown,UNKNOWN", &m, &bad, &badlen));
 	EXPECT_EQ(KW(UNKNOWN), m);
-	ASSERT_EQ(0, nfsmtp_parse_ehlo("STARTTLS,CHUNKING,PIPELINING,8BITMIME,BINARYMIME,"
+	ASSERT_EQ(0, nfsmtp_parse_flags(EHLO_KEY, "STARTTLS,CHUNKING,PIPELINING,8BITMIME,BINARYMIME,"
 				       "SMTPUTF8,SIZE,DSN,AUTH,ENHANCEDSTATUSCODES,ETRN,unknown",
 				       &m, &bad, &badlen));
 	EXPECT_EQ(NFSMTP_KW_ALL, m);
@@ -130,7 +132,7 @@ TEST(ehlo_lists_rejected)
 	uint32_t m;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		ASSERT_EQ(-1, nfsmtp_parse_ehlo(cases[i].s, &m, &bad, &badlen))
+		ASSERT_EQ(-1, nfsmtp_parse_flags(EHLO_KEY, cases[i].s, &m, &bad, &badlen))
 			TH_LOG("\"%s\" was taken", cases[i].s);
 		EXPECT_EQ(strlen(cases[i].bad), badlen);
 		EXPECT_EQ(0, strncmp(bad, cases[i].bad, badlen))
@@ -144,7 +146,7 @@ TEST(key_table)
 	unsigned int i;
 	char json[64];
 
-	ASSERT_EQ(37U, nfsmtp_n_keys);
+	ASSERT_EQ(39U, nfsmtp_n_keys);
 	for (i = 0; i < nfsmtp_n_keys; i++) {
 		const struct nfsmtp_key *k = &nfsmtp_keys[i];
 		char *p;
@@ -236,6 +238,34 @@ TEST(bad_values_list_the_allowed_ones)
 	EXPECT_NE(NULL, strstr(err, "STARTTLS and unknown")) TH_LOG("%s", err);
 	ASSERT_EQ(0xdeadbeef, value_of("ehlo-mask", "AUTH,,SIZE"));
 	EXPECT_NE(NULL, strstr(err, "empty EHLO keyword in ehlo-mask \"AUTH,,SIZE\"")) TH_LOG("%s", err);
+	ASSERT_EQ(0xdeadbeef, value_of("mime-encoding", "base64,uuencode"));
+	EXPECT_STREQ("unknown encoding \"uuencode\" in mime-encoding: use none, all, or a "
+		     "comma-separated list of 7bit, 8bit, base64, binary, quoted-printable "
+		     "and others", err);
+}
+
+/* mime-encoding: ASA's encoding names, any case; shown in bit order */
+TEST(mime_encoding_lists)
+{
+	const struct nfsmtp_key *k = nfsmtp_key_find("mime-encoding");
+	const char *bad;
+	size_t badlen;
+	char buf[128];
+	uint32_t m;
+
+	ASSERT_NE(NULL, k);
+	ASSERT_EQ(0, nfsmtp_parse_flags(k, "Others,BASE64,quoted-printable", &m, &bad, &badlen));
+	EXPECT_EQ((1U << NFSMTP_MIME_ENC_OTHERS) | (1U << NFSMTP_MIME_ENC_BASE64) |
+		  (1U << NFSMTP_MIME_ENC_QUOTED_PRINTABLE), m);
+	nfsmtp_format_value(k, m, buf, sizeof(buf));
+	EXPECT_STREQ("base64,quoted-printable,others", buf);
+	ASSERT_EQ(0, nfsmtp_parse_flags(k, "all", &m, &bad, &badlen));
+	EXPECT_EQ(NFSMTP_MIME_ENC_ALL, m);
+	nfsmtp_format_value(k, m, buf, sizeof(buf));
+	EXPECT_STREQ("all", buf);
+	ASSERT_EQ(-1, nfsmtp_parse_flags(k, "7bit,STARTTLS", &m, &bad, &badlen));
+	EXPECT_EQ(0, strncmp(bad, "STARTTLS", badlen));
+	EXPECT_EQ(8U, badlen);
 }
 
 TEST(set_partial_update)
@@ -277,7 +307,7 @@ TEST(set_profile_anywhere)
 
 TEST(set_every_key_at_once)
 {
-	const char *w[2 * 37 + 3];
+	const char *w[2 * 39 + 3];
 	struct nfsmtp_set_req req;
 	unsigned int i, n = 0;
 
@@ -336,7 +366,7 @@ TEST(set_usage_errors)
 		{ { "profile", NULL }, "profile needs a number: the kernel has profiles 0 to 7" },
 		{ { "profile", "x", "banner", "mask", NULL }, "bad profile \"x\"" },
 		{ { "profile", "256", "banner", "mask", NULL }, "bad profile \"256\"" },
-		{ { "tls", "strip", NULL }, "unknown key \"tls\": the keys are profile, starttls, banner, ehlo-mask, commands, cmd-line-max, rcpt-max, header-line-max, body-line-max, command-action, cmd-line-action, rcpt-action, header-line-action, body-line-action, dup-headers, smuggling, bare-newline, starttls-injection, lost-sync, urgent, out-of-order, tls-framing, require-tls, sender-max, sender-action, special-char, invalid-rcpt-max, invalid-rcpt-action, to-fields-max, to-fields-action, header-section-max, header-section-action, message-max, message-action, mail-relay, mail-relay-action, profile-mark-mask, profile-mark-shift" },
+		{ { "tls", "strip", NULL }, "unknown key \"tls\": the keys are profile, starttls, banner, ehlo-mask, commands, cmd-line-max, rcpt-max, header-line-max, body-line-max, command-action, cmd-line-action, rcpt-action, header-line-action, body-line-action, dup-headers, smuggling, bare-newline, starttls-injection, lost-sync, urgent, out-of-order, tls-framing, require-tls, sender-max, sender-action, special-char, invalid-rcpt-max, invalid-rcpt-action, to-fields-max, to-fields-action, header-section-max, header-section-action, message-max, message-action, mail-relay, mail-relay-action, mime-encoding, mime-encoding-action, profile-mark-mask, profile-mark-shift" },
 		{ { "smuggling", "mask", "banner", "hide", NULL }, "bad value \"hide\" for banner: use keep or mask" },
 	};
 	struct nfsmtp_set_req req;
@@ -601,8 +631,11 @@ static uint32_t sample_value(const struct nfsmtp_key *k, unsigned int profile, u
 				return j;
 		}
 		return 0;
-	case NFSMTP_KT_EHLO:
-		return profile == 7 ? NFSMTP_KW_ALL : (0x5a5U >> profile) & NFSMTP_KW_ALL;
+	case NFSMTP_KT_FLAGS: {
+		uint32_t all = (uint32_t)((1ULL << k->n_names) - 1);
+
+		return profile == 7 ? all : (0x5a5U >> profile) & all;
+	}
 	case NFSMTP_KT_DOMAINS: {
 		char text[64];
 

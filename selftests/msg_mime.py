@@ -1,0 +1,87 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The MIME messages of smtp_asa.sh, built with python's email package (a
+real MIME writer, not ours), for msgtool.py mime DIR:
+
+  mixed.eml   multipart/mixed: a text part (7bit), a multipart/alternative
+              two deep (quoted-printable and 8bit), a base64 attachment whose
+              name has spaces, one with a non-ASCII name (RFC 2231
+              filename*=, folded), and a message/rfc822 part holding a
+              message with a base64 attachment of its own;
+  plain.eml   multipart/alternative of a 7bit and an 8bit part;
+  qp.eml      one quoted-printable text part.
+
+Each FILE gets FILE.enc: the transfer encodings python's own parser finds
+in it (every part, nested messages included), "ENCODING COUNT" per line,
+the oracle the gateway's counter is checked against.
+"""
+import collections
+import os
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+
+SMTP = policy.SMTP  # CRLF line ends, lines folded at 78
+
+
+def base(subject):
+    m = EmailMessage(policy=SMTP)
+    m["From"] = "alice@example.com"
+    m["To"] = "bob@example.org"
+    m["Subject"] = subject
+    m["Date"] = "Sun, 06 Dec 2026 12:00:00 +0000"
+    m["Message-ID"] = "<%s@client.example.com>" % subject.replace(" ", ".")
+    return m
+
+
+def mixed():
+    inner = base("inner message")
+    inner.set_content("the forwarded text\n")
+    inner.add_attachment(bytes(range(256)) * 4, maintype="application",
+                         subtype="octet-stream", filename="inner data.bin")
+    m = base("mime mixed")
+    m.set_content("hello, see the attachments\n")
+    alt = EmailMessage(policy=SMTP)
+    alt.set_content("caf\u00e9 = cr\u00e8me " * 8 + "\n", cte="quoted-printable")
+    alt.add_alternative("<p>caf\u00e9</p>\n", subtype="html", cte="8bit")
+    m.add_attachment(alt)
+    m.add_attachment(os.urandom(3000), maintype="application", subtype="pdf",
+                     filename="quarterly report 2026.pdf")
+    m.add_attachment(b"plain data\n" * 20, maintype="text", subtype="plain",
+                     filename="r\u00e9sum\u00e9 of the year with a long name.txt")
+    m.add_attachment(inner)
+    return m
+
+
+def plain():
+    m = base("mime plain")
+    m.set_content("seven bit text\n", cte="7bit")
+    m.add_alternative("<p>na\u00efve</p>\n", subtype="html", cte="8bit")
+    return m
+
+
+def qp():
+    m = base("mime qp")
+    m.set_content("caf\u00e9 " * 30 + "\n", cte="quoted-printable")
+    return m
+
+
+def encodings(data):
+    """python's reading: the Content-Transfer-Encoding of every part"""
+    msg = BytesParser(policy=policy.default).parsebytes(data)
+    seen = collections.Counter()
+    for part in msg.walk():
+        if "Content-Transfer-Encoding" in part:
+            seen[str(part["Content-Transfer-Encoding"]).strip().lower()] += 1
+    return seen
+
+
+def gen(outdir):
+    for name, build in (("mixed", mixed), ("plain", plain), ("qp", qp)):
+        data = build().as_bytes()
+        path = os.path.join(outdir, name + ".eml")
+        with open(path, "wb") as f:
+            f.write(data)
+        with open(path + ".enc", "w") as f:
+            for enc, n in sorted(encodings(data).items()):
+                f.write("%s %d\n" % (enc, n))
+    return 0
