@@ -1083,7 +1083,7 @@ static int line_content(struct run *r, s32 i, u8 c, int *ret)
 	struct smtp_parser *p = r->p;
 	bool hdr = (p->txn & TX_HDR) || (p->c_flags & MF_PART);
 
-	if (hdr)
+	if (hdr && *ret != SMTP_STOP)
 		*ret = mime_line_start(r, i, c);
 	if (c == '-' && !(p->txn & TX_HDR)) {
 		p->c_ls = DL_DASH;
@@ -1116,10 +1116,9 @@ static int data_line_start(struct run *r, s32 i, u8 c, int *ret)
 	}
 	if (c == '\0' || c == '\r' || c == '\n')
 		*ret = mime_line_start(r, i, c);	/* a MIME value ends */
-	if (*ret == SMTP_STOP)
-		return NEXT;
 	if (c == '\0') {
-		*ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_NUL, i, 1);
+		if (*ret != SMTP_STOP)
+			*ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_NUL, i, 1);
 		p->c_ls = DL_START_CR;	/* "\r\n\0." is not a clean line start */
 		return NEXT;
 	}
@@ -1128,7 +1127,8 @@ static int data_line_start(struct run *r, s32 i, u8 c, int *ret)
 		return NEXT;
 	}
 	if (c == '\n') {
-		*ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_BARE_LF, i, 1);
+		if (*ret != SMTP_STOP)
+			*ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_BARE_LF, i, 1);
 		if (*ret != SMTP_STOP && p->c_len == 0)
 			*ret = empty_line(r, i, 1);
 		p->c_ls = DL_START_LF;
