@@ -67,6 +67,8 @@
 	[NFSMTP_RULE_MESSAGE] = "message", \
 	[NFSMTP_RULE_MAIL_RELAY] = "mail-relay", \
 	[NFSMTP_RULE_MIME_ENCODING] = "mime-encoding", \
+	[NFSMTP_RULE_MIME_FILENAME] = "mime-filename", \
+	[NFSMTP_RULE_MIME_FILETYPE] = "mime-filetype", \
 }
 
 /* enum nfsmtp_kw */
@@ -153,6 +155,8 @@
 	[NFSMTP_STAT_MESSAGE_TOO_BIG] = "message_too_big", \
 	[NFSMTP_STAT_RELAY_DENIED] = "relay_denied", \
 	[NFSMTP_STAT_MIME_ENCODING] = "mime_encoding", \
+	[NFSMTP_STAT_MIME_FILENAME_TOO_LONG] = "mime_filename_too_long", \
+	[NFSMTP_STAT_MIME_FILETYPE] = "mime_filetype", \
 }
 
 #endif /* _NF_SMTP_NAMES_H */

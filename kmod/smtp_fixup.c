@@ -567,6 +567,25 @@ static int on_rcpt_reply(struct smtp_pkt *pk, const struct smtp_event *ev)
 			"RCPT", "recipients refused over invalid-rcpt-max");
 }
 
+/* An attachment's file name: its length as sent, its extension (the parser matched it). */
+static int on_filename(struct smtp_pkt *pk, const struct smtp_event *ev)
+{
+	const struct smtp_profile *prof = pk->prof;
+	int ret = SMTP_CONTINUE;
+
+	if (prof->mime_filename_max && ev->value > prof->mime_filename_max) {
+		smtp_stat_inc(pk->st, NFSMTP_STAT_MIME_FILENAME_TOO_LONG);
+		ret = smtp_act(pk, NFSMTP_RULE_MIME_FILENAME, prof->act[NFSMTP_RULE_MIME_FILENAME],
+			       "filename", "file name longer than mime-filename-max");
+	}
+	if (ret != SMTP_STOP && (ev->flags & SMTP_EVF_BANNED)) {
+		smtp_stat_inc(pk->st, NFSMTP_STAT_MIME_FILETYPE);
+		ret = smtp_act(pk, NFSMTP_RULE_MIME_FILETYPE, prof->act[NFSMTP_RULE_MIME_FILETYPE],
+			       "filename", "file name extension listed in mime-filetype");
+	}
+	return ret;
+}
+
 static int smtp_fixup_event(void *ctx, const struct smtp_event *ev)
 {
 	struct smtp_pkt *pk = ctx;
@@ -650,6 +669,8 @@ static int smtp_fixup_event(void *ctx, const struct smtp_event *ev)
 		return smtp_act(pk, NFSMTP_RULE_MIME_ENCODING,
 				prof->act[NFSMTP_RULE_MIME_ENCODING], smtp_mime_enc_name(ev->sub),
 				"transfer encoding listed in mime-encoding");
+	case SMTP_EV_MIME_FILENAME:
+		return on_filename(pk, ev);
 	}
 	return SMTP_CONTINUE;
 }
@@ -665,6 +686,7 @@ void smtp_fixup_sink(struct smtp_pkt *pk, struct smtp_sink *sink)
 	sink->max_message = pk->prof->message_max;
 	sink->max_headers = pk->prof->header_section_max;
 	sink->relay = &pk->prof->relay;
+	sink->filetypes = &pk->prof->filetypes;
 }
 
 /*

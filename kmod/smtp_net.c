@@ -138,6 +138,9 @@ static void smtp_profile_default(struct smtp_profile *p)
 	p->act[NFSMTP_RULE_MAIL_RELAY] = NFSMTP_ACTION_MASK;
 	/* no encoding is listed: a listed one drops, as ASA's drop-connection */
 	p->act[NFSMTP_RULE_MIME_ENCODING] = NFSMTP_ACTION_DROP;
+	/* ASA's mime filename length and filetype actions; the checks are off */
+	p->act[NFSMTP_RULE_MIME_FILENAME] = NFSMTP_ACTION_DROP;
+	p->act[NFSMTP_RULE_MIME_FILETYPE] = NFSMTP_ACTION_DROP;
 	p->out_of_order = NFSMTP_OOO_PASS;
 }
 

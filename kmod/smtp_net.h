@@ -31,7 +31,9 @@ struct smtp_profile {
 	u32 header_section_max;		/* DATA: octets, 0 = off */
 	u32 message_max;
 	u32 mime_encoding;		/* DATA: bits of enum nfsmtp_mime_enc to act on */
+	u16 mime_filename_max;		/* DATA: octets of a file name as sent, 0 = off */
 	struct smtp_domains relay;	/* mail-relay: RCPT domains allowed, none = any */
+	struct smtp_domains filetypes;	/* mime-filetype: extensions to act on, none = off */
 };
 
 struct smtp_config {

@@ -59,6 +59,8 @@ static const struct {
 	[NFSMTP_A_ACT_MESSAGE]	    = { NFSMTP_RULE_MESSAGE, ACTS_LIMIT },
 	[NFSMTP_A_ACT_MAIL_RELAY]   = { NFSMTP_RULE_MAIL_RELAY, ACTS_REWRITE },
 	[NFSMTP_A_ACT_MIME_ENCODING] = { NFSMTP_RULE_MIME_ENCODING, ACTS_LIMIT },
+	[NFSMTP_A_ACT_MIME_FILENAME] = { NFSMTP_RULE_MIME_FILENAME, ACTS_LIMIT },
+	[NFSMTP_A_ACT_MIME_FILETYPE] = { NFSMTP_RULE_MIME_FILETYPE, ACTS_LIMIT },
 };
 
 /* 6.1 has no formatted extack messages: one fixed text per action */
@@ -80,16 +82,33 @@ static void act_error(struct netlink_ext_ack *extack, const struct nlattr *attr,
 }
 
 /*
- * A refused mail-relay list: smtp_domains_build()'s text, a static string
- * like the macros' literals (which take nothing else).
+ * A name list (mail-relay, mime-filetype) from its attribute, or NULL when
+ * absent; refused with the builder's text in the extack (a static string
+ * like the macros' literals, which take nothing else).
  */
-static void relay_error(struct netlink_ext_ack *extack, const struct nlattr *attr,
-			const char *msg)
+static struct smtp_domains *names_get(struct genl_info *info, unsigned int type,
+				      int (*build)(struct smtp_domains *, const char *, size_t,
+						   const char **, size_t *))
 {
-	if (!extack)
-		return;
-	extack->_msg = msg;
-	extack->bad_attr = attr;
+	const struct nlattr *attr = info->attrs[type];
+	struct smtp_domains *set;
+	const char *err;
+	size_t bad;
+
+	if (!attr)
+		return NULL;
+	set = kmalloc(sizeof(*set), GFP_KERNEL);
+	if (!set)
+		return ERR_PTR(-ENOMEM);
+	if (build(set, nla_data(attr), nla_len(attr), &err, &bad)) {
+		kfree(set);
+		if (info->extack) {
+			info->extack->_msg = err;
+			info->extack->bad_attr = attr;
+		}
+		return ERR_PTR(-EINVAL);
+	}
+	return set;
 }
 
 /* Serialises policy writers (control plane only; packets use RCU). */
@@ -102,8 +121,8 @@ static struct smtp_config *cfg_locked(struct smtp_net *sn)
 
 /* ---- policy ------------------------------------------------------------- */
 
-/* mail-relay as the list it was set from: sorted, lower case */
-static int put_relay(struct sk_buff *skb, const struct smtp_domains *set)
+/* a name list as it was set: sorted, lower case */
+static int put_names(struct sk_buff *skb, unsigned int type, const struct smtp_domains *set)
 {
 	size_t len = set->n ? set->n - 1 : 0;	/* the commas */
 	struct nlattr *attr;
@@ -111,7 +130,7 @@ static int put_relay(struct sk_buff *skb, const struct smtp_domains *set)
 
 	for (i = 0; i < set->n; i++)
 		len += set->len[i];
-	attr = nla_reserve(skb, NFSMTP_A_MAIL_RELAY, len + 1);
+	attr = nla_reserve(skb, type, len + 1);
 	if (!attr)
 		return -EMSGSIZE;
 	smtp_domains_format(set, nla_data(attr), len + 1);
@@ -140,6 +159,7 @@ static int put_profile(struct sk_buff *skb, const struct smtp_config *cfg,
 	    nla_put_u32(skb, NFSMTP_A_HEADER_SECTION_MAX, p->header_section_max) ||
 	    nla_put_u32(skb, NFSMTP_A_MESSAGE_MAX, p->message_max) ||
 	    nla_put_u32(skb, NFSMTP_A_MIME_ENCODING, p->mime_encoding) ||
+	    nla_put_u16(skb, NFSMTP_A_MIME_FILENAME_MAX, p->mime_filename_max) ||
 	    nla_put_u32(skb, NFSMTP_A_MARK_MASK, cfg->mark_mask) ||
 	    nla_put_u8(skb, NFSMTP_A_MARK_SHIFT, cfg->mark_shift))
 		return -EMSGSIZE;
@@ -147,7 +167,9 @@ static int put_profile(struct sk_buff *skb, const struct smtp_config *cfg,
 		if (smtp_act_attrs[a].allowed &&
 		    nla_put_u8(skb, a, p->act[smtp_act_attrs[a].rule]))
 			return -EMSGSIZE;
-	return put_relay(skb, &p->relay);
+	if (put_names(skb, NFSMTP_A_MAIL_RELAY, &p->relay))
+		return -EMSGSIZE;
+	return put_names(skb, NFSMTP_A_MIME_FILETYPE, &p->filetypes);
 }
 
 static int fill_policy(struct sk_buff *skb, u32 portid, u32 seq, int flags,
@@ -211,11 +233,9 @@ int nf_smtp_nl_policy_set_doit(struct sk_buff *skb, struct genl_info *info)
 	struct smtp_net *sn = smtp_pernet(genl_info_net(info));
 	struct nlattr **tb = info->attrs;
 	struct smtp_config *old, *cfg;
-	struct smtp_domains *relay = NULL;
+	struct smtp_domains *relay, *filetypes;
 	struct smtp_profile *p;
 	unsigned int a, n = 0;
-	const char *err;
-	size_t bad;
 
 	if (tb[NFSMTP_A_PROFILE])
 		n = nla_get_u8(tb[NFSMTP_A_PROFILE]);
@@ -233,16 +253,13 @@ int nf_smtp_nl_policy_set_doit(struct sk_buff *skb, struct genl_info *info)
 		}
 	}
 
-	if (tb[NFSMTP_A_MAIL_RELAY]) {
-		relay = kmalloc(sizeof(*relay), GFP_KERNEL);
-		if (!relay)
-			return -ENOMEM;
-		if (smtp_domains_build(relay, nla_data(tb[NFSMTP_A_MAIL_RELAY]),
-				       nla_len(tb[NFSMTP_A_MAIL_RELAY]), &err, &bad)) {
-			relay_error(info->extack, tb[NFSMTP_A_MAIL_RELAY], err);
-			kfree(relay);
-			return -EINVAL;
-		}
+	relay = names_get(info, NFSMTP_A_MAIL_RELAY, smtp_domains_build);
+	if (IS_ERR(relay))
+		return PTR_ERR(relay);
+	filetypes = names_get(info, NFSMTP_A_MIME_FILETYPE, smtp_filetypes_build);
+	if (IS_ERR(filetypes)) {
+		kfree(relay);
+		return PTR_ERR(filetypes);
 	}
 
 	mutex_lock(&smtp_cfg_mutex);
@@ -251,6 +268,7 @@ int nf_smtp_nl_policy_set_doit(struct sk_buff *skb, struct genl_info *info)
 	if (!cfg) {
 		mutex_unlock(&smtp_cfg_mutex);
 		kfree(relay);
+		kfree(filetypes);
 		return -ENOMEM;
 	}
 	p = &cfg->prof[n];
@@ -262,6 +280,8 @@ int nf_smtp_nl_policy_set_doit(struct sk_buff *skb, struct genl_info *info)
 		p->ehlo_mask = nla_get_u32(tb[NFSMTP_A_EHLO_MASK]);
 	if (tb[NFSMTP_A_MIME_ENCODING])
 		p->mime_encoding = nla_get_u32(tb[NFSMTP_A_MIME_ENCODING]);
+	if (tb[NFSMTP_A_MIME_FILENAME_MAX])
+		p->mime_filename_max = nla_get_u16(tb[NFSMTP_A_MIME_FILENAME_MAX]);
 	if (tb[NFSMTP_A_COMMANDS])
 		p->commands = nla_get_u8(tb[NFSMTP_A_COMMANDS]);
 	if (tb[NFSMTP_A_OUT_OF_ORDER])
@@ -289,6 +309,8 @@ int nf_smtp_nl_policy_set_doit(struct sk_buff *skb, struct genl_info *info)
 			p->act[smtp_act_attrs[a].rule] = nla_get_u8(tb[a]);
 	if (relay)
 		p->relay = *relay;
+	if (filetypes)
+		p->filetypes = *filetypes;
 	if (tb[NFSMTP_A_MARK_MASK])
 		cfg->mark_mask = nla_get_u32(tb[NFSMTP_A_MARK_MASK]);
 	if (tb[NFSMTP_A_MARK_SHIFT])
@@ -299,6 +321,7 @@ int nf_smtp_nl_policy_set_doit(struct sk_buff *skb, struct genl_info *info)
 	mutex_unlock(&smtp_cfg_mutex);
 	kfree_rcu(old, rcu);
 	kfree(relay);
+	kfree(filetypes);
 	return 0;
 }
 

@@ -15,7 +15,7 @@
 #include <linux/nf_conntrack_smtp.h>
 
 /* Global operation policy for nf_smtp */
-const struct nla_policy nf_smtp_nl_policy[NFSMTP_A_ACT_MIME_ENCODING + 1] = {
+const struct nla_policy nf_smtp_nl_policy[NFSMTP_A_ACT_MIME_FILETYPE + 1] = {
 	[NFSMTP_A_PROFILE] = NLA_POLICY_MAX(NLA_U8, 7),
 	[NFSMTP_A_STARTTLS] = NLA_POLICY_MAX(NLA_U8, 1),
 	[NFSMTP_A_BANNER] = NLA_POLICY_MAX(NLA_U8, 1),
@@ -56,6 +56,10 @@ const struct nla_policy nf_smtp_nl_policy[NFSMTP_A_ACT_MIME_ENCODING + 1] = {
 	[NFSMTP_A_ACT_MAIL_RELAY] = NLA_POLICY_MAX(NLA_U8, 4),
 	[NFSMTP_A_MIME_ENCODING] = NLA_POLICY_MASK(NLA_U32, 0x3f),
 	[NFSMTP_A_ACT_MIME_ENCODING] = NLA_POLICY_MAX(NLA_U8, 4),
+	[NFSMTP_A_MIME_FILENAME_MAX] = NLA_POLICY_MAX(NLA_U16, 1000),
+	[NFSMTP_A_ACT_MIME_FILENAME] = NLA_POLICY_MAX(NLA_U8, 4),
+	[NFSMTP_A_MIME_FILETYPE] = { .type = NLA_NUL_STRING, .len = 1023, },
+	[NFSMTP_A_ACT_MIME_FILETYPE] = NLA_POLICY_MAX(NLA_U8, 4),
 };
 
 /* Ops table for nf_smtp */

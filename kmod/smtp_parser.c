@@ -17,7 +17,8 @@ static_assert(ARRAY_SIZE(sp_hdr_words) == SP_NHDRS, "header list");
 static_assert(ARRAY_SIZE(sp_enc_words) == SP_NENCS && SP_NENCS == SMTP_ENC_OTHER,
 	      "encoding list");
 static_assert(ARRAY_SIZE(sp_ct_words) == SP_NCTS, "content type list");
-static_assert(SMTP_HDR_CONTENT_TRANSFER_ENCODING == 12 && SMTP_HDR_OTHER == 14,
+static_assert(ARRAY_SIZE(sp_fn_words) == SP_NFNS, "file name parameter list");
+static_assert(SMTP_HDR_CONTENT_TRANSFER_ENCODING == 12 && SMTP_HDR_OTHER == 15,
 	      "singleton bits stay below the MIME fields");
 /* the saturating counts fill their bits exactly */
 static_assert(SMTP_PATH_LEN_MAX == (1U << AS_LEN_BITS) - 1 &&
@@ -40,15 +41,15 @@ const char *const sp_kw_words[SP_NKWS] = {
 };
 
 const char *const sp_hdr_words[SP_NHDRS] = {
-	"BCC", "CC", "CONTENT-TRANSFER-ENCODING", "CONTENT-TYPE", "DATE",
-	"FROM", "IN-REPLY-TO", "MESSAGE-ID", "REFERENCES", "REPLY-TO",
-	"RESENT-", "SENDER", "SUBJECT", "TO",
+	"BCC", "CC", "CONTENT-DISPOSITION", "CONTENT-TRANSFER-ENCODING",
+	"CONTENT-TYPE", "DATE", "FROM", "IN-REPLY-TO", "MESSAGE-ID",
+	"REFERENCES", "REPLY-TO", "RESENT-", "SENDER", "SUBJECT", "TO",
 };
 
 /* enum smtp_hdr of each word above: the singletons keep the low bits */
 const u8 sp_hdr_ids[SP_NHDRS] = {
-	SMTP_HDR_BCC, SMTP_HDR_CC, SMTP_HDR_CONTENT_TRANSFER_ENCODING,
-	SMTP_HDR_CONTENT_TYPE, SMTP_HDR_DATE, SMTP_HDR_FROM,
+	SMTP_HDR_BCC, SMTP_HDR_CC, SMTP_HDR_CONTENT_DISPOSITION,
+	SMTP_HDR_CONTENT_TRANSFER_ENCODING, SMTP_HDR_CONTENT_TYPE, SMTP_HDR_DATE, SMTP_HDR_FROM,
 	SMTP_HDR_IN_REPLY_TO, SMTP_HDR_MESSAGE_ID, SMTP_HDR_REFERENCES,
 	SMTP_HDR_REPLY_TO, SMTP_HDR_RESENT, SMTP_HDR_SENDER, SMTP_HDR_SUBJECT,
 	SMTP_HDR_TO,
@@ -62,6 +63,11 @@ const char *const sp_enc_words[SP_NENCS] = {
 /* Content-Type values whose body is a message: headers again (RFC 2046 5.2) */
 const char *const sp_ct_words[SP_NCTS] = {
 	"MESSAGE/",
+};
+
+/* parameters that name a file: Content-Disposition's, Content-Type's */
+const char *const sp_fn_words[SP_NFNS] = {
+	"FILENAME", "NAME",
 };
 
 static bool same_prefix(const char *a, const char *b, unsigned int n)
@@ -108,6 +114,26 @@ unsigned int  sp_tok_verb(u16 st)
 	int i = sp_tok_word(sp_verb_words, st);
 
 	return i < 0 ? SMTP_VERB_UNKNOWN : SMTP_VERB_AUTH + i;
+}
+
+/* ---- name sets (mail-relay, mime-filetype) -------------------------------- */
+
+bool smtp_set_narrow(const struct smtp_domains *set, unsigned int pos, unsigned int *lo,
+		     unsigned int *hi, u8 c)
+{
+	unsigned int l = *lo, h = *hi;
+
+	if (h >= set->n)
+		return false;
+	while (l <= h && (set->len[l] <= pos || (u8)set->name[set->off[l] + pos] != c))
+		l++;
+	if (l > h)
+		return false;
+	while (set->len[h] <= pos || (u8)set->name[set->off[h] + pos] != c)
+		h--;
+	*lo = l;
+	*hi = h;
+	return true;
 }
 
 /* ---- events ------------------------------------------------------------- */
@@ -163,11 +189,21 @@ static bool q_resets(unsigned int verb)
 	       verb == SMTP_VERB_HELO || verb == SMTP_VERB_EHLO;
 }
 
+/*
+ * In DATA text no command is pending (a 354 answers the last of a
+ * pipelined group; anything after DATA loses sync): the queue's place holds
+ * mime[].
+ */
+static bool q_none(const struct smtp_parser *p)
+{
+	return p->c_mode == CM_DATA;
+}
+
 unsigned int  sp_q_head(const struct smtp_parser *p)
 {
 	if (p->flags & F_GREETING)
 		return SMTP_VERB_GREETING;
-	if (!p->queue[0])
+	if (q_none(p) || !p->queue[0])
 		return SMTP_VERB_MAX;	/* nothing pending */
 	return p->queue[0] >> Q_VERB_SHIFT;
 }
@@ -204,6 +240,8 @@ bool  sp_q_push(struct smtp_parser *p, unsigned int verb)
 	u16 reset = q_resets(verb) ? Q_RESET : 0;
 	unsigned int i;
 
+	if (q_none(p))
+		return false;
 	for (i = 0; i < ARRAY_SIZE(p->queue) && p->queue[i]; i++)
 		;
 	if (i && p->queue[i - 1] >> Q_VERB_SHIFT == verb &&
@@ -233,7 +271,7 @@ static unsigned int q_rcpts(const struct smtp_parser *p)
 {
 	unsigned int i, n = 0;
 
-	for (i = 0; i < ARRAY_SIZE(p->queue) && p->queue[i]; i++)
+	for (i = 0; !q_none(p) && i < ARRAY_SIZE(p->queue) && p->queue[i]; i++)
 		if (p->queue[i] >> Q_VERB_SHIFT == SMTP_VERB_RCPT)
 			n += p->queue[i] & Q_COUNT_MASK;
 	return n;
@@ -242,7 +280,7 @@ static unsigned int q_rcpts(const struct smtp_parser *p)
 /* The head command got its final reply with code. */
 void  sp_q_pop(struct smtp_parser *p, u16 code)
 {
-	u16 head = p->queue[0];
+	u16 head = q_none(p) ? 0 : p->queue[0];
 	unsigned int i;
 
 	if (!head)
@@ -272,7 +310,7 @@ bool  sp_q_contains(const struct smtp_parser *p, unsigned int verb)
 {
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(p->queue) && p->queue[i]; i++)
+	for (i = 0; !q_none(p) && i < ARRAY_SIZE(p->queue) && p->queue[i]; i++)
 		if ((p->queue[i] >> Q_VERB_SHIFT) == verb)
 			return true;
 	return false;
@@ -354,10 +392,15 @@ void  sp_start_data(struct smtp_parser *p)
 	sp_start_message(p);
 	p->c_flags = 0;
 	p->text_len = 0;
+	/* no command is pending in message text: the queue's place is mime[] */
+	__builtin_memset(p->mime, 0, sizeof(p->mime));
+	p->flags &= ~F_RUN_FAILED;
 }
 
 void  sp_to_command_mode(struct smtp_parser *p)
 {
+	if (p->c_mode == CM_DATA)
+		__builtin_memset(p->queue, 0, sizeof(p->queue));	/* was mime[] */
 	p->c_mode = CM_CMD;
 	p->c_ls = CL_START;
 	p->c_lead = 0;
@@ -380,6 +423,8 @@ size_t smtp_parse(struct smtp_parser *p, enum smtp_dir dir, const u8 *buf,
 		.max_message = sink ? sink->max_message : 0,
 		.max_headers = sink ? sink->max_headers : 0,
 		.relay = sink && sink->relay && sink->relay->n ? sink->relay : NULL,
+		.filetypes = sink && sink->filetypes && sink->filetypes->n ?
+			     sink->filetypes : NULL,
 	};
 
 	if (!len)
@@ -414,7 +459,7 @@ bool smtp_parser_synced(const struct smtp_parser *p, enum smtp_dir dir)
  * with its own first pos characters.  Then every later step and lookup stays
  * inside the words.
  */
-static bool tok_valid(const char *const *w, unsigned int n, u16 st)
+bool  sp_tok_valid(const char *const *w, unsigned int n, u16 st)
 {
 	unsigned int idx = st & TOK_IDX_MASK, pos = st >> TOK_POS_SHIFT, k;
 
@@ -472,31 +517,6 @@ static bool arg_scan_valid(u32 s)
 	return (s & AS_RD_NONE) || lo <= hi;
 }
 
-/* DATA text: the MIME flags and the matcher they say c_tok holds */
-static const char *check_mime(const struct smtp_parser *p)
-{
-	u8 f = p->c_flags;
-
-	if (f & ~MF_ALL)
-		return "bad MIME flags";
-	if (!(f & MF_VAL)) {
-		if (f & (MF_CT | MF_CMT))
-			return "MIME value flags without a value";
-		if (!tok_valid(sp_hdr_words, SP_NHDRS, p->c_tok))
-			return "bad header matcher state";
-	} else if (p->c_ls == HL_NAME || p->c_ls == HL_WSP) {
-		return "MIME value matched in a header name";
-	} else if (f & MF_CT) {
-		if ((f & MF_CMT) ? p->c_tok : !tok_valid(sp_ct_words, SP_NCTS, p->c_tok))
-			return "bad content type matcher state";
-	} else if ((f & MF_CMT) ? p->c_tok : !tok_valid(sp_enc_words, SP_NENCS, p->c_tok)) {
-		return "bad encoding matcher state";
-	}
-	if (p->c_ls == DL_DASH && (p->txn & TX_HDR))
-		return "boundary in the header section";
-	return NULL;
-}
-
 /* the client's line state, flags and matcher against its mode */
 static const char *check_client(const struct smtp_parser *p)
 {
@@ -511,7 +531,7 @@ static const char *check_client(const struct smtp_parser *p)
 			return "bad argument matcher state";
 		if (p->c_flags & CF_BAD)
 			return "BDAT flags in command mode";
-		if (!tok_valid(sp_verb_words, SP_NVERBS, p->c_tok))
+		if (!sp_tok_valid(sp_verb_words, SP_NVERBS, p->c_tok))
 			return "bad verb matcher state";
 		return NULL;
 	case CM_DATA:
@@ -519,7 +539,7 @@ static const char *check_client(const struct smtp_parser *p)
 			return "client line state outside message text";
 		if (p->txn & ~(TX_HDR | TX_SEEN_MASK | TX_TO_MASK))
 			return "bad header state";
-		return check_mime(p);
+		return sp_mime_check(p);
 	case CM_BDAT:
 		if (!hdr_ls)
 			return "client line state outside BDAT content";
@@ -527,7 +547,7 @@ static const char *check_client(const struct smtp_parser *p)
 			return "bad BDAT content flags";
 		if (!p->bdat_left)
 			return "BDAT content with no byte due";
-		if (!tok_valid(sp_hdr_words, SP_NHDRS, p->c_tok))
+		if (!sp_tok_valid(sp_hdr_words, SP_NHDRS, p->c_tok))
 			return "bad header matcher state";
 		return NULL;
 	case CM_BDAT_NEXT:
@@ -535,8 +555,8 @@ static const char *check_client(const struct smtp_parser *p)
 			return "client line state outside a BDAT command";
 		if ((p->c_flags & CF_SUB_MASK) > BN_CR)
 			return "bad BDAT command position";
-		if (!tok_valid(ls == CL_BDAT_FIRST ? sp_verb_words : sp_hdr_words,
-			       ls == CL_BDAT_FIRST ? SP_NVERBS : SP_NHDRS, p->c_tok))
+		if (!sp_tok_valid(ls == CL_BDAT_FIRST ? sp_verb_words : sp_hdr_words,
+				  ls == CL_BDAT_FIRST ? SP_NVERBS : SP_NHDRS, p->c_tok))
 			return "bad matcher state";
 		return NULL;
 	case CM_TLS:
@@ -585,7 +605,7 @@ static const char *check_server(const struct smtp_parser *p)
 			    (p->s_tok >> TOK_POS_SHIFT);
 
 		if (!(p->s_flags & SF_KWLINE) ||
-		    (!xrun && !tok_valid(sp_kw_words, SP_NKWS, p->s_tok)))
+		    (!xrun && !sp_tok_valid(sp_kw_words, SP_NKWS, p->s_tok)))
 			return "bad keyword matcher state";
 	} else if (p->s_tok > 599) {
 		return "reply code out of range";
@@ -598,8 +618,9 @@ const char *smtp_parser_check(const struct smtp_parser *p)
 	bool synced = smtp_parser_synced(p, SMTP_DIR_CLIENT), resync;
 	const char *why;
 
-	/* in TLS the queue's place holds the record framing */
-	why = p->c_mode == CM_TLS ? sp_tls_check(p) : check_queue(p);
+	/* in TLS the queue's place holds the record framing, in DATA text mime[] */
+	why = p->c_mode == CM_TLS ? sp_tls_check(p) :
+	      p->c_mode == CM_DATA ? NULL : check_queue(p);
 	if (!why)
 		why = check_client(p);
 	if (!why)
@@ -657,7 +678,7 @@ const char *smtp_hdr_name(unsigned int hdr)
 	static const char *const names[] = {
 		"Bcc", "Cc", "Date", "From", "In-Reply-To", "Message-ID",
 		"References", "Reply-To", "Resent-*", "Sender", "Subject", "To",
-		"Content-Transfer-Encoding", "Content-Type",
+		"Content-Transfer-Encoding", "Content-Type", "Content-Disposition",
 	};
 
 	return hdr < ARRAY_SIZE(names) ? names[hdr] : "other";
@@ -693,6 +714,7 @@ const char *smtp_event_name(unsigned int type)
 		"?", "verb", "command", "reply", "ehlo-keyword", "banner",
 		"data-start", "data-end", "bdat-start", "bdat-end", "header",
 		"headers-end", "tls-start", "resync", "anomaly", "mime-encoding",
+		"mime-filename",
 	};
 
 	return type < ARRAY_SIZE(names) ? names[type] : "?";

@@ -95,6 +95,7 @@ enum smtp_hdr {
 	/* MIME fields: not singletons */
 	SMTP_HDR_CONTENT_TRANSFER_ENCODING,
 	SMTP_HDR_CONTENT_TYPE,
+	SMTP_HDR_CONTENT_DISPOSITION,
 	SMTP_HDR_OTHER,
 	SMTP_HDR_MAX,
 };
@@ -157,6 +158,12 @@ enum smtp_ev_type {
 				 * message or a part: sub = enum smtp_mime_enc,
 				 * span = the byte after the value
 				 */
+	SMTP_EV_MIME_FILENAME,	/* DATA: a file name (Content-Type name=,
+				 * Content-Disposition filename=, RFC 2231
+				 * sections joined): value = its octets as sent
+				 * (SMTP_FILENAME_LEN_MAX at most), flag BANNED;
+				 * span = where its field or the next name began
+				 */
 	SMTP_EV_MAX,
 };
 
@@ -169,12 +176,16 @@ enum smtp_ev_type {
 #define SMTP_EVF_REQUIRETLS	0x20	/* MAIL command: with the REQUIRETLS parameter */
 #define SMTP_EVF_SPECIAL	0x40	/* MAIL, RCPT command: a special character in the path */
 #define SMTP_EVF_FOREIGN	0x80	/* RCPT command: a domain not in the sink's relay set */
+#define SMTP_EVF_BANNED		0x100	/* MIME file name: an extension in the sink's filetypes */
 
 /* The To fields a HEADER event counts saturate here (3 bits of the state). */
 #define SMTP_TO_FIELDS_MAX	7
 
 /* The refused RCPTs a reply reports saturate here (3 bits of the state). */
 #define SMTP_REFUSED_RCPT_MAX	7
+
+/* MIME file names: the longest length the parser reports (saturating) */
+#define SMTP_FILENAME_LEN_MAX	1023
 
 /* MAIL, RCPT: the longest path length the parser reports (saturating) */
 #define SMTP_PATH_LEN_MAX	8191
@@ -230,6 +241,19 @@ struct smtp_domains {
  */
 int smtp_domains_build(struct smtp_domains *set, const char *text, size_t len,
 		       const char **err, size_t *bad);
+/*
+ * mime-filetype: file name extensions in the same form (at most 32, each at
+ * most SMTP_FILETYPE_LEN_MAX octets, a leading dot dropped).
+ */
+#define SMTP_FILETYPE_LEN_MAX	15
+int smtp_filetypes_build(struct smtp_domains *set, const char *text, size_t len,
+			 const char **err, size_t *bad);
+/*
+ * In a sorted set, narrow [*lo, *hi] to the names whose octet pos is c;
+ * false when none is left (or the set shrank under a line being read).
+ */
+bool smtp_set_narrow(const struct smtp_domains *set, unsigned int pos, unsigned int *lo,
+		     unsigned int *hi, u8 c);
 /* The set as text, names joined by commas; returns the length written. */
 size_t smtp_domains_format(const struct smtp_domains *set, char *buf, size_t size);
 
@@ -248,6 +272,7 @@ struct smtp_sink {
 	u32 max_message;
 	u32 max_headers;
 	const struct smtp_domains *relay;	/* RCPT domains allowed; NULL or empty: any */
+	const struct smtp_domains *filetypes;	/* MIME file name extensions flagged BANNED */
 };
 
 #define SMTP_LINE_COUNTER_MAX	8191	/* line lengths saturate here */
@@ -301,7 +326,12 @@ struct smtp_parser {
 			 * fields seen, and the header flag.
 			 */
 			u16 txn;
-			u16 queue[3];	/* pending commands, head first: runs of verbs */
+			union {
+				/* pending commands, head first: runs of verbs */
+				u16 queue[3];
+				/* DATA text (no command pending): a MIME file name */
+				u16 mime[3];
+			};
 		};
 		struct smtp_tls_dir tls[2];	/* after STARTTLS: TLS records, per direction */
 	};

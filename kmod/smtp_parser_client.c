@@ -104,22 +104,6 @@ static unsigned int header_id(u16 tok)
 	return w < 0 ? SMTP_HDR_OTHER : sp_hdr_ids[w];
 }
 
-/*
- * A header name ended in DATA text: a MIME field's value is matched as it
- * goes by (c_tok is free until the next name).
- */
-static void mime_field(struct smtp_parser *p, unsigned int hdr)
-{
-	if (p->c_mode != CM_DATA)
-		return;	/* BDAT: c_flags holds its framing */
-	p->c_flags &= ~(MF_VAL | MF_CT | MF_CMT);
-	if (hdr == SMTP_HDR_CONTENT_TRANSFER_ENCODING)
-		p->c_flags |= MF_VAL;
-	else if (hdr == SMTP_HDR_CONTENT_TYPE)
-		p->c_flags |= MF_VAL | MF_CT;
-	p->c_tok = 0;
-}
-
 /* A header name ended with ':' at offset i. */
 static int header_done(struct run *r, s32 i)
 {
@@ -145,86 +129,8 @@ static int header_done(struct run *r, s32 i)
 		flags |= SMTP_EVF_PARTIAL;
 	ret = sp_emit(r, SMTP_EV_HEADER, SMTP_DIR_CLIENT, 0, hdr, 0, flags,
 		      i - (s32)p->c_len, p->c_len, to);
-	mime_field(p, hdr);
+	sp_mime_field(p, hdr);
 	return ret;
-}
-
-/* ---- MIME fields in DATA text --------------------------------------------- */
-
-/*
- * The value being matched ended before offset i: judge a transfer encoding
- * (a value never begun judges nothing: the default, 7bit).
- */
-static int mime_value_end(struct run *r, s32 i)
-{
-	struct smtp_parser *p = r->p;
-	u8 flags = p->c_flags;
-	u16 tok = p->c_tok;
-	int w;
-
-	p->c_flags &= ~(MF_VAL | MF_CT | MF_CMT);
-	p->c_tok = 0;
-	if ((flags & MF_CT) || !tok)
-		return SMTP_CONTINUE;
-	w = sp_tok_word(sp_enc_words, tok);
-	return sp_emit(r, SMTP_EV_MIME_ENCODING, SMTP_DIR_CLIENT, 0,
-		       w < 0 ? SMTP_ENC_OTHER : w, 0, 0, i, 0, 0);
-}
-
-/*
- * One byte of a MIME field's value (not CR, LF or NUL).  The value is its
- * first word, after blanks and comments (RFC 2045 allows both), and ends at
- * a blank, a ';', a quote or a comment; a quote or ';' before any word
- * begins one (no encoding).  A comment within a comment or a
- * quoted pair in one is not followed: the encoding is then "others", so
- * that no reader can decode a value this parser read otherwise.
- */
-static int mime_value_byte(struct run *r, s32 i, u8 c)
-{
-	struct smtp_parser *p = r->p;
-	bool ct = p->c_flags & MF_CT;
-
-	if (p->c_flags & MF_CMT) {
-		if (c == ')') {
-			p->c_flags &= ~MF_CMT;
-		} else if (c == '(' || c == '\\') {
-			p->c_tok = TOK_DEAD;
-			return mime_value_end(r, i);
-		}
-		return SMTP_CONTINUE;
-	}
-	if (p->c_tok && (c == ' ' || c == '\t' || c == '(' || c == ';' || c == '"'))
-		return mime_value_end(r, i);
-	if (c == ' ' || c == '\t')
-		return SMTP_CONTINUE;
-	if (c == '(') {
-		p->c_flags |= MF_CMT;
-		return SMTP_CONTINUE;
-	}
-	if (!ct) {
-		p->c_tok = sp_tok_step(sp_enc_words, SP_NENCS, p->c_tok, c);
-		return SMTP_CONTINUE;
-	}
-	p->c_tok = sp_tok_step(sp_ct_words, SP_NCTS, p->c_tok, c);
-	if (sp_tok_word(sp_ct_words, p->c_tok) >= 0) {
-		/* message/...: the body (after the empty line) is headers */
-		p->c_flags |= MF_NEST;
-		return mime_value_end(r, i);
-	}
-	if ((p->c_tok & TOK_IDX_MASK) == TOK_DEAD)
-		return mime_value_end(r, i);
-	return SMTP_CONTINUE;
-}
-
-/*
- * A line of a header section starts with c at offset i: a value being
- * matched goes on over a folded line; any other line ends it.
- */
-static int mime_line_start(struct run *r, s32 i, u8 c)
-{
-	if (!(r->p->c_flags & MF_VAL) || c == ' ' || c == '\t')
-		return SMTP_CONTINUE;
-	return mime_value_end(r, i);
 }
 
 /* ---- client: commands ----------------------------------------------------- */
@@ -327,14 +233,8 @@ static u32 relay_narrow(const struct smtp_domains *set, u32 s, u8 c)
 	unsigned int hi = (s >> AS_RD_HI_SHIFT) & AS_RD_IDX_MASK;
 
 	/* hi past the set: the policy changed within the line */
-	if (pos >= SMTP_DOMAIN_LEN_MAX || hi >= set->n)
+	if (pos >= SMTP_DOMAIN_LEN_MAX || !smtp_set_narrow(set, pos, &lo, &hi, c))
 		return s | AS_RD_NONE;
-	while (lo <= hi && (set->len[lo] <= pos || (u8)set->name[set->off[lo] + pos] != c))
-		lo++;
-	if (lo > hi)
-		return s | AS_RD_NONE;
-	while (set->len[hi] <= pos || (u8)set->name[set->off[hi] + pos] != c)
-		hi--;
 	return (s & ~(AS_RD_POS_MASK | (0x3ffU << AS_RD_LO_SHIFT))) | (pos + 1) |
 	       (lo << AS_RD_LO_SHIFT) | (hi << AS_RD_HI_SHIFT);
 }
@@ -1038,13 +938,13 @@ static int mime_text_byte(struct run *r, s32 i, u8 c, int *ret)
 	bool hdr = p->txn & TX_HDR;
 
 	if (is_ctl(c)) {
-		if (p->c_tok)
-			*ret = mime_value_end(r, i);	/* a fold may go on before a word */
+		/* a line end: a fold may go on; a NUL is an octet of the value */
+		*ret = c ? sp_mime_line_end(r, i) : sp_mime_value_byte(r, i, c);
 		if (*ret != SMTP_STOP)
 			data_ctl(r, i, c, ret);
 		return NEXT;
 	}
-	*ret = mime_value_byte(r, i, c);
+	*ret = sp_mime_value_byte(r, i, c);
 	if (*ret != SMTP_STOP)
 		*ret = c_count(r, i, 1, hdr ? r->max_hdr : r->max_text,
 			       hdr ? SMTP_ANOM_HEADER_TOO_LONG : SMTP_ANOM_TEXT_TOO_LONG);
@@ -1084,7 +984,7 @@ static int line_content(struct run *r, s32 i, u8 c, int *ret)
 	bool hdr = (p->txn & TX_HDR) || (p->c_flags & MF_PART);
 
 	if (hdr && *ret != SMTP_STOP)
-		*ret = mime_line_start(r, i, c);
+		*ret = sp_mime_line_start(r, i, c);
 	if (c == '-' && !(p->txn & TX_HDR)) {
 		p->c_ls = DL_DASH;
 		p->c_len = 1;
@@ -1115,7 +1015,7 @@ static int data_line_start(struct run *r, s32 i, u8 c, int *ret)
 		return AGAIN;
 	}
 	if (c == '\0' || c == '\r' || c == '\n')
-		*ret = mime_line_start(r, i, c);	/* a MIME value ends */
+		*ret = sp_mime_line_start(r, i, c);	/* a MIME value ends */
 	if (c == '\0') {
 		if (*ret != SMTP_STOP)
 			*ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_NUL, i, 1);
@@ -1171,6 +1071,9 @@ static int data_dot(struct run *r, s32 i, u8 c, int *ret)
 
 		text_count(r, i, 1, false, ret);
 		len = p->text_len;
+		/* a MIME field the message ended in: its name is judged too */
+		if (*ret != SMTP_STOP && (p->c_flags & MF_VAL))
+			*ret = sp_mime_value_end(r, i - 2);
 		sp_to_command_mode(p);
 		if (*ret != SMTP_STOP)
 			*ret = sp_emit(r, SMTP_EV_DATA_END, 0, SMTP_VERB_EOD, 0, 0, 0,
@@ -1227,7 +1130,7 @@ static int data_byte(struct run *r, s32 i, u8 c, int *ret)
 			if (p->txn & TX_HDR)
 				*ret = header_done(r, i);
 			else
-				mime_field(p, header_id(p->c_tok));
+				sp_mime_field(p, header_id(p->c_tok));
 		} else if (c == ' ' || c == '\t') {
 			p->c_ls = HL_WSP;
 		} else if (p->c_ls == HL_NAME && c > 32 && c < 127) {

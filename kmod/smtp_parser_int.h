@@ -52,12 +52,79 @@ enum {
  * without its boundary (no room for 70 octets): a body line starting with
  * "--" opens one, an empty line ends it.
  */
-#define MF_VAL		0x01	/* c_tok matches a MIME field's value */
-#define MF_CT		0x02	/* that value is Content-Type's, else Content-Transfer-Encoding's */
+#define MF_VAL		0x01	/* reading a MIME field's value */
+#define MF_CT		0x02	/* Content-Type's (neither this nor MF_CD: the encoding's) */
 #define MF_CMT		0x04	/* in a comment of that value */
 #define MF_PART		0x08	/* body: in a part's header section */
 #define MF_NEST		0x10	/* a message/ Content-Type: its body starts with headers */
-#define MF_ALL		0x1f
+#define MF_CD		0x20	/* Content-Disposition's */
+#define MF_ALL		0x3f
+
+/*
+ * mime[] in DATA text: the parameters of a Content-Type or -Disposition
+ * value, and the file name they give (name=, filename=, RFC 2231 name*=,
+ * name*N=, name*N*=).  mime[0]: the parameter phase and its sub-state (the
+ * suffix of a parameter name, or a value's decoder); mime[1]: the name's
+ * length as sent and flags; mime[2]: the extension matcher (octets matched,
+ * and the range of listed file types still matching).
+ */
+enum {
+	FP_TYPE,		/* the type or disposition, before the first ';' */
+	FP_SEMI,		/* after ';': blanks before a parameter name */
+	FP_NAME,		/* a parameter name: c_tok matches it, the sub-state its suffix */
+	FP_EQ,			/* after the name: blanks before '=' */
+	FP_VAL,			/* after '=': blanks before the value */
+	FP_TOKEN,		/* an unquoted value */
+	FP_QUOTED,		/* a quoted value */
+	FP_QPAIR,		/* after a backslash in one */
+	FP_AFTER,		/* after a quoted value or junk: up to the next ';' */
+	FP_MAX,
+};
+
+#define FP_MASK		0x000f
+#define FP_SUB_SHIFT	4	/* 12 bits */
+/* the suffix of a name or filename parameter */
+#define FS_STAR		0x01	/* "*" right after the name */
+#define FS_NUM		0x02	/* a section number */
+#define FS_NZ		0x04	/* ... other than 0: a continuation */
+#define FS_EXT		0x08	/* "*" after the number: an extended value */
+#define FS_BAD		0x10	/* anything else: not a file name */
+#define FS_ALL		0x1f
+/* an extended value (RFC 2231): charset'language' first, %XX octets */
+#define FD_QUOTES	0x003	/* quotes of the prefix seen, 3: past the prefix */
+#define FD_PCT		0x00c	/* 4: after '%', 8: after '%' and a hex digit */
+#define FD_HI_SHIFT	4	/* that digit */
+/* any other value: RFC 2047 encoded words, which mail readers decode in names */
+enum {
+	EW_LIT,			/* plain octets */
+	EW_EQ,			/* '=': an encoded word, maybe */
+	EW_CHARSET,		/* "=?": its charset up to '?' */
+	EW_CODE,		/* its encoding, B or Q */
+	EW_QMARK,		/* '?' after the encoding */
+	EW_TEXT,		/* the encoded text */
+	EW_END,			/* '?' in the text: '=' ends the word */
+	EW_AFTER,		/* after a word: blanks before the next are dropped */
+};
+
+#define EW_PHASE_MASK	0x007
+#define EW_Q		0x008	/* Q encoding (else B) */
+#define EW_BLANK	0x010	/* EW_AFTER, EW_EQ: blanks after a word, not yet known dropped */
+#define EW_STEP_SHIFT	4	/* B: 2 bits of sextet phase, 6 of pending bits; Q: as FD_PCT */
+/* mime[1] */
+#define FN_LEN_MASK	0x03ff	/* octets of the name as sent (SMTP_FILENAME_LEN_MAX) */
+#define FN_ON		0x0400	/* the value being read is a file name's */
+#define FN_XV		0x0800	/* an extended value */
+#define FN_PEND		0x1000	/* a name read: judged at the field's end or the next name */
+#define FN_DOT		0x2000	/* a '.' seen: an extension is matched */
+#define FN_TRAIL	0x4000	/* dots or blanks after it (Windows drops them) */
+#define FN_TDOT		0x8000	/* ... the last of them a dot */
+/* mime[2] */
+#define FX_POS_MASK	0x000f	/* octets of the extension matched */
+#define FX_LO_SHIFT	4	/* 5 bits */
+#define FX_HI_SHIFT	9	/* 5 bits */
+#define FX_IDX_MASK	0x1f
+#define FX_NONE		0x4000	/* no listed type matches */
+#define FX_FORCE	0x8000	/* judged banned: a field no two readers may read alike */
 
 /* positions in a BDAT command parsed in CM_BDAT_NEXT */
 enum {
@@ -158,9 +225,10 @@ enum { SL_START, SL_D1, SL_D2, SL_SEP, SL_KW, SL_TEXT, SL_CR, SL_SKIP };
 
 #define SP_NVERBS	15
 #define SP_NKWS		11
-#define SP_NHDRS	14
+#define SP_NHDRS	15
 #define SP_NENCS	5
 #define SP_NCTS		1
+#define SP_NFNS		2
 /* how often one client byte may go from one state to another (a bound, not a need) */
 #define SP_MAX_REHANDLE	8
 extern const char *const sp_verb_words[SP_NVERBS];
@@ -169,6 +237,7 @@ extern const char *const sp_hdr_words[SP_NHDRS];
 extern const u8 sp_hdr_ids[SP_NHDRS];
 extern const char *const sp_enc_words[SP_NENCS];
 extern const char *const sp_ct_words[SP_NCTS];
+extern const char *const sp_fn_words[SP_NFNS];
 
 struct run {
 	struct smtp_parser *p;
@@ -181,6 +250,7 @@ struct run {
 	u32 max_message;	/* DATA: 0 = none */
 	u32 max_headers;
 	const struct smtp_domains *relay;	/* a set with names, or NULL */
+	const struct smtp_domains *filetypes;	/* a set with names, or NULL */
 };
 
 static inline bool hdr_prefix_done(u16 st)
@@ -220,6 +290,7 @@ static inline u32 count_max(u16 limit)
 }
 
 u16 sp_tok_step(const char *const *w, unsigned int n, u16 st, u8 c);
+bool sp_tok_valid(const char *const *w, unsigned int n, u16 st);
 int sp_tok_word(const char *const *w, u16 st);
 unsigned int sp_tok_verb(u16 st);
 int sp_emit(struct run *r, u8 type, u8 dir, u8 verb, u8 sub, u16 code,
@@ -240,5 +311,12 @@ void sp_tls_gap(struct smtp_parser *p);
 const char *sp_tls_check(const struct smtp_parser *p);
 size_t sp_parse_tls(struct run *r, u8 dir, const u8 *buf, size_t i, size_t n);
 size_t sp_parse_server(struct run *r, const u8 *buf, size_t n);
+/* MIME fields of DATA text (smtp_parser_mime.c) */
+void sp_mime_field(struct smtp_parser *p, unsigned int hdr);
+int sp_mime_value_end(struct run *r, s32 i);
+int sp_mime_value_byte(struct run *r, s32 i, u8 c);
+int sp_mime_line_start(struct run *r, s32 i, u8 c);
+int sp_mime_line_end(struct run *r, s32 i);
+const char *sp_mime_check(const struct smtp_parser *p);
 
 #endif /* _SMTP_PARSER_INT_H */

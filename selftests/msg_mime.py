@@ -8,7 +8,11 @@ real MIME writer, not ours), for msgtool.py mime DIR:
               filename*=, folded), and a message/rfc822 part holding a
               message with a base64 attachment of its own;
   plain.eml   multipart/alternative of a 7bit and an 8bit part;
-  qp.eml      one quoted-printable text part.
+  qp.eml      one quoted-printable text part;
+  exe.eml     a text part and "rapport \u00e9t\u00e9.exe", a non-ASCII name python
+              writes as RFC 2231 filename*=utf-8''...%C3%A9...;
+  long.eml    an attachment whose 300-octet name python writes in RFC 2231
+              sections (filename*0=, filename*1=, ...).
 
 Each FILE gets FILE.enc: the transfer encodings python's own parser finds
 in it (every part, nested messages included), "ENCODING COUNT" per line,
@@ -65,6 +69,22 @@ def qp():
     return m
 
 
+def exe():
+    m = base("mime exe")
+    m.set_content("the installer\n")
+    m.add_attachment(b"MZ" + bytes(200), maintype="application", subtype="octet-stream",
+                     filename="rapport \u00e9t\u00e9.exe")
+    return m
+
+
+def long_name():
+    m = base("mime long")
+    m.set_content("a long name\n")
+    m.add_attachment(b"data\n", maintype="text", subtype="plain",
+                     filename="n" * 296 + ".txt")
+    return m
+
+
 def encodings(data):
     """python's reading: the Content-Transfer-Encoding of every part"""
     msg = BytesParser(policy=policy.default).parsebytes(data)
@@ -76,7 +96,8 @@ def encodings(data):
 
 
 def gen(outdir):
-    for name, build in (("mixed", mixed), ("plain", plain), ("qp", qp)):
+    for name, build in (("mixed", mixed), ("plain", plain), ("qp", qp), ("exe", exe),
+                        ("long", long_name)):
         data = build().as_bytes()
         path = os.path.join(outdir, name + ".eml")
         with open(path, "wb") as f:

@@ -53,7 +53,8 @@ DEFAULT = {"starttls": "allow", "banner": "keep", "ehlo_mask": [], "commands": "
            "to_fields_max": 0, "to_fields_action": "mask", "header_section_max": 0,
            "header_section_action": "drop", "message_max": 0, "message_action": "drop",
            "mail_relay": [], "mail_relay_action": "mask", "mime_encoding": [],
-           "mime_encoding_action": "drop"}
+           "mime_encoding_action": "drop", "mime_filename_max": 0,
+           "mime_filename_action": "drop", "mime_filetype": [], "mime_filetype_action": "drop"}
 REWRITE = ["log", "mask", "drop", "reset"]       # command, rcpt
 LIMIT = ["log", "drop", "reset"]                 # cmd-line, header-line, body-line
 GUARD = ["off", "log", "drop", "reset"]          # smuggling, bare-newline, injection
@@ -86,7 +87,10 @@ def values(n):
             "mail_relay_action": REWRITE[(n + 3) % 4],
             "mime_encoding": [] if n == 3 else ENC if n == 4 else
             [e for i, e in enumerate(ENC) if (i + n) % 2 == 0],
-            "mime_encoding_action": LIMIT[n % 3]}
+            "mime_encoding_action": LIMIT[n % 3],
+            "mime_filename_max": 250 + n, "mime_filename_action": LIMIT[(n + 1) % 3],
+            "mime_filetype": [] if n % 4 == 1 else sorted(["exe", "t%d" % n] + ["js"] * (n % 2)),
+            "mime_filetype_action": LIMIT[(n + 2) % 3]}
 
 
 def words(vals):
@@ -98,6 +102,10 @@ def words(vals):
                 w.lower() if i % 2 else w for i, w in enumerate(v))
         elif k == "mime_encoding":
             v = "none" if not v else "all" if v == ENC else ",".join(w.upper() for w in v)
+        elif k == "mime_filetype":
+            # shown sorted and in lower case: given otherwise, a leading dot on one
+            v = "none" if not v else ",".join(
+                ("." + d.upper() if i == 0 else d) for i, d in enumerate(reversed(v)))
         elif k == "mail_relay":
             # shown sorted and in lower case: given otherwise, a trailing dot on one
             v = "none" if not v else ",".join(

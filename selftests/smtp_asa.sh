@@ -31,6 +31,11 @@
 #    counted part by part exactly as python's own parser finds them, dropped
 #    or reset before the message ends; a field postfix stores only after
 #    dropping a stuffed dot, folded and with a comment, is still read;
+#  - mime-filetype and mime-filename-max (ASA: match mime filetype, mime
+#    filename length gt N): python's non-ASCII .exe name (RFC 2231 %XX) and
+#    its 300-octet name (RFC 2231 sections) are dropped while the multipart
+#    message's own names pass; names in RFC 2047 words, with trailing dots
+#    or split in sections are read as a mail reader decodes them;
 #  - with the default policy all of it passes untouched, nothing counted.
 # Each rule: its counter, its event (nfsmtp monitor), postfix's view.
 
@@ -41,7 +46,7 @@ source "$HERE/guards_lib.sh"
 
 # example.net is local and knows one user: the others get 550 5.1.1 at RCPT,
 # without postfix's error delays and limits (a harvest test makes 20 errors)
-guards_begin 28 "mydestination = example.net
+guards_begin 31 "mydestination = example.net
 local_recipient_maps = inline:{bob@example.net=ok}
 smtpd_soft_error_limit = 100
 smtpd_hard_error_limit = 100
@@ -353,5 +358,39 @@ check "asa: mime-encoding: a dot-stuffed, folded, commented field postfix stores
 	eval 'mail_wait "$PF" $((n + 1)) && deltas_are "$TMP/e5" mime_encoding=1 &&
 	      grep -q "^Content-Transfer-Encoding:" "$(mail_with "Subject: stuffed")"'
 policy mime-encoding none mime-encoding-action drop
+
+phase "mime-filetype and mime-filename-max"
+policy mime-filetype exe,scr,js,vbs
+counters_save "$TMP/f1"
+n=$(mail_count "$PF")
+client "$TMP/f1.out" session "data:$TMP/mime/exe.eml"
+client "$TMP/f2.out" session "data:$TMP/mime/mixed.eml"
+check "asa: mime-filetype exe,scr,js,vbs (drop): python's 'rapport \u00e9t\u00e9.exe' (RFC 2231 %XX) is dropped; its multipart message with other names delivered" \
+	eval '! grep -q "result: ok" "$TMP/f1.out" && grep -q "result: ok" "$TMP/f2.out" &&
+	      mail_wait "$PF" $((n + 1)) && [ "$(mail_count "$PF")" = $((n + 1)) ] &&
+	      deltas_are "$TMP/f1" mime_filetype=1 drops=1 && events_are "$EV" 1 mime-filetype drop filename'
+
+policy mime-filetype none mime-filename-max 255
+counters_save "$TMP/f3"
+n=$(mail_count "$PF")
+client "$TMP/f3.out" session "data:$TMP/mime/long.eml"
+client "$TMP/f4.out" session "data:$TMP/mime/mixed.eml"
+check "asa: mime-filename-max 255 (drop, ASA's default): python's 300-octet name in five RFC 2231 sections is dropped, shorter names delivered" \
+	eval '! grep -q "result: ok" "$TMP/f3.out" && grep -q "result: ok" "$TMP/f4.out" &&
+	      mail_wait "$PF" $((n + 1)) && [ "$(mail_count "$PF")" = $((n + 1)) ] &&
+	      deltas_are "$TMP/f3" mime_filename_too_long=1 drops=1'
+policy mime-filename-max 0
+
+# names as a reader decodes them: an RFC 2047 word, trailing dots, RFC 2231 sections
+policy mime-filetype exe,scr,js mime-filetype-action log
+counters_save "$TMP/f5"
+n=$(mail_count "$PF")
+client "$TMP/f5.out" raw reply 'cmd:EHLO c.example' 'cmd:MAIL FROM:<a@example.com>' \
+	'cmd:RCPT TO:<bob@example.org>' 'cmd:DATA' \
+	'send:Subject: names\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: application/x; name="=?utf-8?B?ZXZpbC5leGU=?="\r\n\r\nx\r\n--b\r\nContent-Disposition: attachment; filename="a.scr. "\r\n\r\nx\r\n--b\r\nContent-Disposition: attachment; filename*0*=utf-8'"''"'a%2E;\r\n filename*1=js\r\n\r\nx\r\n--b\r\nContent-Disposition: attachment; filename="a.exe.txt"\r\n\r\nx\r\n--b--\r\n.\r\n' \
+	reply 'cmd:QUIT'
+check "asa: mime-filetype log: a base64 RFC 2047 name, a name with trailing dots and one in RFC 2231 sections each counted, a.exe.txt not; delivered" \
+	eval 'mail_wait "$PF" $((n + 1)) && deltas_are "$TMP/f5" mime_filetype=3 drops=0 resets=0'
+policy mime-filetype none mime-filetype-action drop
 
 ktap_finished

@@ -28,6 +28,7 @@
  *                      bit 1    a mail-relay set (FUZZ_RELAY) in the sink
  *                      bit 2    the sink answers SMTP_MASKED to a foreign
  *                               RCPT's COMMAND event
+ *                      bit 3    a mime-filetype set (FUZZ_FILETYPES)
  *                      bits 4-7 K, the number of chunk sizes that follow the
  *                               options (0: sizes derived from a hash of the
  *                               input)
@@ -106,6 +107,7 @@ static uint32_t fnv1a(const uint8_t *d, size_t n)
 
 /* names that begin one another, a literal, one octet: the matcher's edges */
 #define FUZZ_RELAY "example.net,a.example,b.example,sub.example.net,example.ne,[192.0.2.1],e"
+#define FUZZ_FILETYPES "exe,ex,e,scr,js,jse,vbs,com,tar,7z,a"
 
 static void decode(const uint8_t *d, size_t n, struct input *in)
 {
@@ -118,6 +120,7 @@ static void decode(const uint8_t *d, size_t n, struct input *in)
 	in->opts.pickup = opt[0] & 1;
 	in->opts.relay = (opt[0] & 2) ? FUZZ_RELAY : NULL;
 	in->opts.mask_foreign = (opt[0] >> 2) & 1;
+	in->opts.filetypes = (opt[0] & 8) ? FUZZ_FILETYPES : NULL;
 	in->opts.mask_verbs = opt[1] | (unsigned int)opt[2] << 8;
 	in->opts.max_cmd = limit_of(opt[3]);
 	in->opts.max_reply = limit_of(opt[4]);
@@ -291,13 +294,17 @@ static void run_silent(const struct input *in, const struct smtp_parser *sref)
 		.max_header = in->opts.max_header,
 	};
 	struct smtp_parser p = { 0 };
-	struct smtp_domains relay;
+	struct smtp_domains relay, filetypes;
 	const char *err;
 	size_t k, bad;
 
 	if (in->opts.relay &&
 	    !smtp_domains_build(&relay, in->opts.relay, strlen(in->opts.relay), &err, &bad))
 		s.relay = &relay;
+	if (in->opts.filetypes &&
+	    !smtp_filetypes_build(&filetypes, in->opts.filetypes, strlen(in->opts.filetypes),
+				  &err, &bad))
+		s.filetypes = &filetypes;
 
 	if (in->opts.pickup)
 		smtp_parser_init_pickup(&p);

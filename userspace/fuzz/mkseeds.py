@@ -38,12 +38,13 @@ def limit_byte(v):
     return min(223, 127 + v // 64)
 
 
-def encode(segs, pickup=False, mask=(), limits=(0, 0, 0, 0), sizes=()):
+def encode(segs, pickup=False, mask=(), limits=(0, 0, 0, 0), sizes=(), flags=0):
+    """flags: the option bits of byte 0 above pickup (8: a mime-filetype set)"""
     assert len(sizes) < 16
     m = 0
     for v in mask:
         m |= 1 << VERBS.index(v)
-    out = bytearray([(1 if pickup else 0) | (len(sizes) << 4),
+    out = bytearray([(1 if pickup else 0) | flags | (len(sizes) << 4),
                      m & 0xff, m >> 8])
     out += bytes(limit_byte(v) for v in limits)
     out += bytes(s & 0xff for s in sizes)
@@ -196,6 +197,11 @@ seed("data_mime_parts", session(
     "\r\nQUFB\r\n-- \r\n.Content-Transfer-Encoding: ((x)) quoted-printable\n\n"
     "--b\r\ncontent-type: text/plain\r\nContent-Transfer-Encoding: \"binary\"\r\n\r\n"
     "x\r\n--b--\r\n.\r\n"), sizes=(7, 1, 30, 2))
+seed("data_mime_names", session(
+    "Content-Type: application/x; name=\"=?utf-8?B?ZXZpbC4=?= =?utf-8?Q?ex=65?=\"\r\n"
+    "Content-Disposition: attachment; (c) filename*0*=utf-8''a%2E; filename*1=\"js. \"\r\n"
+    "\r\n--b\r\nContent-Disposition: inline;\r\n filename=\"a\\\"b.scr.\";"
+    " name=x.7z\r\n\r\n.\r\n"), sizes=(5, 3, 11), flags=8)
 # smuggling sequences
 for name, seq in [("lf_dot_lf", "\n.\n"), ("lf_dot_crlf", "\n.\r\n"),
                   ("crlf_dot_lf", "\r\n.\n"), ("cr_dot_cr", "\r.\r"),

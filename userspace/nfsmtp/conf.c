@@ -150,7 +150,7 @@ static void print_key(const struct nfsmtp_key *k, uint32_t v)
 		close_json_array();
 		break;
 	case NFSMTP_KT_DOMAINS:
-		/* text: none or the list; JSON: an array of domains */
+		/* text: none or the list; JSON: an array of names */
 		print_string(PRINT_FP, NULL, " %s", *nfsmtp_text(v) ? nfsmtp_text(v) : "none");
 		open_json_array(k->json);
 		for (s = nfsmtp_text(v); *s; s += len + (s[len] == ',')) {

@@ -92,6 +92,8 @@ const char *const nfsmtp_stat_help[__NFSMTP_STAT_MAX] = {
 	[NFSMTP_STAT_MESSAGE_TOO_BIG]	= "DATA messages longer than message-max.",
 	[NFSMTP_STAT_RELAY_DENIED]	= "RCPTs to a domain not in mail-relay.",
 	[NFSMTP_STAT_MIME_ENCODING]	= "DATA transfer encodings listed in mime-encoding.",
+	[NFSMTP_STAT_MIME_FILENAME_TOO_LONG] = "DATA file names longer than mime-filename-max.",
+	[NFSMTP_STAT_MIME_FILETYPE]	= "DATA file names with an extension in mime-filetype.",
 };
 
 #define ENUM_KEY(n, j, a, tbl, l, d) \
@@ -153,12 +155,22 @@ const struct nfsmtp_key nfsmtp_keys[] = {
 	NUM_KEY("message-max", "message_max", NFSMTP_A_MESSAGE_MAX, NFSMTP_KT_U32, 7),
 	ASA_KEY("message-action", "message_action", NFSMTP_A_ACT_MESSAGE, 7, "drop"),
 	{ .name = "mail-relay", .json = "mail_relay", .attr = NFSMTP_A_MAIL_RELAY,
-	  .type = NFSMTP_KT_DOMAINS, .line = 8, .def = "none" },
+	  .type = NFSMTP_KT_DOMAINS, .what = "domain", .build = smtp_domains_build,
+	  .line = 8, .def = "none" },
 	ASA_KEY("mail-relay-action", "mail_relay_action", NFSMTP_A_ACT_MAIL_RELAY, 8, "mask"),
 	{ .name = "mime-encoding", .json = "mime_encoding", .attr = NFSMTP_A_MIME_ENCODING,
 	  .type = NFSMTP_KT_FLAGS, .names = nfsmtp_mime_enc_names,
 	  .n_names = __NFSMTP_MIME_ENC_MAX, .what = "encoding", .line = 9, .def = "none" },
 	ASA_KEY("mime-encoding-action", "mime_encoding_action", NFSMTP_A_ACT_MIME_ENCODING, 9,
+		"drop"),
+	NUM_KEY("mime-filename-max", "mime_filename_max", NFSMTP_A_MIME_FILENAME_MAX,
+		NFSMTP_KT_U16, 9),
+	ASA_KEY("mime-filename-action", "mime_filename_action", NFSMTP_A_ACT_MIME_FILENAME, 9,
+		"drop"),
+	{ .name = "mime-filetype", .json = "mime_filetype", .attr = NFSMTP_A_MIME_FILETYPE,
+	  .type = NFSMTP_KT_DOMAINS, .what = "file type", .build = smtp_filetypes_build,
+	  .line = 10, .def = "none" },
+	ASA_KEY("mime-filetype-action", "mime_filetype_action", NFSMTP_A_ACT_MIME_FILETYPE, 10,
 		"drop"),
 	{ .name = "profile-mark-mask", .json = "profile_mark_mask",
 	  .attr = NFSMTP_A_MARK_MASK, .type = NFSMTP_KT_U32, .per_ns = true, .hex = true, .def = "0x0" },
@@ -241,11 +253,11 @@ static int parse_domains(const struct nfsmtp_key *k, const char *s, uint32_t *ou
 		return 0;
 	}
 	if (strlen(s) > SMTP_DOMAINS_TEXT_MAX) {
-		snprintf(err, errlen, "%s is longer than %d octets: list fewer domains",
-			 k->name, SMTP_DOMAINS_TEXT_MAX);
+		snprintf(err, errlen, "%s is longer than %d octets: list fewer %ss",
+			 k->name, SMTP_DOMAINS_TEXT_MAX, k->what);
 		return -1;
 	}
-	if (smtp_domains_build(&set, s, strlen(s), &why, &bad)) {
+	if (k->build(&set, s, strlen(s), &why, &bad)) {
 		snprintf(err, errlen, "bad %s at \"%.*s\": %s", k->name,
 			 (int)strcspn(s + bad, ", \t"), s + bad, why);
 		return -1;
@@ -368,8 +380,8 @@ static void allowed_values(const struct nfsmtp_key *k, char *buf, size_t len)
 		snprintf(buf, len, "use none, all, or a comma-separated list of %s", names);
 		break;
 	case NFSMTP_KT_DOMAINS:
-		snprintf(buf, len, "use none, or up to %d domains separated by commas",
-			 SMTP_DOMAINS_MAX);
+		snprintf(buf, len, "use none, or up to %d %ss separated by commas",
+			 SMTP_DOMAINS_MAX, k->what);
 		break;
 	default:
 		snprintf(buf, len, "use a number from 0 to %u (decimal, or hex with 0x)%s",
@@ -495,7 +507,7 @@ static int parse_profile(const char *s, int *profile, char *err, size_t errlen)
 int nfsmtp_parse_set(int argc, char *const argv[], struct nfsmtp_set_req *req,
 		     char *err, size_t errlen)
 {
-	char list[600];
+	char list[900];
 	int i;
 
 	req->profile = -1;

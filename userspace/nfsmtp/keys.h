@@ -20,10 +20,13 @@ enum nfsmtp_key_type {
 	NFSMTP_KT_U8,		/* numbers: decimal or 0x hex */
 	NFSMTP_KT_U16,
 	NFSMTP_KT_U32,
-	NFSMTP_KT_DOMAINS,	/* string: mail domains separated by commas; the value
-				 * is its index among the texts (nfsmtp_text)
+	NFSMTP_KT_DOMAINS,	/* string: names separated by commas (build checks
+				 * them as the module does); the value is its index
+				 * among the texts (nfsmtp_text)
 				 */
 };
+
+struct smtp_domains;
 
 struct nfsmtp_key {
 	const char *name;		/* on the command line: "cmd-line-max" */
@@ -32,7 +35,10 @@ struct nfsmtp_key {
 	enum nfsmtp_key_type type;
 	const char *const *names;	/* value names by value; FLAGS: by bit */
 	unsigned int n_names;
-	const char *what;		/* FLAGS: what a name is, in errors ("EHLO keyword") */
+	const char *what;		/* FLAGS, DOMAINS: what a name is, in errors ("EHLO keyword") */
+	/* DOMAINS: the module's own check (smtp_domains_build, smtp_filetypes_build) */
+	int (*build)(struct smtp_domains *set, const char *text, size_t len,
+		     const char **err, size_t *bad);
 	bool per_ns;			/* namespace-wide, not per profile */
 	bool hex;			/* shown in hex */
 	unsigned int line;		/* `policy show` groups keys on lines */

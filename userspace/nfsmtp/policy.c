@@ -53,7 +53,8 @@ void usage_policy_set(FILE *f)
 			snprintf(buf, sizeof(buf), "LIST|none|all");
 			break;
 		case NFSMTP_KT_DOMAINS:
-			snprintf(buf, sizeof(buf), "DOMAINS|none");
+			snprintf(buf, sizeof(buf), "%s|none",
+				 k->attr == NFSMTP_A_MAIL_RELAY ? "DOMAINS" : "TYPES");
 			break;
 		default:
 			snprintf(buf, sizeof(buf), "N");
@@ -69,6 +70,7 @@ void usage_policy_set(FILE *f)
 		"  %s\n"
 		"  and transfer encodings for mime-encoding, from\n  %s\n"
 		"DOMAINS: up to 32 mail domains separated by commas, any case\n"
+		"TYPES: up to 32 file name extensions (exe, scr, js) separated by commas\n"
 		"N: decimal, or hex with 0x. Not every rule takes every action: the kernel\n"
 		"says which (see nfsmtp(8)). Needs CAP_NET_ADMIN in the network namespace.\n",
 		buf, encs);

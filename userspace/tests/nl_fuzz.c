@@ -119,7 +119,30 @@ static const uint8_t act_allowed[NFSMTP_A_MAX + 1] = {
 	[NFSMTP_A_ACT_MESSAGE]	    = ACTS_LIMIT,
 	[NFSMTP_A_ACT_MAIL_RELAY]   = ACTS_REWRITE,
 	[NFSMTP_A_ACT_MIME_ENCODING] = ACTS_LIMIT,
+	[NFSMTP_A_ACT_MIME_FILENAME] = ACTS_LIMIT,
+	[NFSMTP_A_ACT_MIME_FILETYPE] = ACTS_LIMIT,
 };
+
+/* The string attributes: name lists, checked by the module's own builders. */
+enum { S_RELAY, S_FILETYPE, S_N };
+static const struct {
+	int type;
+	const char *name;
+	int (*build)(struct smtp_domains *set, const char *text, size_t len,
+		     const char **err, size_t *bad);
+} str_attrs[S_N] = {
+	[S_RELAY] = { NFSMTP_A_MAIL_RELAY, "mail-relay", smtp_domains_build },
+	[S_FILETYPE] = { NFSMTP_A_MIME_FILETYPE, "mime-filetype", smtp_filetypes_build },
+};
+
+/* which of them attribute t is, or -1 */
+static int str_slot(int t)
+{
+	for (int i = 0; i < S_N; i++)
+		if (str_attrs[i].type == t)
+			return i;
+	return -1;
+}
 
 static void pol_init(void)
 {
@@ -156,6 +179,10 @@ static void pol_init(void)
 	pol[NFSMTP_A_ACT_MAIL_RELAY] = (struct attr_pol){ K_U8, NFSMTP_ACTION_RESET, 0 };
 	pol[NFSMTP_A_MIME_ENCODING] = (struct attr_pol){ K_U32, 0, NFSMTP_MIME_ENC_ALL };
 	pol[NFSMTP_A_ACT_MIME_ENCODING] = (struct attr_pol){ K_U8, NFSMTP_ACTION_RESET, 0 };
+	pol[NFSMTP_A_MIME_FILENAME_MAX] = (struct attr_pol){ K_U16, 1000, 0 };
+	pol[NFSMTP_A_ACT_MIME_FILENAME] = (struct attr_pol){ K_U8, NFSMTP_ACTION_RESET, 0 };
+	pol[NFSMTP_A_MIME_FILETYPE] = (struct attr_pol){ K_STR, SMTP_DOMAINS_TEXT_MAX, 0 };
+	pol[NFSMTP_A_ACT_MIME_FILETYPE] = (struct attr_pol){ K_U8, NFSMTP_ACTION_RESET, 0 };
 	pol[NFSMTP_A_MARK_MASK] = (struct attr_pol){ K_U32, 0, 0 };
 	pol[NFSMTP_A_MARK_SHIFT] = (struct attr_pol){ K_U8, 31, 0 };
 	/* PAD, STATS and the event attributes: NLA_UNSPEC, refused in requests */
@@ -172,15 +199,15 @@ static unsigned int kind_len(enum kind k)
 struct model {
 	uint32_t prof[NFSMTP_PROFILES][NFSMTP_A_MAX + 1];
 	uint32_t mark_mask, mark_shift;
-	char relay[NFSMTP_PROFILES][RELAY_SHOWN];	/* mail-relay as shown */
+	char shown[NFSMTP_PROFILES][S_N][RELAY_SHOWN];	/* the name lists as shown */
 };
 
-/* the per-profile numbers (mail-relay, a string, is kept apart) */
+/* the per-profile numbers (the name lists, strings, are kept apart) */
 static bool per_profile(int a)
 {
 	return (a >= NFSMTP_A_STARTTLS && a <= NFSMTP_A_ACT_INJECTION) ||
-	       (a >= NFSMTP_A_ACT_LOST_SYNC && a <= NFSMTP_A_ACT_MIME_ENCODING &&
-		a != NFSMTP_A_MAIL_RELAY);
+	       (a >= NFSMTP_A_ACT_LOST_SYNC && a <= NFSMTP_A_ACT_MIME_FILETYPE &&
+		str_slot(a) < 0);
 }
 
 /* ---- netlink ---------------------------------------------------------------- */
@@ -201,7 +228,7 @@ struct answer {
 	/* the last POLICY_GET reply */
 	uint32_t got[NFSMTP_A_MAX + 1];
 	bool have[NFSMTP_A_MAX + 1];
-	char relay[RELAY_SHOWN];
+	char shown[S_N][RELAY_SHOWN];
 };
 
 static void die(const char *fmt, ...)
@@ -240,9 +267,9 @@ static int reply_attr_cb(const struct nlattr *attr, void *data)
 
 	if (t <= 0 || t > NFSMTP_A_MAX)
 		return MNL_CB_OK;
-	if (t == NFSMTP_A_MAIL_RELAY) {
+	if (str_slot(t) >= 0) {
 		if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0) {
-			snprintf(a->relay, sizeof(a->relay), "%s", mnl_attr_get_str(attr));
+			snprintf(a->shown[str_slot(t)], RELAY_SHOWN, "%s", mnl_attr_get_str(attr));
 			a->have[t] = true;
 		}
 		return MNL_CB_OK;
@@ -425,7 +452,7 @@ static void model_load(struct nl *nl, struct model *m)
 		for (t = 1; t <= NFSMTP_A_MAX; t++)
 			if (per_profile(t))
 				m->prof[n][t] = a.got[t];
-		snprintf(m->relay[n], sizeof(m->relay[n]), "%s", a.relay);
+		memcpy(m->shown[n], a.shown, sizeof(a.shown));
 		m->mark_mask = a.got[NFSMTP_A_MARK_MASK];
 		m->mark_shift = a.got[NFSMTP_A_MARK_SHIFT];
 	}
@@ -483,13 +510,20 @@ static uint32_t good_value(int t)
 
 static void rand_attrs(struct req *r, unsigned int count, int depth);
 
-/* a mail-relay list: mostly good names in any case, some bad, some too many */
-static void rand_relay(struct req *r)
+/* a name list: mostly good names in any case, some bad, some too many */
+static void rand_names(struct req *r, bool filetypes)
 {
-	static const char *const names[] = {
+	static const char *const domains[] = {
 		"example.net", "Example.NET.", "a.example", "B.example", "sub.example.net",
 		"[192.0.2.1]", "x..y", "bad/char", ".", "xn--bcher-kva.example", "",
 	};
+	static const char *const types[] = {
+		"exe", "SCR", ".js", "7z", "tar.gz", "a b", "abcdefghijklmnop", "vbs", "",
+		"\xe9xe", "jse", "Js",
+	};
+	const char *const *names = filetypes ? types : domains;
+	unsigned int nnames = filetypes ? sizeof(types) / sizeof(types[0]) :
+			      sizeof(domains) / sizeof(domains[0]);
 	unsigned int n = chance(5) ? 40 : below(5), i;
 	char buf[40];
 
@@ -500,7 +534,7 @@ static void rand_relay(struct req *r)
 			snprintf(buf, sizeof(buf), "h%u.example", below(1000));
 			put(r, buf, strlen(buf));
 		} else {
-			const char *s = names[below(sizeof(names) / sizeof(names[0]))];
+			const char *s = names[below(nnames)];
 
 			put(r, s, strlen(s));
 		}
@@ -519,7 +553,7 @@ static void rand_attr(struct req *r, int depth)
 
 	if (chance(10))
 		t = NFSMTP_A_ACT_LOST_SYNC +
-		    below(NFSMTP_A_ACT_MIME_ENCODING - NFSMTP_A_ACT_LOST_SYNC + 1);
+		    below(NFSMTP_A_ACT_MIME_FILETYPE - NFSMTP_A_ACT_LOST_SYNC + 1);
 	else if (chance(80))
 		t = NFSMTP_A_PROFILE + below(NFSMTP_A_MARK_SHIFT - NFSMTP_A_PROFILE + 1);
 	else if (chance(60))
@@ -536,7 +570,7 @@ static void rand_attr(struct req *r, int depth)
 	if ((type & NLA_F_NESTED) && depth < 3) {
 		rand_attrs(r, below(4), depth + 1);
 	} else if (t <= NFSMTP_A_MAX && pol[t].kind == K_STR && chance(85)) {
-		rand_relay(r);
+		rand_names(r, t == NFSMTP_A_MIME_FILETYPE);
 	} else if (t <= NFSMTP_A_MAX && pol[t].kind != K_UNSPEC && chance(85)) {
 		uint32_t v = chance(85) ? good_value(t) : rnd();
 		unsigned int n = kind_len(pol[t].kind);
@@ -779,12 +813,14 @@ static struct expect predict(const struct req *r, bool priv, int tb[])
 			return e;
 		}
 	}
-	if (tb[NFSMTP_A_MAIL_RELAY] >= 0) {
+	for (int i = 0; i < S_N; i++) {
 		struct smtp_domains set;
 		const char *err;
 		size_t bad;
 
-		if (smtp_domains_build(&set, (const char *)attrs + tb[NFSMTP_A_MAIL_RELAY] +
+		if (tb[str_attrs[i].type] < 0)
+			continue;
+		if (str_attrs[i].build(&set, (const char *)attrs + tb[str_attrs[i].type] +
 				       NLA_HDRLEN, SMTP_DOMAINS_TEXT_MAX + 1, &err, &bad)) {
 			e.err = -EINVAL;
 			e.extack = true;
@@ -796,14 +832,14 @@ static struct expect predict(const struct req *r, bool priv, int tb[])
 	return e;
 }
 
-/* the list as the kernel shows it once set (predict() checked it builds) */
-static void relay_apply(char *shown, const char *text)
+/* a list as the kernel shows it once set (predict() checked it builds) */
+static void names_apply(char *shown, int slot, const char *text)
 {
 	struct smtp_domains set;
 	const char *err;
 	size_t bad;
 
-	smtp_domains_build(&set, text, SMTP_DOMAINS_TEXT_MAX + 1, &err, &bad);
+	str_attrs[slot].build(&set, text, SMTP_DOMAINS_TEXT_MAX + 1, &err, &bad);
 	smtp_domains_format(&set, shown, RELAY_SHOWN);
 }
 
@@ -816,8 +852,9 @@ static void model_apply(struct model *m, const struct req *r, const int tb[], in
 			continue;
 		if (per_profile(t))
 			m->prof[profile][t] = attr_val(attrs, tb[t]);
-		else if (t == NFSMTP_A_MAIL_RELAY)
-			relay_apply(m->relay[profile], (const char *)attrs + tb[t] + NLA_HDRLEN);
+		else if (str_slot(t) >= 0)
+			names_apply(m->shown[profile][str_slot(t)], str_slot(t),
+				    (const char *)attrs + tb[t] + NLA_HDRLEN);
 		else if (t == NFSMTP_A_MARK_MASK)
 			m->mark_mask = attr_val(attrs, tb[t]);
 		else if (t == NFSMTP_A_MARK_SHIFT)
@@ -853,9 +890,11 @@ static bool model_check(struct nl *nl, const struct model *m, int n, bool verbos
 			ok = false;
 		}
 	}
-	if (!a.have[NFSMTP_A_MAIL_RELAY] || strcmp(a.relay, m->relay[n])) {
-		printf("# profile %d mail-relay: kernel \"%s\", model \"%s\"\n",
-		       n, a.relay, m->relay[n]);
+	for (int i = 0; i < S_N; i++) {
+		if (a.have[str_attrs[i].type] && !strcmp(a.shown[i], m->shown[n][i]))
+			continue;
+		printf("# profile %d %s: kernel \"%s\", model \"%s\"\n",
+		       n, str_attrs[i].name, a.shown[i], m->shown[n][i]);
 		ok = false;
 	}
 	return ok;

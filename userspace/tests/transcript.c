@@ -133,6 +133,10 @@ static int sink(void *vctx, const struct smtp_event *ev)
 	case SMTP_EV_MIME_ENCODING:
 		tbuf_printf(c->out, ":%s", smtp_mime_enc_name(ev->sub));
 		break;
+	case SMTP_EV_MIME_FILENAME:
+		tbuf_printf(c->out, ":%u%s", ev->value,
+			    ev->flags & SMTP_EVF_BANNED ? ":banned" : "");
+		break;
 	}
 	if (ev->type == SMTP_EV_COMMAND && ev->verb == SMTP_VERB_RCPT)
 		tbuf_printf(c->out, " n=%u", ev->value);
@@ -201,16 +205,20 @@ size_t transcript_run(const struct step *steps, const struct split *sp,
 		.max_headers = o->max_headers,
 	};
 	size_t gpos = 0, sizeidx = 0;
-	struct smtp_domains relay;
-	const char *inv;
+	struct smtp_domains relay, filetypes;
+	const char *inv, *err;
+	size_t bad;
 
+	/* a test's lists are valid */
 	if (o->relay) {
-		const char *err;
-		size_t bad;
-
 		if (smtp_domains_build(&relay, o->relay, strlen(o->relay), &err, &bad))
-			abort();	/* a test's list is valid */
+			abort();
 		s.relay = &relay;
+	}
+	if (o->filetypes) {
+		if (smtp_filetypes_build(&filetypes, o->filetypes, strlen(o->filetypes), &err, &bad))
+			abort();
+		s.filetypes = &filetypes;
 	}
 
 	if (o->pickup)

@@ -49,6 +49,7 @@ struct run_opts {
 	u32 max_message, max_headers;
 	int sizes;			/* render the sizes of headers-end, data-end, To: */
 	const char *relay;		/* mail-relay domains (smtp_domains_build) */
+	const char *filetypes;		/* mime-filetype extensions (smtp_filetypes_build) */
 	int mask_foreign;		/* answer a foreign RCPT's COMMAND with SMTP_MASKED */
 };
 

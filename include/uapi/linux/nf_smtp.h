@@ -81,6 +81,10 @@
  * @NFSMTP_STAT_RELAY_DENIED: RCPTs to a domain not in mail-relay
  * @NFSMTP_STAT_MIME_ENCODING: DATA message or part headers with a transfer
  *   encoding in mime-encoding
+ * @NFSMTP_STAT_MIME_FILENAME_TOO_LONG: DATA attachment file names longer than
+ *   mime-filename-max
+ * @NFSMTP_STAT_MIME_FILETYPE: DATA attachment file names with an extension in
+ *   mime-filetype
  */
 enum nfsmtp_stat {
 	NFSMTP_STAT_SESSIONS,
@@ -139,6 +143,8 @@ enum nfsmtp_stat {
 	NFSMTP_STAT_MESSAGE_TOO_BIG,
 	NFSMTP_STAT_RELAY_DENIED,
 	NFSMTP_STAT_MIME_ENCODING,
+	NFSMTP_STAT_MIME_FILENAME_TOO_LONG,
+	NFSMTP_STAT_MIME_FILETYPE,
 
 	/* private: */
 	__NFSMTP_STAT_MAX,
@@ -240,6 +246,10 @@ enum nfsmtp_action {
  * @NFSMTP_RULE_MESSAGE: a DATA message longer than message-max
  * @NFSMTP_RULE_MAIL_RELAY: an RCPT to a domain not in mail-relay
  * @NFSMTP_RULE_MIME_ENCODING: a transfer encoding listed in mime-encoding
+ * @NFSMTP_RULE_MIME_FILENAME: an attachment file name longer than
+ *   mime-filename-max
+ * @NFSMTP_RULE_MIME_FILETYPE: an attachment file name with an extension in
+ *   mime-filetype
  */
 enum nfsmtp_rule {
 	NFSMTP_RULE_STARTTLS,
@@ -268,6 +278,8 @@ enum nfsmtp_rule {
 	NFSMTP_RULE_MESSAGE,
 	NFSMTP_RULE_MAIL_RELAY,
 	NFSMTP_RULE_MIME_ENCODING,
+	NFSMTP_RULE_MIME_FILENAME,
+	NFSMTP_RULE_MIME_FILETYPE,
 
 	/* private: */
 	__NFSMTP_RULE_MAX,
@@ -360,6 +372,10 @@ enum nfsmtp_attr {
 	NFSMTP_A_ACT_MAIL_RELAY,
 	NFSMTP_A_MIME_ENCODING,
 	NFSMTP_A_ACT_MIME_ENCODING,
+	NFSMTP_A_MIME_FILENAME_MAX,
+	NFSMTP_A_ACT_MIME_FILENAME,
+	NFSMTP_A_MIME_FILETYPE,
+	NFSMTP_A_ACT_MIME_FILETYPE,
 	NFSMTP_A_STATS,
 	NFSMTP_A_EVENT,
 
@@ -426,6 +442,8 @@ enum nfsmtp_stats_attr {
 	NFSMTP_A_STATS_MESSAGE_TOO_BIG,
 	NFSMTP_A_STATS_RELAY_DENIED,
 	NFSMTP_A_STATS_MIME_ENCODING,
+	NFSMTP_A_STATS_MIME_FILENAME_TOO_LONG,
+	NFSMTP_A_STATS_MIME_FILETYPE,
 
 	__NFSMTP_A_STATS_MAX
 };

@@ -146,7 +146,7 @@ TEST(key_table)
 	unsigned int i;
 	char json[64];
 
-	ASSERT_EQ(39U, nfsmtp_n_keys);
+	ASSERT_EQ(43U, nfsmtp_n_keys);
 	for (i = 0; i < nfsmtp_n_keys; i++) {
 		const struct nfsmtp_key *k = &nfsmtp_keys[i];
 		char *p;
@@ -307,7 +307,7 @@ TEST(set_profile_anywhere)
 
 TEST(set_every_key_at_once)
 {
-	const char *w[2 * 39 + 3];
+	const char *w[2 * 43 + 3];
 	struct nfsmtp_set_req req;
 	unsigned int i, n = 0;
 
@@ -352,6 +352,27 @@ TEST(mail_relay_lists)
 	EXPECT_STREQ("mail-relay is longer than 1023 octets: list fewer domains", err);
 }
 
+/* mime-filetype: extensions, any case, a leading dot dropped, shown sorted */
+TEST(mime_filetype_lists)
+{
+	const struct nfsmtp_key *k = nfsmtp_key_find("mime-filetype");
+	char buf[200];
+	uint32_t v;
+
+	ASSERT_NE(NULL, k);
+	ASSERT_EQ(0, nfsmtp_parse_value(k, "EXE, .scr,js,7z", &v, err, sizeof(err))) TH_LOG("%s", err);
+	nfsmtp_format_value(k, v, buf, sizeof(buf));
+	EXPECT_STREQ("7z,exe,js,scr", buf);
+	EXPECT_EQ(-1, nfsmtp_parse_value(k, "exe,tar.gz", &v, err, sizeof(err)));
+	EXPECT_STREQ("bad mime-filetype at \"tar.gz\": a file type holds a dot, a blank or a "
+		     "byte no file name ends in", err);
+	EXPECT_EQ(-1, nfsmtp_parse_value(k, "exe,Exe", &v, err, sizeof(err)));
+	EXPECT_STREQ("bad mime-filetype at \"Exe\": a file type is listed twice", err);
+	EXPECT_EQ(-1, nfsmtp_parse_value(k, "abcdefghijklmnop", &v, err, sizeof(err)));
+	EXPECT_STREQ("bad mime-filetype at \"abcdefghijklmnop\": a file type is longer than "
+		     "15 octets", err);
+}
+
 TEST(set_usage_errors)
 {
 	static const struct {
@@ -366,7 +387,7 @@ TEST(set_usage_errors)
 		{ { "profile", NULL }, "profile needs a number: the kernel has profiles 0 to 7" },
 		{ { "profile", "x", "banner", "mask", NULL }, "bad profile \"x\"" },
 		{ { "profile", "256", "banner", "mask", NULL }, "bad profile \"256\"" },
-		{ { "tls", "strip", NULL }, "unknown key \"tls\": the keys are profile, starttls, banner, ehlo-mask, commands, cmd-line-max, rcpt-max, header-line-max, body-line-max, command-action, cmd-line-action, rcpt-action, header-line-action, body-line-action, dup-headers, smuggling, bare-newline, starttls-injection, lost-sync, urgent, out-of-order, tls-framing, require-tls, sender-max, sender-action, special-char, invalid-rcpt-max, invalid-rcpt-action, to-fields-max, to-fields-action, header-section-max, header-section-action, message-max, message-action, mail-relay, mail-relay-action, mime-encoding, mime-encoding-action, profile-mark-mask, profile-mark-shift" },
+		{ { "tls", "strip", NULL }, "unknown key \"tls\": the keys are profile, starttls, banner, ehlo-mask, commands, cmd-line-max, rcpt-max, header-line-max, body-line-max, command-action, cmd-line-action, rcpt-action, header-line-action, body-line-action, dup-headers, smuggling, bare-newline, starttls-injection, lost-sync, urgent, out-of-order, tls-framing, require-tls, sender-max, sender-action, special-char, invalid-rcpt-max, invalid-rcpt-action, to-fields-max, to-fields-action, header-section-max, header-section-action, message-max, message-action, mail-relay, mail-relay-action, mime-encoding, mime-encoding-action, mime-filename-max, mime-filename-action, mime-filetype, mime-filetype-action, profile-mark-mask, profile-mark-shift" },
 		{ { "smuggling", "mask", "banner", "hide", NULL }, "bad value \"hide\" for banner: use keep or mask" },
 	};
 	struct nfsmtp_set_req req;
@@ -641,7 +662,10 @@ static uint32_t sample_value(const struct nfsmtp_key *k, unsigned int profile, u
 
 		if (profile % 3 == 0)
 			return 0;
-		snprintf(text, sizeof(text), "example.net,p%u.example", profile);
+		if (k->attr == NFSMTP_A_MIME_FILETYPE)
+			snprintf(text, sizeof(text), "exe,p%u", profile);
+		else
+			snprintf(text, sizeof(text), "example.net,p%u.example", profile);
 		return nfsmtp_text_intern(text);
 	}
 	default:
