@@ -89,7 +89,9 @@ static void ext_feed(struct run *r, u8 c)
 	u16 f = p->mime[1];
 	bool cand = (f & FN_DOT) && !(p->mime[2] & FX_NONE) && (p->mime[2] & FX_POS_MASK);
 
-	c = tolower(c);
+	/* ASCII only, as the list was lowered (the kernel's tolower() folds Latin-1 too) */
+	if (c >= 'A' && c <= 'Z')
+		c += 'a' - 'A';
 	if (f & FN_TRAIL) {
 		if (c == '.' || c == ' ') {
 			p->mime[1] = c == '.' ? f | FN_TDOT : f & ~FN_TDOT;
@@ -136,8 +138,9 @@ static u8 hex_val(u8 c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
-	c = tolower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : 0xff;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return c >= 'A' && c <= 'F' ? c - 'A' + 10 : 0xff;
 }
 
 static const char hex_digits[] = "0123456789abcdef";
