@@ -26,6 +26,8 @@ static_assert(SMTP_PATH_LEN_MAX == (1U << AS_LEN_BITS) - 1 &&
 static_assert((TX_TO_MASK >> TX_TO_SHIFT) == SMTP_TO_FIELDS_MAX, "To count bits");
 static_assert((F_REFUSED_MASK >> F_REFUSED_SHIFT) == SMTP_REFUSED_RCPT_MAX,
 	      "refused RCPT bits");
+static_assert(FN_LEN_MASK == SMTP_FILENAME_LEN_MAX && FX_POS_MASK == SMTP_FILETYPE_LEN_MAX &&
+	      FX_IDX_MASK == SMTP_DOMAINS_MAX - 1 && FP_MAX <= FP_MASK + 1, "MIME state bits");
 
 /* ---- word matcher ---------------------------------------------------- */
 
