@@ -379,7 +379,7 @@ mime_drop_case() {
 policy mime-filetype exe,scr,js,vbs
 mime_drop_case "asa: mime-filetype exe,scr,js,vbs (drop): python's non-ASCII .exe name (RFC 2231 %XX) is dropped, the multipart message's names pass" \
 	exe mixed mime_filetype=1 drops=1
-check "asa: mime-filetype drop: one event, its log line names the rule and the file name" \
+check "asa: mime-filetype drop: exactly one event (rule mime-filetype, action drop, detail filename)" \
 	events_are "$EV" 1 mime-filetype drop filename
 
 policy mime-filetype none mime-filename-max 255
