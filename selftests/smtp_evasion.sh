@@ -162,15 +162,20 @@ run_case() {	# run_case CASE FAMILY MODE
 # when the new SYN comes, or conntrack makes a fresh entry (reopened 0).
 # Under the default policy the case asserts that the probe was judged
 # (starttls_allowed), whichever entry carried it; the enforcing run asserts
-# the LAST_ACK path (reopened) on the Debian kernel and runs once more on a
-# new port when it fails. On the debug kernel the premise fails about half
-# the time (its timing): there the probe's answer and count are asserted.
+# the LAST_ACK path (reopened) on the Debian kernel and runs up to twice more
+# on a new port when it fails (CI saw it fail twice running, the probe masked
+# each time). On the debug kernel the premise fails about half the time (its
+# timing): there the probe's answer and count are asserted.
 # The module before smtp_reopened() fails the enforcing run (probe=220).
 run_case_again() {	# run_case_again CASE FAMILY MODE
+	local try
 	run_case "$@" && return 0
 	[ "$1" = reopen ] || return 1
-	log "$1 ($2, $3): once more, on a new port"
-	run_case "$@"
+	for try in 2 3; do
+		log "$1 ($2, $3): try $try, on a new port"
+		run_case "$@" && return 0
+	done
+	return 1
 }
 
 REOPENED=" reopened=+1"
