@@ -24,6 +24,8 @@
 void sp_tls_start(struct smtp_parser *p)
 {
 	__builtin_memset(p->tls, 0, sizeof(p->tls));
+	/* a pipelined line's leading blanks (or DATA's MIME bit) mean nothing in TLS */
+	p->c_lead = 0;
 	p->c_mode = CM_TLS;
 	p->s_mode = SM_TLS;
 	p->s_flags |= SF_TLS_QUIET;
