@@ -28,6 +28,9 @@ static_assert((F_REFUSED_MASK >> F_REFUSED_SHIFT) == SMTP_REFUSED_RCPT_MAX,
 	      "refused RCPT bits");
 static_assert(FN_LEN_MASK == SMTP_FILENAME_LEN_MAX && FX_POS_MASK == SMTP_FILETYPE_LEN_MAX &&
 	      FX_IDX_MASK == SMTP_DOMAINS_MAX - 1 && FP_MAX <= FP_MASK + 1, "MIME state bits");
+static_assert(FX_SEC_MASK >> FX_SEC_SHIFT == FX_SEC_MAX && !(FX_SEC_MASK & (FX_POS_MASK |
+	      FX_IDX_MASK << FX_LO_SHIFT | FX_NONE | FX_FORCE)) &&
+	      (FS_SEC_MAX << FS_SEC_SHIFT | FS_ALL) < 1 << (16 - FP_SUB_SHIFT), "section bits");
 
 /* ---- word matcher ---------------------------------------------------- */
 
@@ -629,7 +632,8 @@ const char *smtp_parser_check(const struct smtp_parser *p)
 		why = check_server(p);
 	if (why)
 		return why;
-	if (p->c_lead && (p->c_mode != CM_CMD || !p->c_len))
+	/* in DATA text c_lead belongs to the MIME state */
+	if (p->c_lead && p->c_mode != CM_DATA && (p->c_mode != CM_CMD || !p->c_len))
 		return "leading blanks outside a command line";
 	if ((p->flags & F_GREETING) && (p->flags & ~(F_GREETING | F_SESSION)))
 		return "greeting awaited after a resync";

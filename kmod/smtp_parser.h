@@ -304,7 +304,9 @@ struct smtp_parser {
 	u32 c_ls:5;		/* line sub-state */
 	u32 c_mode:3;		/* what the client sends: commands, DATA, BDAT content ... */
 	u32 c_tok:10;		/* verb or header-name matcher */
-	u32 c_lead:1;		/* blanks came before the verb of this command line */
+	u32 c_lead:1;		/* blanks came before the verb of this command line;
+				 * DATA: the sectioned file name is a filename=
+				 */
 	/* server direction: the current line */
 	u32 s_len:10;
 	u32 s_ls:4;

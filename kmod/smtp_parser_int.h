@@ -86,10 +86,11 @@ enum {
 /* the suffix of a name or filename parameter */
 #define FS_STAR		0x01	/* "*" right after the name */
 #define FS_NUM		0x02	/* a section number */
-#define FS_NZ		0x04	/* ... other than 0: a continuation */
-#define FS_EXT		0x08	/* "*" after the number: an extended value */
-#define FS_BAD		0x10	/* anything else: not a file name */
-#define FS_ALL		0x1f
+#define FS_EXT		0x04	/* "*" after the number: an extended value */
+#define FS_BAD		0x08	/* anything else: not a file name */
+#define FS_ALL		0x0f
+#define FS_SEC_SHIFT	4	/* 7 bits: the section number (a leading zero saturates it) */
+#define FS_SEC_MAX	127
 /* an extended value (RFC 2231): charset'language' first, %XX octets */
 #define FD_QUOTES	0x003	/* quotes of the prefix seen, 3: past the prefix */
 #define FD_PCT		0x00c	/* 4: after '%', 8: after '%' and a hex digit */
@@ -118,11 +119,20 @@ enum {
 #define FN_DOT		0x2000	/* a '.' seen: an extension is matched */
 #define FN_TRAIL	0x4000	/* dots or blanks after it (Windows drops them) */
 #define FN_TDOT		0x8000	/* ... the last of them a dot */
-/* mime[2] */
+/*
+ * mime[2]: the first listed type still matching (the others that do follow
+ * it in the sorted list: they share its first octets), and the RFC 2231
+ * sections of the name so far.  Readers sort sections by number; joined as
+ * they come they read alike only while the numbers rise, so the last one is
+ * kept (its parameter, name= or filename=, in c_lead) and any other order is
+ * judged like a nested comment.
+ */
 #define FX_POS_MASK	0x000f	/* octets of the extension matched */
 #define FX_LO_SHIFT	4	/* 5 bits */
-#define FX_HI_SHIFT	9	/* 5 bits */
 #define FX_IDX_MASK	0x1f
+#define FX_SEC_SHIFT	9	/* 5 bits: 0, or the last section's number + 1 (saturating) */
+#define FX_SEC_MASK	0x3e00
+#define FX_SEC_MAX	31
 #define FX_NONE		0x4000	/* no listed type matches */
 #define FX_FORCE	0x8000	/* judged banned: a field no two readers may read alike */
 

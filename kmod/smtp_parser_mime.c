@@ -34,6 +34,7 @@ void  sp_mime_field(struct smtp_parser *p, unsigned int hdr)
 		return;	/* BDAT: c_flags holds its framing */
 	p->c_flags &= ~(MF_VAL | MF_CT | MF_CD | MF_CMT);
 	p->c_tok = 0;
+	p->c_lead = 0;
 	__builtin_memset(p->mime, 0, sizeof(p->mime));
 	if (hdr == SMTP_HDR_CONTENT_TRANSFER_ENCODING)
 		p->c_flags |= MF_VAL;
@@ -45,25 +46,40 @@ void  sp_mime_field(struct smtp_parser *p, unsigned int hdr)
 
 /* ---- file names ----------------------------------------------------------- */
 
+/* The last listed type that shares the first pos octets of type lo. */
+static unsigned int ext_range_end(const struct smtp_domains *set, unsigned int lo,
+				  unsigned int pos)
+{
+	const char *first = set->name + set->off[lo];
+	unsigned int hi = lo;
+
+	while (hi + 1 < set->n && set->len[hi + 1] >= pos &&
+	       !memcmp(set->name + set->off[hi + 1], first, pos))
+		hi++;
+	return hi;
+}
+
 /* The listed file types whose octet pos is c: narrow the extension matcher. */
 static void ext_narrow(struct run *r, u8 c)
 {
 	struct smtp_parser *p = r->p;
+	const struct smtp_domains *set = r->filetypes;
 	u16 x = p->mime[2];
 	unsigned int pos = x & FX_POS_MASK;
-	unsigned int lo = (x >> FX_LO_SHIFT) & FX_IDX_MASK;
-	unsigned int hi = (x >> FX_HI_SHIFT) & FX_IDX_MASK;
+	unsigned int lo = (x >> FX_LO_SHIFT) & FX_IDX_MASK, hi = 0;
 
 	if (x & FX_NONE)
 		return;
-	if (!r->filetypes || pos >= SMTP_FILETYPE_LEN_MAX ||
-	    !smtp_set_narrow(r->filetypes, pos, &lo, &hi, c)) {
+	/* lo past the set: the policy changed within the name */
+	if (set && lo < set->n)
+		hi = ext_range_end(set, lo, pos);
+	if (!set || pos >= SMTP_FILETYPE_LEN_MAX || lo >= set->n ||
+	    !smtp_set_narrow(set, pos, &lo, &hi, c)) {
 		p->mime[2] |= FX_NONE;
 		return;
 	}
-	p->mime[2] = (x & ~(FX_POS_MASK | FX_IDX_MASK << FX_LO_SHIFT |
-			    FX_IDX_MASK << FX_HI_SHIFT)) |
-		     (pos + 1) | lo << FX_LO_SHIFT | hi << FX_HI_SHIFT;
+	p->mime[2] = (x & ~(FX_POS_MASK | FX_IDX_MASK << FX_LO_SHIFT)) |
+		     (pos + 1) | lo << FX_LO_SHIFT;
 }
 
 /* A '.': the extension starts (again) after it, every listed type in range. */
@@ -73,8 +89,7 @@ static void ext_restart(struct run *r)
 	unsigned int n = r->filetypes ? r->filetypes->n : 0;
 
 	p->mime[1] = (p->mime[1] & ~(FN_TRAIL | FN_TDOT)) | FN_DOT;
-	p->mime[2] = (p->mime[2] & FX_FORCE) |
-		     (n ? (n - 1) << FX_HI_SHIFT : FX_NONE);
+	p->mime[2] = (p->mime[2] & (FX_FORCE | FX_SEC_MASK)) | (n ? 0 : FX_NONE);
 }
 
 /*
@@ -130,6 +145,7 @@ static int name_done(struct run *r, s32 i)
 		banned = true;
 	p->mime[1] = 0;
 	p->mime[2] = 0;
+	p->c_lead = 0;
 	return sp_emit(r, SMTP_EV_MIME_FILENAME, SMTP_DIR_CLIENT, 0, 0, 0,
 		       banned ? SMTP_EVF_BANNED : 0, i, 0, f & FN_LEN_MASK);
 }
@@ -178,7 +194,7 @@ static void xv_byte(struct run *r, u8 c)
 		if (sub == 2) {
 			sub = 3;
 			p->mime[1] &= ~(FN_DOT | FN_TRAIL | FN_TDOT);
-			p->mime[2] &= FX_FORCE;
+			p->mime[2] &= FX_FORCE | FX_SEC_MASK;
 		}
 		fp_set(p, fp_phase(p), sub);
 	}
@@ -390,29 +406,53 @@ static void value_end(struct run *r, unsigned int next)
 }
 
 /*
+ * RFC 2231 section sec of a name= (or, file, a filename=) follows: does it
+ * join the sections before it as a reader sorting them would?  Only when
+ * its number rises over theirs, for the same parameter; else the name is
+ * judged like a nested comment's.  Section 0 starts a name.
+ */
+static void name_section(struct smtp_parser *p, unsigned int sec, bool file)
+{
+	unsigned int seq = (p->mime[2] & FX_SEC_MASK) >> FX_SEC_SHIFT;
+	bool order = sec ? seq && sec >= seq && sec < FX_SEC_MAX && p->c_lead == file : !seq;
+
+	if (!order)
+		p->mime[2] |= FX_FORCE;
+	seq = sec < FX_SEC_MAX ? sec + 1 : FX_SEC_MAX;
+	p->mime[2] = (p->mime[2] & ~FX_SEC_MASK) | seq << FX_SEC_SHIFT;
+	p->c_lead = file;
+}
+
+/*
  * '=' after a parameter name: a file name's value follows (a section of
  * the current one, or a new name: the one before is judged first).
  */
 static int param_eq(struct run *r, s32 i)
 {
 	struct smtp_parser *p = r->p;
-	unsigned int sub = fp_sub(p);
+	unsigned int sub = fp_sub(p), sec = sub >> FS_SEC_SHIFT;
+	int word = sp_tok_word(sp_fn_words, p->c_tok);
+	u16 seen;
 	bool ext, cont;
 	int ret = SMTP_CONTINUE;
 
-	if ((sub & FS_BAD) || sp_tok_word(sp_fn_words, p->c_tok) < 0) {
+	if ((sub & FS_BAD) || word < 0) {
 		p->c_tok = 0;
 		fp_set(p, FP_VAL, 0);
 		return ret;
 	}
 	p->c_tok = 0;
 	ext = (sub & FS_STAR) && (!(sub & FS_NUM) || (sub & FS_EXT));
-	cont = (sub & FS_NUM) && (sub & FS_NZ);
+	cont = (sub & FS_NUM) && sec;
 	if (!cont) {
+		/* a second section 0 of the parameter: readers join the two */
+		seen = (sub & FS_NUM) && p->c_lead == !word ? p->mime[2] & FX_SEC_MASK : 0;
 		ret = name_done(r, i);
 		p->mime[1] = 0;
-		p->mime[2] = 0;
+		p->mime[2] = seen;
 	}
+	if (sub & FS_NUM)
+		name_section(p, sec, !word);
 	p->mime[1] = (p->mime[1] & ~FN_XV) | FN_ON | FN_PEND | (ext ? FN_XV : 0);
 	/* only a first section has charset'language' */
 	fp_set(p, FP_VAL, ext && cont ? 3 : 0);
@@ -434,7 +474,14 @@ static void pname_byte(struct smtp_parser *p, u8 c)
 		else
 			sub = FS_BAD;
 	} else if (c >= '0' && c <= '9' && (sub & FS_STAR) && !(sub & (FS_EXT | FS_BAD))) {
-		sub |= FS_NUM | (c != '0' ? FS_NZ : 0);
+		unsigned int sec = sub >> FS_SEC_SHIFT;
+
+		/* "01" is 1 to python, a name of its own to others: no order */
+		if ((sub & FS_NUM) && (!sec || sec > (FS_SEC_MAX - 9) / 10))
+			sec = FS_SEC_MAX;
+		else
+			sec = sec * 10 + c - '0';
+		sub = (sub & FS_ALL) | FS_NUM | sec << FS_SEC_SHIFT;
 	} else if (sub) {
 		sub = FS_BAD;
 	} else {
@@ -455,6 +502,7 @@ static void param_comment(struct smtp_parser *p, u8 c)
 	} else if (c == '(' || c == '\\') {
 		p->c_flags &= ~MF_CMT;
 		p->c_tok = 0;
+		p->c_lead = 0;
 		p->mime[1] = FN_PEND | SMTP_FILENAME_LEN_MAX;
 		p->mime[2] = FX_FORCE;
 		fp_set(p, FP_AFTER, 0);
@@ -592,6 +640,7 @@ int  sp_mime_value_end(struct run *r, s32 i)
 		value_end(r, FP_TYPE);
 		w = name_done(r, i);
 		__builtin_memset(p->mime, 0, sizeof(p->mime));
+		p->c_lead = 0;
 		return w;
 	}
 	if (!tok)
@@ -669,6 +718,10 @@ const char *sp_mime_check(const struct smtp_parser *p)
 		return "bad MIME flags";
 	if ((f & MF_CT) && (f & MF_CD))
 		return "two MIME fields at once";
+	if (p->c_lead && !(x & FX_SEC_MASK))
+		return "a sectioned name's parameter without sections";
+	if ((x & FX_SEC_MASK) && !(p->mime[1] & FN_PEND))
+		return "name sections without a name";
 	if (!(f & MF_VAL) && (f & (MF_CT | MF_CD | MF_CMT)))
 		return "MIME value flags without a value";
 	if ((f & MF_VAL) && (p->c_ls == HL_NAME || p->c_ls == HL_WSP))
@@ -688,7 +741,8 @@ const char *sp_mime_check(const struct smtp_parser *p)
 	if (ph == FP_TYPE && (f & MF_CT) && !sp_tok_valid(sp_ct_words, SP_NCTS, p->c_tok))
 		return "bad content type matcher state";
 	if (ph == FP_NAME || ph == FP_EQ) {
-		if (sub & ~FS_ALL)
+		if ((sub & ~FS_ALL) >> FS_SEC_SHIFT > FS_SEC_MAX ||
+		    ((sub & ~FS_ALL) && !(sub & FS_NUM)))
 			return "bad parameter name suffix";
 		if (!sp_tok_valid(sp_fn_words, SP_NFNS, p->c_tok))
 			return "bad parameter name matcher state";
@@ -704,8 +758,5 @@ const char *sp_mime_check(const struct smtp_parser *p)
 		return "trailing dots before any";
 	if ((p->mime[1] & FN_TDOT) && !(p->mime[1] & FN_TRAIL))
 		return "a trailing dot outside a trailing run";
-	if (((x >> FX_LO_SHIFT) & FX_IDX_MASK) > ((x >> FX_HI_SHIFT) & FX_IDX_MASK) &&
-	    !(x & FX_NONE))
-		return "bad file type range";
 	return NULL;
 }

@@ -12,11 +12,15 @@ real MIME writer, not ours), for msgtool.py mime DIR:
   exe.eml     a text part and "rapport \u00e9t\u00e9.exe", a non-ASCII name python
               writes as RFC 2231 filename*=utf-8''...%C3%A9...;
   long.eml    an attachment whose 300-octet name python writes in RFC 2231
-              sections (filename*0=, filename*1=, ...).
+              sections (filename*0=, filename*1=, ...);
+  cjk.eml     a 255-octet non-ASCII .pdf name: 13 RFC 2231 sections;
+  shuffled.eml  a name whose RFC 2231 sections come out of order
+              (*0, *2, *1): readers sort them.
 
 Each FILE gets FILE.enc: the transfer encodings python's own parser finds
 in it (every part, nested messages included), "ENCODING COUNT" per line,
-the oracle the gateway's counter is checked against.
+the oracle the gateway's counter is checked against; and FILE.names: the
+attachment names python reads, one per line.
 """
 import collections
 import os
@@ -85,24 +89,52 @@ def long_name():
     return m
 
 
-def encodings(data):
-    """python's reading: the Content-Transfer-Encoding of every part"""
+def cjk():
+    m = base("mime cjk")
+    m.set_content("a long non-ASCII name\n")
+    m.add_attachment(b"%PDF-1.4\n", maintype="application", subtype="pdf",
+                     filename="\u65e5" * 85 + ".pdf")
+    return m
+
+
+class Shuffled:
+    """a message python did not write: sections *0, *2, *1 of one name"""
+
+    def as_bytes(self):
+        return ("From: Alice <alice@client.example.com>\r\nTo: bob@example.org\r\n"
+                "Subject: mime shuffled\r\nMIME-Version: 1.0\r\n"
+                "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+                "--b\r\nContent-Type: text/plain\r\n\r\nsee the file\r\n"
+                "--b\r\nContent-Type: application/octet-stream\r\n"
+                "Content-Disposition: attachment; filename*0=setup;\r\n"
+                " filename*2=exe; filename*1=.\r\nContent-Transfer-Encoding: base64\r\n"
+                "\r\nTVo=\r\n--b--\r\n").encode()
+
+
+def python_reading(data):
+    """python's own parser: the Content-Transfer-Encoding of every part
+    (counted) and the file name of every part that has one"""
     msg = BytesParser(policy=policy.default).parsebytes(data)
-    seen = collections.Counter()
+    encs, names = collections.Counter(), []
     for part in msg.walk():
         if "Content-Transfer-Encoding" in part:
-            seen[str(part["Content-Transfer-Encoding"]).strip().lower()] += 1
-    return seen
+            encs[str(part["Content-Transfer-Encoding"]).strip().lower()] += 1
+        if part.get_filename():
+            names.append(part.get_filename())
+    return encs, names
 
 
 def gen(outdir):
     for name, build in (("mixed", mixed), ("plain", plain), ("qp", qp), ("exe", exe),
-                        ("long", long_name)):
+                        ("long", long_name), ("cjk", cjk), ("shuffled", Shuffled)):
         data = build().as_bytes()
         path = os.path.join(outdir, name + ".eml")
         with open(path, "wb") as f:
             f.write(data)
         with open(path + ".enc", "w") as f:
-            for enc, n in sorted(encodings(data).items()):
+            encs, names = python_reading(data)
+            for enc, n in sorted(encs.items()):
                 f.write("%s %d\n" % (enc, n))
+        with open(path + ".names", "w") as f:
+            f.write("".join(n + "\n" for n in names))
     return 0

@@ -35,7 +35,9 @@
 #    filename length gt N): python's non-ASCII .exe name (RFC 2231 %XX) and
 #    its 300-octet name (RFC 2231 sections) are dropped while the multipart
 #    message's own names pass; names in RFC 2047 words, with trailing dots
-#    or split in sections are read as a mail reader decodes them;
+#    or split in sections are read as a mail reader decodes them; sections
+#    sent out of order (python sorts them: setup.exe) are dropped, python's
+#    255-octet non-ASCII .pdf name in 13 sections passes;
 #  - with the default policy all of it passes untouched, nothing counted.
 # Each rule: its counter, its event (nfsmtp monitor), postfix's view.
 
@@ -46,7 +48,7 @@ source "$HERE/guards_lib.sh"
 
 # example.net is local and knows one user: the others get 550 5.1.1 at RCPT,
 # without postfix's error delays and limits (a harvest test makes 20 errors)
-guards_begin 32 "mydestination = example.net
+guards_begin 34 "mydestination = example.net
 local_recipient_maps = inline:{bob@example.net=ok}
 smtpd_soft_error_limit = 100
 smtpd_hard_error_limit = 100
@@ -381,6 +383,10 @@ mime_drop_case "asa: mime-filetype exe,scr,js,vbs (drop): python's non-ASCII .ex
 	exe mixed mime_filetype=1 drops=1
 check "asa: mime-filetype drop: exactly one event (rule mime-filetype, action drop, detail filename)" \
 	events_are "$EV" 1 mime-filetype drop filename
+check "asa: python reads setup.exe from sections sent as *0, *2, *1" \
+	grep -qx setup.exe "$TMP/mime/shuffled.eml.names"
+mime_drop_case "asa: mime-filetype drop: RFC 2231 sections out of order are dropped, python's 255-octet .pdf name in 13 sections passes" \
+	shuffled cjk mime_filetype=1 drops=1
 
 policy mime-filetype none mime-filename-max 255
 mime_drop_case "asa: mime-filename-max 255 (drop, ASA's default): python's 300-octet name in five RFC 2231 sections is dropped, shorter names pass" \

@@ -202,6 +202,10 @@ seed("data_mime_names", session(
     "Content-Disposition: attachment; (c) filename*0*=utf-8''a%2E; filename*1=\"js. \"\r\n"
     "\r\n--b\r\nContent-Disposition: inline;\r\n filename=\"a\\\"b.scr.\";"
     " name=x.7z\r\n\r\n.\r\n"), sizes=(5, 3, 11), flags=8)
+seed("data_mime_sections", session(
+    "Content-Disposition: attachment; filename*0=a; filename*2=exe; filename*1=.;\r\n"
+    " name*0=b; filename*01=c; name*30=d; name*31=e; filename*0*=x''%2E\r\n"
+    "\r\n.\r\n"), sizes=(7, 2, 13), flags=8)
 # smuggling sequences
 for name, seq in [("lf_dot_lf", "\n.\n"), ("lf_dot_crlf", "\n.\r\n"),
                   ("crlf_dot_lf", "\r\n.\n"), ("cr_dot_cr", "\r.\r"),
