@@ -122,7 +122,7 @@ lastack_lost() {
 }
 
 run_case() {	# run_case CASE FAMILY MODE
-	local c=$1 fam=$2 mode=$3 want counters ok=0 mails_before
+	local c=$1 fam=$2 mode=$3 want counters ok=0 mails_before ctpid
 	gw_stats_reset
 	if [ "$mode" = default ]; then
 		gw_nfsmtp policy set starttls allow commands all smuggling log urgent log \
@@ -136,9 +136,21 @@ run_case() {	# run_case CASE FAMILY MODE
 	fi
 	[ "$c" = dead ] && capture_start "$server" "$TMP/srv.pcap" tcp port 25
 	mails_before=$(mail_count "$PF")
-	[ "$c" = reopen ] && lastack_lost $((SPORT + 2))
+	if [ "$c" = reopen ]; then
+		lastack_lost $((SPORT + 2))
+		# the gateway's view, printed when the premise fails
+		ip netns exec "$gw" conntrack -E -o timestamp -f "$fam" -p tcp \
+			--orig-port-src $((SPORT + 2)) >"$TMP/ct.events" 2>&1 &
+		ctpid=$!
+		sleep 0.3
+	fi
 	peer "$c" "$fam"
-	[ "$c" = reopen ] && ip netns exec "$server" nft delete table inet lastack
+	if [ "$c" = reopen ]; then
+		ip netns exec "$server" nft delete table inet lastack
+		sleep 0.5
+		kill "$ctpid" 2>/dev/null
+		wait "$ctpid" 2>/dev/null
+	fi
 	grep -qE "^probe=($want)\$" "$TMP/out" || { log "$c ($fam, $mode): want probe=$want"; ok=1; }
 	gw_stats "$TMP/stats"
 	# shellcheck disable=SC2086 # a list of KEY=VALUE
@@ -154,7 +166,10 @@ run_case() {	# run_case CASE FAMILY MODE
 		[ "$(mail_count "$PF")" = "$mails_before" ] ||
 			{ log "the message was delivered"; ok=1; }
 	fi
-	[ $ok = 0 ] || sed 's/^/#   /' "$TMP/out"
+	if [ $ok != 0 ]; then
+		sed 's/^/#   /' "$TMP/out"
+		[ "$c" = reopen ] && sed 's/^/#   conntrack: /' "$TMP/ct.events"
+	fi
 	return $ok
 }
 
@@ -191,6 +206,8 @@ what() {	# the KTAP description of a case
 	reorder) echo "TTLS before STAR (out of order)" ;;
 	retrans) echo "a retransmission with other bytes (NOOP died, VRFY resent)" ;;
 	retrans-path) echo "a retransmission with another address (bob.x died, bob|x resent)" ;;
+	retrans-relay) echo "a retransmission with another recipient domain (example.org died, relayed.xyz resent)" ;;
+	retrans-relay-split) echo "an RCPT to another domain resent in two pieces, the verb in the first" ;;
 	retrans-split) echo "a masked STARTTLS resent in two pieces that hold no verb alone" ;;
 	retrans-eod) echo "a retransmission that ends DATA where the first copy did not" ;;
 	retrans-eod-lost) echo "a retransmission that does not end DATA where the first copy did" ;;
