@@ -406,10 +406,10 @@ static void value_end(struct run *r, unsigned int next)
 }
 
 /*
- * RFC 2231 section sec of a name= (or, file, a filename=) follows: does it
- * join the sections before it as a reader sorting them would?  Only when
- * its number rises over theirs, for the same parameter; else the name is
- * judged like a nested comment's.  Section 0 starts a name.
+ * RFC 2231 section sec of a name= parameter (file: of a filename=) follows:
+ * does it join the sections before it as a reader sorting them would?  Only
+ * when its number rises over theirs, for the same parameter; else the name
+ * is judged like a nested comment's.  Section 0 starts a name.
  */
 static void name_section(struct smtp_parser *p, unsigned int sec, bool file)
 {
