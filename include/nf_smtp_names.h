@@ -69,6 +69,7 @@
 	[NFSMTP_RULE_MIME_ENCODING] = "mime-encoding", \
 	[NFSMTP_RULE_MIME_FILENAME] = "mime-filename", \
 	[NFSMTP_RULE_MIME_FILETYPE] = "mime-filetype", \
+	[NFSMTP_RULE_BDAT_UNJUDGED] = "bdat-unjudged", \
 }
 
 /* enum nfsmtp_kw */
@@ -157,6 +158,7 @@
 	[NFSMTP_STAT_MIME_ENCODING] = "mime_encoding", \
 	[NFSMTP_STAT_MIME_FILENAME_TOO_LONG] = "mime_filename_too_long", \
 	[NFSMTP_STAT_MIME_FILETYPE] = "mime_filetype", \
+	[NFSMTP_STAT_BDAT_UNJUDGED] = "bdat_unjudged", \
 }
 
 #endif /* _NF_SMTP_NAMES_H */

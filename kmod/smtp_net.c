@@ -141,6 +141,8 @@ static void smtp_profile_default(struct smtp_profile *p)
 	/* ASA's mime filename length and filetype actions; the checks are off */
 	p->act[NFSMTP_RULE_MIME_FILENAME] = NFSMTP_ACTION_DROP;
 	p->act[NFSMTP_RULE_MIME_FILETYPE] = NFSMTP_ACTION_DROP;
+	/* a BDAT message those rules cannot judge: said, by default */
+	p->act[NFSMTP_RULE_BDAT_UNJUDGED] = NFSMTP_ACTION_LOG;
 	p->out_of_order = NFSMTP_OOO_PASS;
 }
 

@@ -15,7 +15,7 @@
 #include <linux/nf_conntrack_smtp.h>
 
 /* Global operation policy for nf_smtp */
-const struct nla_policy nf_smtp_nl_policy[NFSMTP_A_ACT_MIME_FILETYPE + 1] = {
+const struct nla_policy nf_smtp_nl_policy[NFSMTP_A_ACT_BDAT_UNJUDGED + 1] = {
 	[NFSMTP_A_PROFILE] = NLA_POLICY_MAX(NLA_U8, 7),
 	[NFSMTP_A_STARTTLS] = NLA_POLICY_MAX(NLA_U8, 1),
 	[NFSMTP_A_BANNER] = NLA_POLICY_MAX(NLA_U8, 1),
@@ -60,6 +60,7 @@ const struct nla_policy nf_smtp_nl_policy[NFSMTP_A_ACT_MIME_FILETYPE + 1] = {
 	[NFSMTP_A_ACT_MIME_FILENAME] = NLA_POLICY_MAX(NLA_U8, 4),
 	[NFSMTP_A_MIME_FILETYPE] = { .type = NLA_NUL_STRING, .len = 1023, },
 	[NFSMTP_A_ACT_MIME_FILETYPE] = NLA_POLICY_MAX(NLA_U8, 4),
+	[NFSMTP_A_ACT_BDAT_UNJUDGED] = NLA_POLICY_MAX(NLA_U8, 4),
 };
 
 /* Ops table for nf_smtp */

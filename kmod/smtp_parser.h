@@ -145,7 +145,7 @@ enum smtp_ev_type {
 	SMTP_EV_BANNER,		/* greeting line: span = text after the code */
 	SMTP_EV_DATA_START,	/* 354 to DATA: message text follows */
 	SMTP_EV_DATA_END,	/* CRLF.CRLF: span = the ".\r\n" line, value = octets of the text */
-	SMTP_EV_BDAT_START,	/* chunk content begins: value = size, flag LAST */
+	SMTP_EV_BDAT_START,	/* chunk content begins: value = size, flags LAST, FIRST */
 	SMTP_EV_BDAT_END,	/* chunk content ended before span start */
 	SMTP_EV_HEADER,		/* header field name: sub = hdr, span = name, flag DUP;
 				 * To: value = To fields so far (SMTP_TO_FIELDS_MAX)
@@ -168,7 +168,7 @@ enum smtp_ev_type {
 };
 
 /* event flags */
-#define SMTP_EVF_FIRST		0x01	/* reply: first line of the reply */
+#define SMTP_EVF_FIRST		0x01	/* reply: its first line; BDAT: a message's first chunk */
 #define SMTP_EVF_LAST		0x02	/* reply: last line; BDAT: the LAST chunk */
 #define SMTP_EVF_DUP		0x04	/* header: repeated singleton */
 #define SMTP_EVF_NOSPAN		0x08	/* span start unknown (line longer than the counter) */

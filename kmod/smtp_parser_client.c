@@ -497,7 +497,8 @@ static int bdat_line_done(struct run *r, s32 i)
 	if (p->txn & TX_HDR)
 		p->c_len = 0;	/* a header line's length restarts after a chunk break */
 	return sp_emit(r, SMTP_EV_BDAT_START, SMTP_DIR_CLIENT, SMTP_VERB_BDAT, 0, 0,
-		    last ? SMTP_EVF_LAST : 0, i + 1, 0, p->bdat_left);
+		       (last ? SMTP_EVF_LAST : 0) | (first ? SMTP_EVF_FIRST : 0),
+		       i + 1, 0, p->bdat_left);
 }
 
 /* One byte of a BDAT command in CM_BDAT_NEXT. Returns 1 to re-handle c as a command. */

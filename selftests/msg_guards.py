@@ -30,6 +30,7 @@ ends throughout (the bytes a server must store), DKIM-signed with KEY.pem
   hdrs30        long header section for a 30-chunk BDAT transfer;
                 hdrs30.cuts: 29 chunk ends, all inside header lines
   exim_plain, exim_dup  for the MTA client: plain, two From fields
+  exim_unjudged, exim_unjudged_reset  plain, for bdat-unjudged
   big, big_dup  about 40 kB (the second with two From fields): sent in
                 large segments; an MTA client sends them in chunks
 
@@ -159,6 +160,8 @@ def gen(out, keyfile):
     files["exim_dup"] = msg("exim_dup", b"From: Mallory <mallory@evil.example>\r\n")
     files["exim_dup.masked"] = mask_second(files["exim_dup"], b"From")
     files["exim_plain"] = msg("exim_plain")
+    files["exim_unjudged"] = msg("exim_unjudged")
+    files["exim_unjudged_reset"] = msg("exim_unjudged_reset")
     lines = b"".join(b"line %06d abcdefghijklmnopqrstuvwxyz 0123456789\r\n" % i for i in range(800))
     files["big"] = msg("big", body=BODY + lines)
     files["big_dup"] = msg("big_dup", b"From: Mallory <mallory@evil.example>\r\n", BODY + lines)

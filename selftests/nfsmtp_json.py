@@ -54,7 +54,8 @@ DEFAULT = {"starttls": "allow", "banner": "keep", "ehlo_mask": [], "commands": "
            "header_section_action": "drop", "message_max": 0, "message_action": "drop",
            "mail_relay": [], "mail_relay_action": "mask", "mime_encoding": [],
            "mime_encoding_action": "drop", "mime_filename_max": 0,
-           "mime_filename_action": "drop", "mime_filetype": [], "mime_filetype_action": "drop"}
+           "mime_filename_action": "drop", "mime_filetype": [], "mime_filetype_action": "drop",
+           "bdat_unjudged": "log"}
 REWRITE = ["log", "mask", "drop", "reset"]       # command, rcpt
 LIMIT = ["log", "drop", "reset"]                 # cmd-line, header-line, body-line
 GUARD = ["off", "log", "drop", "reset"]          # smuggling, bare-newline, injection
@@ -90,7 +91,7 @@ def values(n):
             "mime_encoding_action": LIMIT[n % 3],
             "mime_filename_max": 250 + n, "mime_filename_action": LIMIT[(n + 1) % 3],
             "mime_filetype": [] if n % 4 == 1 else sorted(["exe", "t%d" % n] + ["js"] * (n % 2)),
-            "mime_filetype_action": LIMIT[(n + 2) % 3]}
+            "mime_filetype_action": LIMIT[(n + 2) % 3], "bdat_unjudged": LIMIT[(n + 1) % 3]}
 
 
 def words(vals):

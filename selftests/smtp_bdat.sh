@@ -10,6 +10,8 @@
 # - exim sends plain, DKIM-signed and 40 kB messages with BDAT (postfix logs
 #   bdat=N), they arrive byte-identical; a second From is reset (exim defers
 #   the message) or masked; with ehlo-mask CHUNKING exim falls back to DATA;
+#   with message-max set (it judges DATA only) its BDAT message is counted as
+#   bdat-unjudged and delivered (log) or reset at its BDAT command (reset);
 # - a raw client splits the second "From" across two BDAT chunks (in one
 #   segment, in two, right before the colon): reset or masked as configured;
 #   a message in 30 chunks whose boundaries all fall inside header lines
@@ -23,7 +25,7 @@ source "$HERE/postfix.sh"
 source "$HERE/guards_lib.sh"
 source "$HERE/exim.sh"
 
-NEXIM=6
+NEXIM=8
 
 guards_begin $((NEXIM + 8))
 
@@ -90,6 +92,26 @@ else
 		eval 'grep -q "== bob@example.org" "$E/last.log" && ! grep -q "=> bob@example.org" "$E/last.log" &&
 		      maillog_wait "$PF" $mark "disconnect from" 1 && queue_empty && [ "$(mail_count "$PF")" = $n0 ] &&
 		      deltas_are "$TMP/c2" duplicate_headers=1 resets=1'
+
+	# message-max judges DATA only: a BDAT message under it is said (bdat-unjudged)
+	policy message-max 10000000
+	counters_save "$TMP/c2u"
+	n0=$(mail_count "$PF")
+	ev_log=$(events "$EV" bdat-unjudged log BDAT)
+	exim_send "$M/exim_unjudged"
+	check "exim, message-max set (DATA only), bdat-unjudged log: exim's BDAT message is counted once, logged, and arrives byte-identical" \
+		eval 'mail_wait "$PF" $((n0 + 1)) && subject_delivered_as exim_unjudged "$M/exim_unjudged" 2 &&
+		      deltas_are "$TMP/c2u" bdat_unjudged=1 resets=0 drops=0 &&
+		      events_are "$EV" $((ev_log + 1)) bdat-unjudged log BDAT'
+	policy bdat-unjudged reset
+	counters_save "$TMP/c2r"
+	mark=$(maillog_mark "$PF")
+	exim_send "$M/exim_unjudged_reset"
+	check "exim, bdat-unjudged reset: exim's BDAT message is reset at its BDAT command, exim defers it, postfix delivers nothing" \
+		eval 'grep -q "== bob@example.org" "$E/last.log" && ! grep -q "=> bob@example.org" "$E/last.log" &&
+		      maillog_wait "$PF" $mark "disconnect from" 1 && queue_empty &&
+		      [ "$(mail_count "$PF")" = $((n0 + 1)) ] && deltas_are "$TMP/c2r" bdat_unjudged=1 resets=1'
+	policy message-max 0 bdat-unjudged log
 fi
 
 # ---- raw BDAT: chunk boundaries ---------------------------------------------------------

@@ -94,6 +94,7 @@ const char *const nfsmtp_stat_help[__NFSMTP_STAT_MAX] = {
 	[NFSMTP_STAT_MIME_ENCODING]	= "DATA transfer encodings listed in mime-encoding.",
 	[NFSMTP_STAT_MIME_FILENAME_TOO_LONG] = "DATA file names longer than mime-filename-max.",
 	[NFSMTP_STAT_MIME_FILETYPE]	= "DATA file names with an extension in mime-filetype.",
+	[NFSMTP_STAT_BDAT_UNJUDGED]	= "BDAT messages the DATA-only message rules could not judge.",
 };
 
 #define ENUM_KEY(n, j, a, tbl, l, d) \
@@ -172,6 +173,7 @@ const struct nfsmtp_key nfsmtp_keys[] = {
 	  .line = 10, .def = "none" },
 	ASA_KEY("mime-filetype-action", "mime_filetype_action", NFSMTP_A_ACT_MIME_FILETYPE, 10,
 		"drop"),
+	ASA_KEY("bdat-unjudged", "bdat_unjudged", NFSMTP_A_ACT_BDAT_UNJUDGED, 10, "log"),
 	{ .name = "profile-mark-mask", .json = "profile_mark_mask",
 	  .attr = NFSMTP_A_MARK_MASK, .type = NFSMTP_KT_U32, .per_ns = true, .hex = true, .def = "0x0" },
 	{ .name = "profile-mark-shift", .json = "profile_mark_shift",

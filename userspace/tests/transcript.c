@@ -163,6 +163,9 @@ static int sink(void *vctx, const struct smtp_event *ev)
 		if (ev->type == SMTP_EV_COMMAND && ev->arg_len >= 0)
 			render_span(c, sdir, b + ev->arg_start, ev->arg_len);
 	}
+	/* after the span: the expectations written before it still match */
+	if (ev->type == SMTP_EV_BDAT_START && (ev->flags & SMTP_EVF_FIRST))
+		tbuf_printf(c->out, " first");
 	tbuf_printf(c->out, "\n");
 	return ret;
 }

@@ -7,7 +7,7 @@
 #define _UAPI_LINUX_NF_SMTP_H
 
 #define NFSMTP_GENL_NAME	"nf_smtp"
-#define NFSMTP_GENL_VERSION	5
+#define NFSMTP_GENL_VERSION	6
 
 /**
  * enum nfsmtp_stat - counters, per network namespace (per CPU in the kernel,
@@ -85,6 +85,8 @@
  *   mime-filename-max
  * @NFSMTP_STAT_MIME_FILETYPE: DATA attachment file names with an extension in
  *   mime-filetype
+ * @NFSMTP_STAT_BDAT_UNJUDGED: BDAT messages the DATA-only message rules
+ *   (header-section-max, message-max, mime-*) could not judge
  */
 enum nfsmtp_stat {
 	NFSMTP_STAT_SESSIONS,
@@ -145,6 +147,7 @@ enum nfsmtp_stat {
 	NFSMTP_STAT_MIME_ENCODING,
 	NFSMTP_STAT_MIME_FILENAME_TOO_LONG,
 	NFSMTP_STAT_MIME_FILETYPE,
+	NFSMTP_STAT_BDAT_UNJUDGED,
 
 	/* private: */
 	__NFSMTP_STAT_MAX,
@@ -250,6 +253,8 @@ enum nfsmtp_action {
  *   mime-filename-max
  * @NFSMTP_RULE_MIME_FILETYPE: an attachment file name with an extension in
  *   mime-filetype
+ * @NFSMTP_RULE_BDAT_UNJUDGED: a BDAT message while rules that judge DATA
+ *   messages only are set
  */
 enum nfsmtp_rule {
 	NFSMTP_RULE_STARTTLS,
@@ -280,6 +285,7 @@ enum nfsmtp_rule {
 	NFSMTP_RULE_MIME_ENCODING,
 	NFSMTP_RULE_MIME_FILENAME,
 	NFSMTP_RULE_MIME_FILETYPE,
+	NFSMTP_RULE_BDAT_UNJUDGED,
 
 	/* private: */
 	__NFSMTP_RULE_MAX,
@@ -376,6 +382,7 @@ enum nfsmtp_attr {
 	NFSMTP_A_ACT_MIME_FILENAME,
 	NFSMTP_A_MIME_FILETYPE,
 	NFSMTP_A_ACT_MIME_FILETYPE,
+	NFSMTP_A_ACT_BDAT_UNJUDGED,
 	NFSMTP_A_STATS,
 	NFSMTP_A_EVENT,
 
@@ -444,6 +451,7 @@ enum nfsmtp_stats_attr {
 	NFSMTP_A_STATS_MIME_ENCODING,
 	NFSMTP_A_STATS_MIME_FILENAME_TOO_LONG,
 	NFSMTP_A_STATS_MIME_FILETYPE,
+	NFSMTP_A_STATS_BDAT_UNJUDGED,
 
 	__NFSMTP_A_STATS_MAX
 };
