@@ -73,28 +73,27 @@ def qp():
     return m
 
 
-def exe():
-    m = base("mime exe")
-    m.set_content("the installer\n")
-    m.add_attachment(b"MZ" + bytes(200), maintype="application", subtype="octet-stream",
-                     filename="rapport \u00e9t\u00e9.exe")
+def attached(subject, text, data, mtype, name):
+    """a text part and one attachment of type mtype named name"""
+    m = base(subject)
+    m.set_content(text)
+    maintype, subtype = mtype.split("/")
+    m.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
     return m
+
+
+def exe():
+    return attached("mime exe", "the installer\n", b"MZ" + bytes(200),
+                    "application/octet-stream", "rapport \u00e9t\u00e9.exe")
 
 
 def long_name():
-    m = base("mime long")
-    m.set_content("a long name\n")
-    m.add_attachment(b"data\n", maintype="text", subtype="plain",
-                     filename="n" * 296 + ".txt")
-    return m
+    return attached("mime long", "a long name\n", b"data\n", "text/plain", "n" * 296 + ".txt")
 
 
 def cjk():
-    m = base("mime cjk")
-    m.set_content("a long non-ASCII name\n")
-    m.add_attachment(b"%PDF-1.4\n", maintype="application", subtype="pdf",
-                     filename="\u65e5" * 85 + ".pdf")
-    return m
+    return attached("mime cjk", "a long non-ASCII name\n", b"%PDF-1.4\n", "application/pdf",
+                    "\u65e5" * 85 + ".pdf")
 
 
 class Shuffled:
