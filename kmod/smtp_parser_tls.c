@@ -24,8 +24,13 @@
 void sp_tls_start(struct smtp_parser *p)
 {
 	__builtin_memset(p->tls, 0, sizeof(p->tls));
-	/* a pipelined line's leading blanks (or DATA's MIME bit) mean nothing in TLS */
+	/*
+	 * Nothing is read as lines in TLS: a pipelined line's leading blanks
+	 * (or DATA's MIME bit) mean nothing there, and a client still to show
+	 * a verb after a resync has none to show.
+	 */
 	p->c_lead = 0;
+	p->flags &= ~F_PROBE;
 	p->c_mode = CM_TLS;
 	p->s_mode = SM_TLS;
 	p->s_flags |= SF_TLS_QUIET;
