@@ -14,8 +14,17 @@ kml=/sys/kernel/debug/kmemleak
 [ -w $kml ] 2>/dev/null && echo scan=off >$kml
 
 cd "$top/build/kselftest" || exit 1
-./run_kselftest.sh "${@:2}"
-rc=$?
+# The kernel's runner exits 0 whatever its tests did: a suite's own
+# "not ok N selftests: ..." line is its verdict, and fails the run.
+out=$(mktemp)
+./run_kselftest.sh "${@:2}" 2>&1 | tee "$out"
+rc=${PIPESTATUS[0]}
+failed=$(grep -c '^not ok [0-9]* selftests: ' "$out")
+rm -f "$out"
+if [ "$failed" != 0 ]; then
+	echo "# $failed selftest suites failed"
+	rc=1
+fi
 
 # Debug kernels: kmemleak scans after the tests and again after rmmod. It
 # reports only objects older than 5 s (wait that long first), and a scan
