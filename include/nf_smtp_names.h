@@ -159,6 +159,7 @@
 	[NFSMTP_STAT_MIME_FILENAME_TOO_LONG] = "mime_filename_too_long", \
 	[NFSMTP_STAT_MIME_FILETYPE] = "mime_filetype", \
 	[NFSMTP_STAT_BDAT_UNJUDGED] = "bdat_unjudged", \
+	[NFSMTP_STAT_RETRANS_ACKED] = "retransmissions_acked", \
 }
 
 #endif /* _NF_SMTP_NAMES_H */

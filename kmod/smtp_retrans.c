@@ -17,6 +17,7 @@
 #include <linux/kernel.h>
 #include <linux/skbuff.h>
 #include <linux/string.h>
+#include <net/netfilter/nf_conntrack.h>
 
 #include "smtp_fixup.h"
 
@@ -174,12 +175,27 @@ struct rescan {
 	bool context;		/* an RCPT the limit may concern: it needs what came before */
 	bool rcpt_open;		/* the bytes end in an RCPT line mail-relay judges at its end */
 	bool auth;		/* the line is an AUTH: the next may answer a 334 */
+	u32 acked_end;		/* skb offset: the receiver acknowledged the bytes before */
 };
+
+/*
+ * The verb at chunk offset start lies in bytes the server acknowledged: it
+ * had them and drops this copy, so a rewrite is moot.  The ACK may be
+ * forged (a client that killed its first copy after the gateway), so the
+ * verb is still rewritten; it is only not counted nor announced again: a
+ * spurious resend of message text the parser now reads as commands (the
+ * server's ACK lost after the gateway) is no event.
+ */
+static bool rescan_acked(const struct rescan *rs, s32 start, s32 len)
+{
+	return (s64)rs->pk->chunk_off + start + len <= rs->acked_end;
+}
 
 static int rescan_verb(void *ctx, const struct smtp_event *ev)
 {
 	struct rescan *rs = ctx;
 	struct smtp_pkt *pk = rs->pk;
+	bool acked = rescan_acked(rs, ev->start, ev->len);
 
 	/*
 	 * A MAIL or RCPT line: its address, as the first pass judges it (where
@@ -189,11 +205,11 @@ static int rescan_verb(void *ctx, const struct smtp_event *ev)
 		rs->rcpt_open = false;
 	if (ev->type == SMTP_EV_COMMAND &&
 	    (ev->verb == SMTP_VERB_MAIL || ev->verb == SMTP_VERB_RCPT))
-		return smtp_judge_path(pk, ev, true, rs->again);
+		return smtp_judge_path(pk, ev, true, rs->again || acked);
 	if (ev->type != SMTP_EV_VERB || (rs->unsure && ev->verb == SMTP_VERB_UNKNOWN))
 		return SMTP_CONTINUE;
 	rs->auth = ev->verb == SMTP_VERB_AUTH;
-	if (smtp_mask_verb(pk, ev->verb, ev->start, ev->len, !rs->again, true))
+	if (smtp_mask_verb(pk, ev->verb, ev->start, ev->len, !rs->again && !acked, true))
 		return SMTP_MASKED;
 	if (ev->verb == SMTP_VERB_RCPT && pk->prof->rcpt_max)
 		rs->context = true;
@@ -218,7 +234,8 @@ static void rescan_open_verb(struct rescan *rs, const struct smtp_parser *line,
 		return;
 	pk->chunk_off = end;
 	/* any masked verb will do: it names the rule that masks the piece */
-	smtp_mask_verb(pk, __ffs(masked), -(s32)len, len, !rs->again, true);
+	smtp_mask_verb(pk, __ffs(masked), -(s32)len, len,
+		       !rs->again && !rescan_acked(rs, 0, 0), true);
 }
 
 /*
@@ -231,9 +248,11 @@ static void rescan_open_verb(struct rescan *rs, const struct smtp_parser *line,
  * -1 when none does.
  */
 static int rescan_commands(struct smtp_pkt *pk, unsigned int dataoff,
-			   unsigned int oldlen, bool start_known, bool again)
+			   unsigned int oldlen, unsigned int acked, bool start_known,
+			   bool again)
 {
-	struct rescan rs = { .pk = pk, .again = again, .unsure = !start_known };
+	struct rescan rs = { .pk = pk, .again = again, .unsure = !start_known,
+			     .acked_end = dataoff + acked };
 	const struct smtp_sink sink = { .fn = rescan_verb, .ctx = &rs, .relay = &pk->prof->relay };
 	struct skb_seq_state seq;
 	unsigned int consumed = 0, len, i, n;
@@ -261,6 +280,22 @@ static int rescan_commands(struct smtp_pkt *pk, unsigned int dataoff,
 	if (rs.context)
 		return NFSMTP_RULE_RCPT;
 	return rs.rcpt_open ? NFSMTP_RULE_MAIL_RELAY : -1;
+}
+
+/*
+ * How many of the oldlen bytes seen before, which start back bytes before
+ * the next new one, the receiver has acknowledged (conntrack's highest ACK
+ * from the other direction; none known: 0).
+ */
+static unsigned int acked_len(const struct smtp_pkt *pk, unsigned int oldlen, u32 back)
+{
+	const struct ip_ct_tcp_state *rcv = &pk->ct->proto.tcp.seen[!pk->dir];
+	s32 n;
+
+	if (!(rcv->flags & IP_CT_TCP_FLAG_MAXACK_SET))
+		return 0;
+	n = (s32)(rcv->td_maxack - (pk->sc->next_seq[pk->dir] - back));
+	return clamp_t(s32, n, 0, oldlen);
 }
 
 /* A retransmission that did not come as the first copy did: the rule acts. */
@@ -336,7 +371,8 @@ static void rescan_eod_tail(struct smtp_pkt *pk, unsigned int dataoff,
  * A segment carries oldlen bytes the parser saw before: a retransmission or
  * an overlap.  The far end may take these bytes rather than the first copy
  * (which may never have reached it), so the client's are judged again: verbs
- * line by line in commands, end-of-data lines in message text.  The server's
+ * line by line in commands (in bytes the server acknowledged: masked, not
+ * counted), end-of-data lines in message text.  The server's
  * are looked at again only while rewrites of its bytes are not acknowledged
  * (the first copy may be lost after the gateway): keywords and the banner
  * are masked the same way.  What needs more context than a line (a
@@ -353,11 +389,15 @@ void smtp_fixup_retransmit(struct smtp_pkt *pk, struct smtp_conn *sc,
 	bool switched = sc->p.user & SC_TR_CLIENT;
 	bool commands = smtp_parser_client_commands(&sc->p);
 	int line_len = smtp_parser_client_line_len(&sc->p);
+	unsigned int acked;
 	int rule;
 
 	smtp_stat_inc(pk->st, NFSMTP_STAT_RETRANS);
 	if (smtp_parser_tls(&sc->p))
 		return;	/* ciphertext: no line to judge */
+	acked = server ? 0 : acked_len(pk, oldlen, back);
+	if (acked)
+		smtp_stat_inc(pk->st, NFSMTP_STAT_RETRANS_ACKED);
 	if (!server && (sc->p.user & SC_EOD_TAIL) && line_len >= 0) {
 		rescan_eod_tail(pk, dataoff, oldlen, (s64)back - line_len);
 		if (pk->verdict != SMTP_PASS)
@@ -383,8 +423,8 @@ void smtp_fixup_retransmit(struct smtp_pkt *pk, struct smtp_conn *sc,
 		return;
 	}
 	/* the current line began line_len bytes before the first new byte */
-	rule = rescan_commands(pk, dataoff, oldlen, line_len >= 0 && back == (u32)line_len,
-			       rewritten);
+	rule = rescan_commands(pk, dataoff, oldlen, acked,
+			       line_len >= 0 && back == (u32)line_len, rewritten);
 	if (rule >= 0 && rewritten) {
 		pk->verdict = SMTP_RESET_CONN;
 		smtp_act(pk, rule, NFSMTP_ACTION_RESET, "retransmission",

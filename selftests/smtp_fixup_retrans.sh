@@ -10,6 +10,9 @@
 #    masked again: IPv4, IPv6, IPv4 with SNAT in the gateway; a masked
 #    STARTTLS command lost after the gateway, retransmitted by the client;
 #    and a reply whose STARTTLS straddles two segments (small MSS);
+#  - a client that resends message text the server acknowledged (the ACKs
+#    lost after the gateway), the parser back in commands: the text is
+#    rewritten as commands would be, nothing counted;
 #  - with the end hosts' tx checksum offload off the gateway rewrites fully
 #    checksummed segments (CHECKSUM_NONE, not CHECKSUM_PARTIAL): the TCP
 #    checksums must still be right, and the mail intact; the reset action's
@@ -19,7 +22,7 @@ source "$(dirname "$0")/lib.sh"
 source "$HERE/postfix.sh"
 source "$HERE/fixup_lib.sh"
 
-fixup_begin 24
+fixup_begin 27
 
 $PY "$HERE/msgtool.py" gen "$TMP" m3:8000:3:swaks m4:6000:4:8bit m5:30000:5:8bit:long:swaks \
 	m6:9000:6:long:swaks m7:40000:7:8bit:long
@@ -135,6 +138,50 @@ check_show "retransmission (keyword across segments, MSS 95): the segment with t
 check_show "retransmission (keyword across segments, MSS 95): the client never sees STARTTLS, both pieces masked (250-XXXXXXXA)" \
 	"$TMP/rawsp" eval '[ $rc -eq 0 ] && grep -q "^S: 250 CHUNKING" "$TMP/rawsp" &&
 		! grep -q "^S: 250-STARTTLS" "$TMP/rawsp" && grep -q "^S: 250-XXXXXXXA$" "$TMP/rawsp"'
+
+# ---- a spurious retransmission of message text the server acknowledged -------------------
+log "[${SECONDS}s] spurious retransmission of acknowledged message text"
+
+# The server's ACKs of a message are lost after the gateway: from the 354
+# on, the client's firewall drops the server's pure ACKs and the first two
+# copies of "250 2.0.0 Ok: queued", so the client resends its message
+# after the gateway saw the server acknowledge all of it, and the parser is
+# back in commands.  The resent text reads like commands (p0: VRFY, EXPN,
+# STARTTLS...): it is rewritten as commands would be (the ACK might be
+# forged), but nothing is counted or logged: postfix drops the copy.
+printf '%s\r\n' "From: Alice <alice@example.com>" "To: Bob <bob@example.org>" \
+	"Subject: commands in a resent message" "Message-ID: <r0.selftest@example.com>" "" \
+	"VRFY bob@example.org" "EXPN staff" "STARTTLS" "HELP" "ETRN example.org" >"$TMP/r0"
+gw_policy commands mailguard
+list=acks$KTAP_TESTNO
+ipt_c() { ip netns exec "$client" iptables "$@"; }
+ipt_c -A INPUT -p tcp --sport 25 -m string --string "354 " --algo bm -m recent --name "$list" --set
+ipt_c -A INPUT -p tcp --sport 25 -m string --string "Ok: queued" --algo bm \
+	-m recent --name "q$list" --rcheck --hitcount 2 -j ACCEPT
+ipt_c -A INPUT -p tcp --sport 25 -m string --string "Ok: queued" --algo bm \
+	-m recent --name "q$list" --set -j DROP
+ipt_c -A INPUT -p tcp --sport 25 --tcp-flags ALL ACK -m length --length 52 \
+	-m recent --name "$list" --rcheck -j DROP
+gw_stats_reset
+capture_start "$server" "$TMP/sa.pcap" tcp dst port 25
+send_in "$client" $S4 "$TMP/sa" --helo-fallback --msg "$TMP/r0"
+rc=$?
+capture_stop "$TMP/sa.pcap" QUIT
+NMAIL=$((NMAIL + 1))
+ipt_c -L INPUT -v -n -x >"$TMP/sa.ipt"
+ipt_c -F INPUT
+qdrops=$(awk '$3 == "DROP" && /Ok: queued/ { print $1 }' "$TMP/sa.ipt")
+adrops=$(awk '$3 == "DROP" && /length 52/ { print $1 }' "$TMP/sa.ipt")
+nresent=$(occurrences "XXXX bob@example.org" "$TMP/sa.pcap")
+check_show "spurious retransmission: the server's ACKs dropped at the client ($qdrops replies, $adrops pure ACKs), the message delivered byte-identical" \
+	"$TMP/sa $TMP/sa.ipt" eval '[ $rc -eq 0 ] && [ "$qdrops" = 2 ] &&
+		mail_wait "$PF" $NMAIL && delivered_is "$PF" r0 "$TMP/r0"'
+check "spurious retransmission: the resent message text reached postfix with its VRFY rewritten as a command's ($nresent copies)" \
+	eval '[ "$nresent" -ge 1 ]'
+gw_stats "$TMP/sa.st"
+check "spurious retransmission: counted as acknowledged bytes resent; only the masked EHLO counts as a command (no VRFY, EXPN, STARTTLS or HELP from the text)" \
+	counters_are "$TMP/sa.st" retransmissions=+1 retransmissions_acked=+1 commands_masked=1 \
+		starttls_stripped=0 resets=0
 
 # ---- checksums with tx offload off at both ends -----------------------------------------
 log "[${SECONDS}s] checksums with tx offload off at both ends"

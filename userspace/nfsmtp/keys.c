@@ -95,6 +95,7 @@ const char *const nfsmtp_stat_help[__NFSMTP_STAT_MAX] = {
 	[NFSMTP_STAT_MIME_FILENAME_TOO_LONG] = "DATA file names longer than mime-filename-max.",
 	[NFSMTP_STAT_MIME_FILETYPE]	= "DATA file names with an extension in mime-filetype.",
 	[NFSMTP_STAT_BDAT_UNJUDGED]	= "BDAT messages the DATA-only message rules could not judge.",
+	[NFSMTP_STAT_RETRANS_ACKED]	= "Client retransmissions of bytes the server had acknowledged.",
 };
 
 #define ENUM_KEY(n, j, a, tbl, l, d) \

@@ -87,6 +87,8 @@
  *   mime-filetype
  * @NFSMTP_STAT_BDAT_UNJUDGED: BDAT messages the DATA-only message rules
  *   (header-section-max, message-max, mime-*) could not judge
+ * @NFSMTP_STAT_RETRANS_ACKED: client retransmissions of bytes the server had
+ *   acknowledged: verbs in them are masked again, not counted nor logged again
  */
 enum nfsmtp_stat {
 	NFSMTP_STAT_SESSIONS,
@@ -148,6 +150,7 @@ enum nfsmtp_stat {
 	NFSMTP_STAT_MIME_FILENAME_TOO_LONG,
 	NFSMTP_STAT_MIME_FILETYPE,
 	NFSMTP_STAT_BDAT_UNJUDGED,
+	NFSMTP_STAT_RETRANS_ACKED,
 
 	/* private: */
 	__NFSMTP_STAT_MAX,
@@ -452,6 +455,7 @@ enum nfsmtp_stats_attr {
 	NFSMTP_A_STATS_MIME_FILENAME_TOO_LONG,
 	NFSMTP_A_STATS_MIME_FILETYPE,
 	NFSMTP_A_STATS_BDAT_UNJUDGED,
+	NFSMTP_A_STATS_RETRANSMISSIONS_ACKED,
 
 	__NFSMTP_A_STATS_MAX
 };
