@@ -861,6 +861,23 @@ static void text_count(struct run *r, s32 i, u32 add, bool hdr, int *ret)
 }
 
 /*
+ * Where a DL_TEXT scan from offset i must end: right after the octet that
+ * crosses a size limit (or n).  Its line-length anomaly, found for the scan
+ * as a whole, then comes before the size's, as byte by byte: events come in
+ * the same order however the text is cut.
+ */
+static size_t text_end(const struct run *r, bool hdr, size_t i, size_t n)
+{
+	u32 len = r->p->text_len, left = U32_MAX;
+
+	if (hdr && r->max_headers && len <= r->max_headers)
+		left = r->max_headers - len;
+	if (r->max_message && len <= r->max_message && r->max_message - len < left)
+		left = r->max_message - len;
+	return left < n - i ? i + left + 1 : n;
+}
+
+/*
  * Message text from offset i in DL_TEXT: scan a word at a time to the next
  * CR, LF or NUL, counting the line.  Returns the offset of that byte (or n).
  */
@@ -1265,12 +1282,14 @@ size_t sp_parse_client(struct run *r, const u8 *buf, size_t n)
 			if (p->c_ls == DL_TEXT && (p->c_flags & MF_VAL)) {
 				next = mime_text_byte(r, i, c, &ret);
 			} else if (p->c_ls == DL_TEXT) {
-				size_t from = i;
+				size_t from = i, end = text_end(r, hdr, i, n);
 
-				i = data_text(r, buf, i, n, &ret);
+				i = data_text(r, buf, i, end, &ret);
 				text_count(r, from, i - from, hdr, &ret);
 				if (ret == SMTP_STOP || i == n)
 					return i;
+				if (i == end)
+					continue;	/* a size limit was crossed: scan on */
 				data_ctl(r, i, buf[i], &ret);
 			} else {
 				next = data_byte(r, i, c, &ret);

@@ -39,7 +39,8 @@
  *               128..223 = (b - 127) * 64 octets (64 .. 6144),
  *               224..239 = 1016 + (b - 224) (around the reply counter's
  *               maximum), 240..255 = 8184 + (b - 240) (around the line
- *               counter's maximum)
+ *               counter's maximum); the header section and message
+ *               size limits are twice max_header and four times max_text
  *   K bytes     chunk sizes for run 2 (0 counts as 256)
  *   segments    until the input ends, each:
  *                 header byte h: bit 7 = direction (0 client, 1 server),
@@ -126,6 +127,9 @@ static void decode(const uint8_t *d, size_t n, struct input *in)
 	in->opts.max_reply = limit_of(opt[4]);
 	in->opts.max_text = limit_of(opt[5]);
 	in->opts.max_header = limit_of(opt[6]);
+	/* the size limits follow the line limits: small ones are crossed often */
+	in->opts.max_headers = in->opts.max_header * 2;
+	in->opts.max_message = in->opts.max_text * 4;
 	in->hash = fnv1a(d, n);
 
 	in->nsizes = 0;
@@ -291,7 +295,8 @@ static void run_silent(const struct input *in, const struct smtp_parser *sref)
 	struct smtp_sink s = {
 		.fn = NULL, .max_cmd = in->opts.max_cmd,
 		.max_reply = in->opts.max_reply, .max_text = in->opts.max_text,
-		.max_header = in->opts.max_header,
+		.max_header = in->opts.max_header, .max_headers = in->opts.max_headers,
+		.max_message = in->opts.max_message,
 	};
 	struct smtp_parser p = { 0 };
 	struct smtp_domains relay, filetypes;
