@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Internals of the streaming SMTP parser, shared by its three source files:
- * smtp_parser.c (matcher, events, command queue, entry points),
- * smtp_parser_client.c (commands, message text, BDAT) and
+ * Internals of the streaming SMTP parser, shared by its source files:
+ * smtp_parser.c (matcher, events, entry points), smtp_parser_queue.c
+ * (command queue), smtp_parser_client.c (commands, message text, BDAT),
+ * smtp_parser_mime.c (MIME fields), smtp_parser_tls.c (TLS records) and
  * smtp_parser_server.c (replies).
  */
 #ifndef _SMTP_PARSER_INT_H
@@ -310,6 +311,7 @@ unsigned int sp_q_head(const struct smtp_parser *p);
 bool sp_q_push(struct smtp_parser *p, unsigned int verb);
 void sp_q_pop(struct smtp_parser *p, u16 code);
 bool sp_q_contains(const struct smtp_parser *p, unsigned int verb);
+const char *sp_q_check(const struct smtp_parser *p);
 int sp_lost_sync(struct run *r, u8 dir, s32 at);
 void sp_start_message(struct smtp_parser *p);
 void sp_start_data(struct smtp_parser *p);

@@ -13,7 +13,7 @@ cd "$dir" || exit 1
 
 # layer of each object, bottom first
 declare -A layer=(
-	[smtp_parser]=0 [smtp_parser_client]=0 [smtp_parser_server]=0 [smtp_parser_tls]=0 [smtp_parser_mime]=0 [smtp_domains]=0
+	[smtp_parser]=0 [smtp_parser_queue]=0 [smtp_parser_client]=0 [smtp_parser_server]=0 [smtp_parser_tls]=0 [smtp_parser_mime]=0 [smtp_domains]=0
 	[smtp_net]=1
 	[smtp_fixup]=2 [smtp_netlink]=2 [smtp_nl_gen]=2 [smtp_sync]=2
 	[smtp_retrans]=3
