@@ -568,20 +568,23 @@ static int on_rcpt_reply(struct smtp_pkt *pk, const struct smtp_event *ev)
 }
 
 /*
- * A BDAT message's first chunk, its command just read: the message rules
- * that judge DATA text only (their state has no room beside BDAT's
- * framing) cannot judge it.  Said, and acted on, before its content flows.
+ * A BDAT message's first chunk, its command just read.  The MIME rules
+ * judge DATA text only (their state has no room beside BDAT's framing); the
+ * size rules judge a message whose pipelined commands the parser could
+ * hold beside its size (SMTP_EVF_SIZED).  Whatever cannot judge it is said,
+ * and acted on, before its content flows.
  */
-static int on_bdat_first(struct smtp_pkt *pk)
+static int on_bdat_first(struct smtp_pkt *pk, const struct smtp_event *ev)
 {
 	const struct smtp_profile *prof = pk->prof;
+	bool sizes = prof->header_section_max || prof->message_max;
 
-	if (!prof->header_section_max && !prof->message_max && !prof->mime_encoding &&
-	    !prof->mime_filename_max && !prof->filetypes.n)
+	if (!prof->mime_encoding && !prof->mime_filename_max && !prof->filetypes.n &&
+	    (!sizes || (ev->flags & SMTP_EVF_SIZED)))
 		return SMTP_CONTINUE;
 	smtp_stat_inc(pk->st, NFSMTP_STAT_BDAT_UNJUDGED);
 	return smtp_act(pk, NFSMTP_RULE_BDAT_UNJUDGED, prof->act[NFSMTP_RULE_BDAT_UNJUDGED], "BDAT",
-			"DATA-only rules cannot judge it (ehlo-mask CHUNKING: clients send DATA)");
+			"rules that cannot judge it are set (ehlo-mask CHUNKING: clients send DATA)");
 }
 
 /* An attachment's file name: its length as sent, its extension (the parser matched it). */
@@ -654,7 +657,7 @@ static int smtp_fixup_event(void *ctx, const struct smtp_event *ev)
 	case SMTP_EV_BDAT_START:
 		pk->sc->p.user |= SC_TR_CLIENT;
 		if (ev->type == SMTP_EV_BDAT_START && (ev->flags & SMTP_EVF_FIRST))
-			return on_bdat_first(pk);
+			return on_bdat_first(pk, ev);
 		break;
 	case SMTP_EV_DATA_END:
 		pk->sc->p.user = (pk->sc->p.user & ~SC_EV_MASK) | SC_TR_CLIENT | SC_EOD_TAIL;

@@ -248,6 +248,8 @@ void  sp_to_command_mode(struct smtp_parser *p)
 {
 	if (p->c_mode == CM_DATA)
 		__builtin_memset(p->queue, 0, sizeof(p->queue));	/* was mime[] */
+	if (sp_q_msg(p))
+		sp_q_msg_end(p);
 	p->c_mode = CM_CMD;
 	p->c_ls = CL_START;
 	p->c_lead = 0;
@@ -447,8 +449,9 @@ const char *smtp_parser_check(const struct smtp_parser *p)
 		why = check_server(p);
 	if (why)
 		return why;
-	/* in DATA text c_lead belongs to the MIME state */
-	if (p->c_lead && p->c_mode != CM_DATA && (p->c_mode != CM_CMD || !p->c_len))
+	/* in DATA text c_lead belongs to the MIME state, in BDAT to the queue */
+	if (p->c_lead && p->c_mode != CM_DATA && !sp_q_msg(p) &&
+	    (p->c_mode != CM_CMD || !p->c_len))
 		return "leading blanks outside a command line";
 	if ((p->flags & F_GREETING) && (p->flags & ~(F_GREETING | F_SESSION)))
 		return "greeting awaited after a resync";

@@ -132,8 +132,8 @@ enum smtp_anomaly {
 	SMTP_ANOM_REPLY_MISMATCH,	/* the reply shows the server read a command otherwise */
 	SMTP_ANOM_EOD_UNSEEN,		/* a reply ends message text the parser still reads */
 	SMTP_ANOM_TLS_FRAMING,		/* after STARTTLS, a byte that is no TLS record's */
-	SMTP_ANOM_MESSAGE_TOO_BIG,	/* DATA: message text over the limit */
-	SMTP_ANOM_HEADERS_TOO_BIG,	/* DATA: header section over the limit */
+	SMTP_ANOM_MESSAGE_TOO_BIG,	/* DATA text, or BDAT chunks declared, over the limit */
+	SMTP_ANOM_HEADERS_TOO_BIG,	/* header section over the limit */
 	SMTP_ANOM_MAX,
 };
 
@@ -177,6 +177,7 @@ enum smtp_ev_type {
 #define SMTP_EVF_SPECIAL	0x40	/* MAIL, RCPT command: a special character in the path */
 #define SMTP_EVF_FOREIGN	0x80	/* RCPT command: a domain not in the sink's relay set */
 #define SMTP_EVF_BANNED		0x100	/* MIME file name: an extension in the sink's filetypes */
+#define SMTP_EVF_SIZED		0x200	/* BDAT: a message's first chunk, its sizes followed */
 
 /* The To fields a HEADER event counts saturate here (3 bits of the state). */
 #define SMTP_TO_FIELDS_MAX	7

@@ -462,7 +462,8 @@ static int bdat_line_done(struct run *r, s32 i)
 	struct smtp_parser *p = r->p;
 	bool first = p->c_ls == CL_BDAT_FIRST;
 	bool last = p->c_flags & CF_LAST;
-	u16 txn;
+	u16 txn, sized = 0;
+	u32 old = 0;
 	int ret;
 
 	ret = sp_emit(r, SMTP_EV_COMMAND, SMTP_DIR_CLIENT, SMTP_VERB_BDAT, 0, 0,
@@ -489,6 +490,10 @@ static int bdat_line_done(struct run *r, s32 i)
 	if (first) {
 		sp_start_message(p);
 		p->c_ls = BL_START;
+		if (sp_q_msg_begin(p, p->bdat_left))
+			sized = SMTP_EVF_SIZED;
+	} else if (sp_q_msg(p)) {
+		old = sp_q_msg_add(p, p->bdat_left);
 	}
 	p->c_mode = CM_BDAT;
 	p->c_flags = last ? CF_LAST : 0;
@@ -496,8 +501,15 @@ static int bdat_line_done(struct run *r, s32 i)
 		p->c_flags |= CF_SPLIT;
 	if (p->txn & TX_HDR)
 		p->c_len = 0;	/* a header line's length restarts after a chunk break */
+	/* the chunks declared so far make the message too big: said before its bytes flow */
+	if (sp_q_msg(p) && r->max_message && old <= r->max_message &&
+	    sp_q_msg_size(p) > r->max_message) {
+		ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_MESSAGE_TOO_BIG, i, 1);
+		if (ret == SMTP_STOP)
+			return ret;
+	}
 	return sp_emit(r, SMTP_EV_BDAT_START, SMTP_DIR_CLIENT, SMTP_VERB_BDAT, 0, 0,
-		       (last ? SMTP_EVF_LAST : 0) | (first ? SMTP_EVF_FIRST : 0),
+		       (last ? SMTP_EVF_LAST : 0) | (first ? SMTP_EVF_FIRST | sized : 0),
 		       i + 1, 0, p->bdat_left);
 }
 
@@ -812,6 +824,9 @@ static size_t bdat_content(struct run *r, const u8 *buf, size_t i, size_t n,
 {
 	struct smtp_parser *p = r->p;
 	size_t avail = n - i, take = 1;
+	bool hdr = (p->txn & TX_HDR) && r->max_headers && sp_q_msg(p);
+	/* the offset of byte i in the message */
+	u32 at = sp_q_msg_size(p) - p->bdat_left;
 
 	if (avail > p->bdat_left)
 		avail = p->bdat_left;
@@ -834,6 +849,10 @@ static size_t bdat_content(struct run *r, const u8 *buf, size_t i, size_t n,
 		bdat_header_byte(r, i, buf[i], ret);
 	}
 	p->bdat_left -= take;
+	/* the header section, its empty line included, crosses the limit here */
+	if (hdr && *ret != SMTP_STOP && at <= r->max_headers && at + take > r->max_headers)
+		*ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_HEADERS_TOO_BIG,
+				  i + (s32)(r->max_headers - at), 1);
 	return take;
 }
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Streaming SMTP parser: the queue of commands awaiting replies (RFC 2920).
+ * Streaming SMTP parser: the queue of commands awaiting replies (RFC 2920),
+ * as runs of commands, and while a BDAT message's chunks flow as counts
+ * beside the message's size.
  */
 #include "smtp_parser_int.h"
 
@@ -43,18 +45,132 @@ static bool q_none(const struct smtp_parser *p)
 	return p->c_mode == CM_DATA;
 }
 
+static u16 q_entry(unsigned int verb, u16 flags, unsigned int count)
+{
+	return verb << Q_VERB_SHIFT | flags | count;
+}
+
+/*
+ * A BDAT message's chunks flow: only its MAIL, RCPTs and BDATs can be
+ * pending, in that order, so the queue holds their counts in queue[0]
+ * ("message form", marked by c_lead, which BDAT lines never set) and its
+ * other words the octets the message's BDAT commands declared so far
+ * (saturating): the message's size, and with what its chunk still owes,
+ * the offset of the next byte in it.  sp_q_msg_begin() enters the form at
+ * the first chunk when the queue fits it; sp_q_msg_end() turns it back into
+ * runs when the parser leaves the message (its end, a command in its place).
+ */
+#define QM_MAIL		0x8000
+#define QM_RCPT_SHIFT	7
+#define QM_RCPT_MASK	0x7f80
+#define QM_BDAT_MASK	0x007f
+static_assert((QM_MAIL ^ QM_RCPT_MASK ^ QM_BDAT_MASK) == 0xffff &&
+	      QM_RCPT_MASK >> QM_RCPT_SHIFT == 0xff, "message form bits");
+
+bool  sp_q_msg(const struct smtp_parser *p)
+{
+	return p->c_lead && (p->c_mode == CM_BDAT || p->c_mode == CM_BDAT_NEXT);
+}
+
+u32  sp_q_msg_size(const struct smtp_parser *p)
+{
+	return (u32)p->queue[1] << 16 | p->queue[2];
+}
+
+/* A chunk of size octets more; returns the message's size before it. */
+u32  sp_q_msg_add(struct smtp_parser *p, u32 size)
+{
+	u32 old = sp_q_msg_size(p), sum = old + size < old ? U32_MAX : old + size;
+
+	p->queue[1] = sum >> 16;
+	p->queue[2] = sum & 0xffff;
+	return old;
+}
+
+/* The first chunk's command (pushed) was read: enter message form if the queue fits. */
+bool  sp_q_msg_begin(struct smtp_parser *p, u32 size)
+{
+	static const u8 order[] = { SMTP_VERB_MAIL, SMTP_VERB_RCPT, SMTP_VERB_BDAT };
+	static const u16 max[] = { 1, QM_RCPT_MASK >> QM_RCPT_SHIFT, QM_BDAT_MASK };
+	static const u8 shift[] = { 15, QM_RCPT_SHIFT, 0 };
+	unsigned int i, k = 0, n;
+	u16 form = 0;
+
+	if (p->flags & F_RUN_FAILED)
+		return false;
+	for (i = 0; i < ARRAY_SIZE(p->queue) && p->queue[i]; i++) {
+		while (k < ARRAY_SIZE(order) && p->queue[i] >> Q_VERB_SHIFT != order[k])
+			k++;
+		n = p->queue[i] & Q_COUNT_MASK;
+		if (k == ARRAY_SIZE(order) || n > max[k])
+			return false;
+		form |= n << shift[k++];
+	}
+	p->queue[0] = form;
+	p->queue[1] = 0;
+	p->queue[2] = 0;
+	p->c_lead = 1;
+	sp_q_msg_add(p, size);
+	return true;
+}
+
+/* Back to runs, in their order, as command mode comes. */
+void  sp_q_msg_end(struct smtp_parser *p)
+{
+	u16 form = p->queue[0];
+	unsigned int i = 0;
+
+	__builtin_memset(p->queue, 0, sizeof(p->queue));
+	if (form & QM_MAIL)
+		p->queue[i++] = q_entry(SMTP_VERB_MAIL, Q_RESET, 1);
+	if (form & QM_RCPT_MASK)
+		p->queue[i++] = q_entry(SMTP_VERB_RCPT, 0, (form & QM_RCPT_MASK) >> QM_RCPT_SHIFT);
+	if (form & QM_BDAT_MASK)
+		p->queue[i] = q_entry(SMTP_VERB_BDAT, 0, form & QM_BDAT_MASK);
+	p->c_lead = 0;
+}
+
+/* The message form's head; it pops without transaction changes (txn is the header state). */
+static unsigned int q_msg_head(u16 form)
+{
+	if (form & QM_MAIL)
+		return SMTP_VERB_MAIL;
+	if (form & QM_RCPT_MASK)
+		return SMTP_VERB_RCPT;
+	return form & QM_BDAT_MASK ? SMTP_VERB_BDAT : SMTP_VERB_MAX;
+}
+
+static u16 q_msg_pop(u16 form)
+{
+	if (form & QM_MAIL)
+		return form & ~QM_MAIL;
+	if (form & QM_RCPT_MASK)
+		return form - (1 << QM_RCPT_SHIFT);
+	return form & QM_BDAT_MASK ? form - 1 : form;
+}
+
+static unsigned int q_msg_count(u16 form, unsigned int verb)
+{
+	switch (verb) {
+	case SMTP_VERB_MAIL:
+		return !!(form & QM_MAIL);
+	case SMTP_VERB_RCPT:
+		return (form & QM_RCPT_MASK) >> QM_RCPT_SHIFT;
+	case SMTP_VERB_BDAT:
+		return form & QM_BDAT_MASK;
+	}
+	return 0;
+}
+
 unsigned int  sp_q_head(const struct smtp_parser *p)
 {
 	if (p->flags & F_GREETING)
 		return SMTP_VERB_GREETING;
+	if (sp_q_msg(p))
+		return q_msg_head(p->queue[0]);
 	if (q_none(p) || !p->queue[0])
 		return SMTP_VERB_MAX;	/* nothing pending */
 	return p->queue[0] >> Q_VERB_SHIFT;
-}
-
-static u16 q_entry(unsigned int verb, u16 flags, unsigned int count)
-{
-	return verb << Q_VERB_SHIFT | flags | count;
 }
 
 /* Merge two neighbouring plain runs to make room; false if none can be. */
@@ -86,6 +202,13 @@ bool  sp_q_push(struct smtp_parser *p, unsigned int verb)
 
 	if (q_none(p))
 		return false;
+	if (sp_q_msg(p)) {
+		/* a BDAT message: only its chunks' commands come */
+		if (verb != SMTP_VERB_BDAT || (p->queue[0] & QM_BDAT_MASK) == QM_BDAT_MASK)
+			return false;
+		p->queue[0]++;
+		return true;
+	}
 	for (i = 0; i < ARRAY_SIZE(p->queue) && p->queue[i]; i++)
 		;
 	if (i && p->queue[i - 1] >> Q_VERB_SHIFT == verb &&
@@ -115,6 +238,8 @@ static unsigned int q_rcpts(const struct smtp_parser *p)
 {
 	unsigned int i, n = 0;
 
+	if (sp_q_msg(p))
+		return q_msg_count(p->queue[0], SMTP_VERB_RCPT);
 	for (i = 0; !q_none(p) && i < ARRAY_SIZE(p->queue) && p->queue[i]; i++)
 		if (p->queue[i] >> Q_VERB_SHIFT == SMTP_VERB_RCPT)
 			n += p->queue[i] & Q_COUNT_MASK;
@@ -127,6 +252,10 @@ void  sp_q_pop(struct smtp_parser *p, u16 code)
 	u16 head = q_none(p) ? 0 : p->queue[0];
 	unsigned int i;
 
+	if (sp_q_msg(p)) {
+		p->queue[0] = q_msg_pop(head);
+		return;
+	}
 	if (!head)
 		return;
 	/* a refused recipient is not in the transaction */
@@ -154,6 +283,8 @@ bool  sp_q_contains(const struct smtp_parser *p, unsigned int verb)
 {
 	unsigned int i;
 
+	if (sp_q_msg(p))
+		return q_msg_count(p->queue[0], verb);
 	for (i = 0; !q_none(p) && i < ARRAY_SIZE(p->queue) && p->queue[i]; i++)
 		if ((p->queue[i] >> Q_VERB_SHIFT) == verb)
 			return true;
@@ -167,6 +298,15 @@ const char *sp_q_check(const struct smtp_parser *p)
 	bool empty = false;
 	unsigned int i, verb;
 
+	if (sp_q_msg(p)) {
+		if (p->c_mode == CM_BDAT_NEXT && p->c_ls == CL_BDAT_FIRST)
+			return "message form of the queue before the message";
+		if (p->c_mode == CM_BDAT && sp_q_msg_size(p) < p->bdat_left)
+			return "more BDAT octets due than the message declared";
+		if (p->flags & F_RUN_FAILED)
+			return "failed reset run flag in a message";
+		return NULL;
+	}
 	for (i = 0; i < ARRAY_SIZE(p->queue); i++) {
 		if (!p->queue[i]) {
 			empty = true;

@@ -31,6 +31,8 @@ ends throughout (the bytes a server must store), DKIM-signed with KEY.pem
                 hdrs30.cuts: 29 chunk ends, all inside header lines
   exim_plain, exim_dup  for the MTA client: plain, two From fields
   exim_unjudged, exim_unjudged_reset  plain, for bdat-unjudged
+  exim_sized, exim_big_max, exim_hdr_max  BDAT sizes: plain; about 40 kB;
+                20 more header fields (1200 octets)
   big, big_dup  about 40 kB (the second with two From fields): sent in
                 large segments; an MTA client sends them in chunks
 
@@ -165,6 +167,12 @@ def gen(out, keyfile):
     lines = b"".join(b"line %06d abcdefghijklmnopqrstuvwxyz 0123456789\r\n" % i for i in range(800))
     files["big"] = msg("big", body=BODY + lines)
     files["big_dup"] = msg("big_dup", b"From: Mallory <mallory@evil.example>\r\n", BODY + lines)
+    # BDAT sizes: under message-max; 40 kB over it (exim: 2 chunks); a
+    # 1200-octet header field over header-section-max
+    files["exim_sized"] = msg("exim_sized")
+    files["exim_big_max"] = msg("exim_big_max", body=BODY + lines)
+    files["exim_hdr_max"] = msg("exim_hdr_max", b"".join(
+        b"X-Filler-%02d: %s\r\n" % (i, b"h" * 46) for i in range(20)))
     files["big_dup.masked"] = mask_second(files["big_dup"], b"From")
     for name, data in files.items():
         with open(os.path.join(out, name), "wb") as f:

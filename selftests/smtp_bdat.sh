@@ -10,8 +10,11 @@
 # - exim sends plain, DKIM-signed and 40 kB messages with BDAT (postfix logs
 #   bdat=N), they arrive byte-identical; a second From is reset (exim defers
 #   the message) or masked; with ehlo-mask CHUNKING exim falls back to DATA;
-#   with message-max set (it judges DATA only) its BDAT message is counted as
-#   bdat-unjudged and delivered (log) or reset at its BDAT command (reset);
+#   message-max and header-section-max judge its BDAT messages (a 40 kB
+#   message over message-max, a 1.5 kB header section over
+#   header-section-max: reset, exim defers); with mime-filetype set (it
+#   judges DATA only) its BDAT message is counted as bdat-unjudged and
+#   delivered (log) or reset at its BDAT command (reset);
 # - a raw client splits the second "From" across two BDAT chunks (in one
 #   segment, in two, right before the colon): reset or masked as configured;
 #   a message in 30 chunks whose boundaries all fall inside header lines
@@ -25,7 +28,7 @@ source "$HERE/postfix.sh"
 source "$HERE/guards_lib.sh"
 source "$HERE/exim.sh"
 
-NEXIM=8
+NEXIM=11
 
 guards_begin $((NEXIM + 8))
 
@@ -93,13 +96,44 @@ else
 		      maillog_wait "$PF" $mark "disconnect from" 1 && queue_empty && [ "$(mail_count "$PF")" = $n0 ] &&
 		      deltas_are "$TMP/c2" duplicate_headers=1 resets=1'
 
-	# message-max judges DATA only: a BDAT message under it is said (bdat-unjudged)
-	policy message-max 10000000
-	counters_save "$TMP/c2u"
+	# the size rules judge BDAT messages: their chunks' declared sizes add up
+	policy message-max 10000000 header-section-max 10000
+	counters_save "$TMP/c2s"
 	n0=$(mail_count "$PF")
+	exim_send "$M/exim_sized"
+	check "asa: exim, message-max and header-section-max set: exim's BDAT message under both is judged (not bdat-unjudged) and arrives byte-identical" \
+		eval 'mail_wait "$PF" $((n0 + 1)) && subject_delivered_as exim_sized "$M/exim_sized" 2 &&
+		      deltas_are "$TMP/c2s" bdat_unjudged=0 message_too_big=0 header_section_too_big=0 resets=0'
+	n0=$((n0 + 1))
+	# exim_reset_check NAME COUNTER: exim's message NAME was reset at the
+	# size rule COUNTER counts: exim defers it, postfix delivers nothing
+	exim_reset_check() {
+		grep -q "== bob@example.org" "$E/last.log" && ! grep -q "=> bob@example.org" "$E/last.log" ||
+			{ log "exim: $(tail -3 "$E/last.log")"; return 1; }
+		maillog_wait "$PF" "$mark" "disconnect from" 1 && queue_empty &&
+			[ "$(mail_count "$PF")" = $n0 ] &&
+			deltas_are "$TMP/$1" "$2"=1 resets=1 bdat_unjudged=0
+	}
+	policy message-max 30000 message-action reset
+	counters_save "$TMP/c2m"
+	mark=$(maillog_mark "$PF")
+	exim_send "$M/exim_big_max"
+	check "asa: exim, message-max 30000 reset: exim's 40 kB BDAT message is reset at the BDAT command whose size crosses it, exim defers it, postfix delivers nothing" \
+		exim_reset_check c2m message_too_big
+	policy message-max 0 message-action drop header-section-max 1000 header-section-action reset
+	counters_save "$TMP/c2h"
+	mark=$(maillog_mark "$PF")
+	exim_send "$M/exim_hdr_max"
+	check "asa: exim, header-section-max 1000 reset: exim's BDAT message with 1200 octets more of header fields is reset in its chunk, exim defers it, postfix delivers nothing" \
+		exim_reset_check c2h header_section_too_big
+	policy header-section-max 0 header-section-action drop
+
+	# the MIME rules judge DATA only: a BDAT message under them is said (bdat-unjudged)
+	policy mime-filetype exe
+	counters_save "$TMP/c2u"
 	ev_log=$(events "$EV" bdat-unjudged log BDAT)
 	exim_send "$M/exim_unjudged"
-	check "exim, message-max set (DATA only), bdat-unjudged log: exim's BDAT message is counted once, logged, and arrives byte-identical" \
+	check "exim, mime-filetype set (DATA only), bdat-unjudged log: exim's BDAT message is counted once, logged, and arrives byte-identical" \
 		eval 'mail_wait "$PF" $((n0 + 1)) && subject_delivered_as exim_unjudged "$M/exim_unjudged" 2 &&
 		      deltas_are "$TMP/c2u" bdat_unjudged=1 resets=0 drops=0 &&
 		      events_are "$EV" $((ev_log + 1)) bdat-unjudged log BDAT'
@@ -111,7 +145,7 @@ else
 		eval 'grep -q "== bob@example.org" "$E/last.log" && ! grep -q "=> bob@example.org" "$E/last.log" &&
 		      maillog_wait "$PF" $mark "disconnect from" 1 && queue_empty &&
 		      [ "$(mail_count "$PF")" = $((n0 + 1)) ] && deltas_are "$TMP/c2r" bdat_unjudged=1 resets=1'
-	policy message-max 0 bdat-unjudged log
+	policy mime-filetype none bdat-unjudged log
 fi
 
 # ---- raw BDAT: chunk boundaries ---------------------------------------------------------

@@ -88,13 +88,13 @@ const char *const nfsmtp_stat_help[__NFSMTP_STAT_MAX] = {
 	[NFSMTP_STAT_SPECIAL_CHAR]	= "MAIL or RCPT paths with a shell metacharacter or NUL.",
 	[NFSMTP_STAT_INVALID_RCPT]	= "RCPTs refused with 5xx beyond invalid-rcpt-max.",
 	[NFSMTP_STAT_TO_FIELDS]		= "To fields beyond to-fields-max in a message.",
-	[NFSMTP_STAT_HEADER_SECTION_TOO_BIG] = "DATA header sections longer than header-section-max.",
-	[NFSMTP_STAT_MESSAGE_TOO_BIG]	= "DATA messages longer than message-max.",
+	[NFSMTP_STAT_HEADER_SECTION_TOO_BIG] = "Header sections longer than header-section-max.",
+	[NFSMTP_STAT_MESSAGE_TOO_BIG]	= "Messages longer than message-max.",
 	[NFSMTP_STAT_RELAY_DENIED]	= "RCPTs to a domain not in mail-relay.",
 	[NFSMTP_STAT_MIME_ENCODING]	= "DATA transfer encodings listed in mime-encoding.",
 	[NFSMTP_STAT_MIME_FILENAME_TOO_LONG] = "DATA file names longer than mime-filename-max.",
 	[NFSMTP_STAT_MIME_FILETYPE]	= "DATA file names with an extension in mime-filetype.",
-	[NFSMTP_STAT_BDAT_UNJUDGED]	= "BDAT messages the DATA-only message rules could not judge.",
+	[NFSMTP_STAT_BDAT_UNJUDGED]	= "BDAT messages the MIME or size rules could not judge.",
 	[NFSMTP_STAT_RETRANS_ACKED]	= "Client retransmissions of bytes the server had acknowledged.",
 };
 

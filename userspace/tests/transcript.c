@@ -166,6 +166,8 @@ static int sink(void *vctx, const struct smtp_event *ev)
 	/* after the span: the expectations written before it still match */
 	if (ev->type == SMTP_EV_BDAT_START && (ev->flags & SMTP_EVF_FIRST))
 		tbuf_printf(c->out, " first");
+	if (ev->type == SMTP_EV_BDAT_START && (ev->flags & SMTP_EVF_SIZED))
+		tbuf_printf(c->out, " sized");
 	tbuf_printf(c->out, "\n");
 	return ret;
 }

@@ -75,9 +75,10 @@
  *   NUL
  * @NFSMTP_STAT_INVALID_RCPT: RCPTs refused with 5xx beyond invalid-rcpt-max
  * @NFSMTP_STAT_TO_FIELDS: To fields beyond to-fields-max in a message
- * @NFSMTP_STAT_HEADER_SECTION_TOO_BIG: DATA header sections longer than
- *   header-section-max
- * @NFSMTP_STAT_MESSAGE_TOO_BIG: DATA messages longer than message-max
+ * @NFSMTP_STAT_HEADER_SECTION_TOO_BIG: header sections longer than
+ *   header-section-max (DATA and BDAT)
+ * @NFSMTP_STAT_MESSAGE_TOO_BIG: messages longer than message-max (DATA and
+ *   BDAT)
  * @NFSMTP_STAT_RELAY_DENIED: RCPTs to a domain not in mail-relay
  * @NFSMTP_STAT_MIME_ENCODING: DATA message or part headers with a transfer
  *   encoding in mime-encoding
@@ -85,8 +86,9 @@
  *   mime-filename-max
  * @NFSMTP_STAT_MIME_FILETYPE: DATA attachment file names with an extension in
  *   mime-filetype
- * @NFSMTP_STAT_BDAT_UNJUDGED: BDAT messages the DATA-only message rules
- *   (header-section-max, message-max, mime-*) could not judge
+ * @NFSMTP_STAT_BDAT_UNJUDGED: BDAT messages rules could not judge: mime-*
+ *   (DATA only), or header-section-max and message-max where commands other
+ *   than the message's MAIL, RCPTs and BDATs were pending
  * @NFSMTP_STAT_RETRANS_ACKED: client retransmissions of bytes the server had
  *   acknowledged: verbs in them are masked again, not counted nor logged again
  */
@@ -247,17 +249,16 @@ enum nfsmtp_action {
  * @NFSMTP_RULE_INVALID_RCPT: more RCPTs refused with 5xx in the session than
  *   invalid-rcpt-max
  * @NFSMTP_RULE_TO_FIELDS: more To fields in a message than to-fields-max
- * @NFSMTP_RULE_HEADER_SECTION: a DATA header section longer than
- *   header-section-max
- * @NFSMTP_RULE_MESSAGE: a DATA message longer than message-max
+ * @NFSMTP_RULE_HEADER_SECTION: a header section longer than header-section-max
+ * @NFSMTP_RULE_MESSAGE: a message longer than message-max
  * @NFSMTP_RULE_MAIL_RELAY: an RCPT to a domain not in mail-relay
  * @NFSMTP_RULE_MIME_ENCODING: a transfer encoding listed in mime-encoding
  * @NFSMTP_RULE_MIME_FILENAME: an attachment file name longer than
  *   mime-filename-max
  * @NFSMTP_RULE_MIME_FILETYPE: an attachment file name with an extension in
  *   mime-filetype
- * @NFSMTP_RULE_BDAT_UNJUDGED: a BDAT message while rules that judge DATA
- *   messages only are set
+ * @NFSMTP_RULE_BDAT_UNJUDGED: a BDAT message while rules that cannot judge it
+ *   are set
  */
 enum nfsmtp_rule {
 	NFSMTP_RULE_STARTTLS,
