@@ -502,8 +502,7 @@ static int bdat_line_done(struct run *r, s32 i)
 	if (p->txn & TX_HDR)
 		p->c_len = 0;	/* a header line's length restarts after a chunk break */
 	/* the chunks declared so far make the message too big: said before its bytes flow */
-	if (sp_q_msg(p) && r->max_message && old <= r->max_message &&
-	    sp_q_msg_size(p) > r->max_message) {
+	if (sp_q_msg(p) && over_limit(r->max_message, old, sp_q_msg_size(p))) {
 		ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_MESSAGE_TOO_BIG, i, 1);
 		if (ret == SMTP_STOP)
 			return ret;
@@ -826,7 +825,7 @@ static size_t bdat_content(struct run *r, const u8 *buf, size_t i, size_t n,
 	size_t avail = n - i, take = 1;
 	bool hdr = (p->txn & TX_HDR) && r->max_headers && sp_q_msg(p);
 	/* the offset of byte i in the message */
-	u32 at = sp_q_msg_size(p) - p->bdat_left;
+	u32 at = hdr ? sp_q_msg_size(p) - p->bdat_left : 0;
 
 	if (avail > p->bdat_left)
 		avail = p->bdat_left;
@@ -850,7 +849,7 @@ static size_t bdat_content(struct run *r, const u8 *buf, size_t i, size_t n,
 	}
 	p->bdat_left -= take;
 	/* the header section, its empty line included, crosses the limit here */
-	if (hdr && *ret != SMTP_STOP && at <= r->max_headers && at + take > r->max_headers)
+	if (hdr && *ret != SMTP_STOP && over_limit(r->max_headers, at, at + take))
 		*ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_HEADERS_TOO_BIG,
 				  i + (s32)(r->max_headers - at), 1);
 	return take;
@@ -870,11 +869,10 @@ static void text_count(struct run *r, s32 i, u32 add, bool hdr, int *ret)
 	p->text_len = len;
 	if (*ret == SMTP_STOP)
 		return;
-	if (hdr && r->max_headers && old <= r->max_headers && len > r->max_headers)
+	if (hdr && over_limit(r->max_headers, old, len))
 		*ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_HEADERS_TOO_BIG,
 				  i + (s32)(r->max_headers - old), 1);
-	if (*ret != SMTP_STOP && r->max_message && old <= r->max_message &&
-	    len > r->max_message)
+	if (*ret != SMTP_STOP && over_limit(r->max_message, old, len))
 		*ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_MESSAGE_TOO_BIG,
 				  i + (s32)(r->max_message - old), 1);
 }

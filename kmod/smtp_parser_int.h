@@ -293,6 +293,12 @@ static inline u16 line_limit(u16 configured, u16 rfc)
 }
 
 /* the longest line content within limit; the counter saturates: longer limits act as its maximum */
+/* A size going from old to now octets crosses the limit max (0: none). */
+static inline bool over_limit(u32 max, u32 old, u32 now)
+{
+	return max && old <= max && now > max;
+}
+
 static inline u32 count_max(u16 limit)
 {
 	u32 max = limit > 2 ? limit - 2u : 0;	/* limits count the CRLF */
