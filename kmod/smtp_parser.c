@@ -22,7 +22,9 @@ static_assert(SMTP_HDR_CONTENT_TRANSFER_ENCODING == 12 && SMTP_HDR_OTHER == 15,
 	      "singleton bits stay below the MIME fields");
 /* the saturating counts fill their bits exactly */
 static_assert(SMTP_PATH_LEN_MAX == (1U << AS_LEN_BITS) - 1 &&
-	      AS_LEN_SHIFT + AS_LEN_BITS <= 32, "path length bits");
+	      AS_LEN_SHIFT + AS_LEN_BITS <= 28 &&
+	      !(AS_SIZE_ALL & (AS_RTLS_ALL | AS_PATH_ALL | AS_LEN_MAX << AS_LEN_SHIFT)),
+	      "path length and SIZE= bits of a MAIL line");
 static_assert((TX_TO_MASK >> TX_TO_SHIFT) == SMTP_TO_FIELDS_MAX, "To count bits");
 static_assert((F_REFUSED_MASK >> F_REFUSED_SHIFT) == SMTP_REFUSED_RCPT_MAX,
 	      "refused RCPT bits");
@@ -231,9 +233,72 @@ void  sp_start_message(struct smtp_parser *p)
 	p->c_tok = 0;
 }
 
+/*
+ * In DATA text the server is silent: its line fields hold the SIZE= the
+ * message declared, 20 bits as e << 15 | m, m exactly below 2^15, else
+ * (2^15 + m) << (e - 1), rounded up so that a message judged over it is
+ * over the SIZE= (by less than 2^-15 of it, rounding never hides more).  A
+ * server byte takes them back: the server ends the message there anyway.
+ */
+#define SZ_MANT_BITS	15
+
+void  sp_size_park(struct smtp_parser *p, u32 size)
+{
+	u32 m = size, e = 0;
+
+	if (m >= 1U << SZ_MANT_BITS) {
+		e = 1;
+		while (m > (2U << SZ_MANT_BITS) - 1) {
+			m = (m >> 1) + (m & 1);		/* halving rounded up */
+			e++;
+		}
+		m -= 1U << SZ_MANT_BITS;
+	}
+	m |= e << SZ_MANT_BITS;
+	p->s_tok = m >> 10;
+	p->s_len = m & 0x3ff;
+}
+
+bool  sp_size_parked(const struct smtp_parser *p)
+{
+	return p->c_mode == CM_DATA && p->s_ls == SL_START && (p->s_len || p->s_tok);
+}
+
+u32  sp_size_parked_value(const struct smtp_parser *p)
+{
+	u32 v = (u32)p->s_tok << 10 | p->s_len;
+	u32 m = v & ((1U << SZ_MANT_BITS) - 1), e = v >> SZ_MANT_BITS;
+
+	if (!e)
+		return m;
+	if (e > 32 - SZ_MANT_BITS)
+		return U32_MAX;
+	return (m | 1U << SZ_MANT_BITS) << (e - 1);
+}
+
+/* A dot at a line start: not an octet of the message RFC 1870 sizes. */
+void  sp_size_allow_dot(struct smtp_parser *p)
+{
+	u32 size;
+
+	if (!sp_size_parked(p))
+		return;
+	size = sp_size_parked_value(p);
+	if (size < U32_MAX)
+		sp_size_park(p, size + 1);
+}
+
+void  sp_size_unpark(struct smtp_parser *p)
+{
+	p->s_len = 0;
+	p->s_tok = 0;
+}
+
 /* 354: message text follows, from a line start. */
 void  sp_start_data(struct smtp_parser *p)
 {
+	u32 size = sp_q_txn(p) ? sp_q_txn_size(p) : 0;
+
 	p->c_mode = CM_DATA;
 	p->c_ls = DL_START_CRLF;
 	sp_start_message(p);
@@ -242,10 +307,14 @@ void  sp_start_data(struct smtp_parser *p)
 	/* no command is pending in message text: the queue's place is mime[] */
 	__builtin_memset(p->mime, 0, sizeof(p->mime));
 	p->flags &= ~F_RUN_FAILED;
+	if (size && p->s_ls == SL_START)
+		sp_size_park(p, size);
 }
 
 void  sp_to_command_mode(struct smtp_parser *p)
 {
+	if (sp_size_parked(p))
+		sp_size_unpark(p);
 	if (p->c_mode == CM_DATA)
 		__builtin_memset(p->queue, 0, sizeof(p->queue));	/* was mime[] */
 	if (sp_q_msg(p))
@@ -271,6 +340,7 @@ size_t smtp_parse(struct smtp_parser *p, enum smtp_dir dir, const u8 *buf,
 		.max_hdr = line_limit(sink ? sink->max_header : 0, 1000),
 		.max_message = sink ? sink->max_message : 0,
 		.max_headers = sink ? sink->max_headers : 0,
+		.size_excess = sink ? sink->size_excess : 0,
 		.relay = sink && sink->relay && sink->relay->n ? sink->relay : NULL,
 		.filetypes = sink && sink->filetypes && sink->filetypes->n ?
 			     sink->filetypes : NULL,
@@ -429,6 +499,9 @@ static const char *check_server(const struct smtp_parser *p)
 		if (!(p->s_flags & SF_KWLINE) ||
 		    (!xrun && !sp_tok_valid(sp_kw_words, SP_NKWS, p->s_tok)))
 			return "bad keyword matcher state";
+	} else if (sp_size_parked(p)) {
+		if (((u32)p->s_tok << 10 | p->s_len) >> SZ_MANT_BITS > 33 - SZ_MANT_BITS)
+			return "parked message size out of range";
 	} else if (p->s_tok > 599) {
 		return "reply code out of range";
 	}
@@ -527,6 +600,8 @@ const char *smtp_anomaly_name(unsigned int anom)
 		"bdat-syntax", "bdat-too-big", "queue-full", "lost-sync",
 		"reply-mismatch", "eod-unseen", "tls-framing", "message-too-big",
 		"headers-too-big",
+		"size-exceeded",
+		"size-unjudged",
 	};
 
 	return anom < ARRAY_SIZE(names) ? names[anom] : "?";

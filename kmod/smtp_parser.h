@@ -134,6 +134,8 @@ enum smtp_anomaly {
 	SMTP_ANOM_TLS_FRAMING,		/* after STARTTLS, a byte that is no TLS record's */
 	SMTP_ANOM_MESSAGE_TOO_BIG,	/* DATA text, or BDAT chunks declared, over the limit */
 	SMTP_ANOM_HEADERS_TOO_BIG,	/* header section over the limit */
+	SMTP_ANOM_SIZE_EXCEEDED,	/* DATA text over its SIZE= by more than size_excess */
+	SMTP_ANOM_SIZE_UNJUDGED,	/* a SIZE= declared the parser cannot hold to the message */
 	SMTP_ANOM_MAX,
 };
 
@@ -272,6 +274,11 @@ struct smtp_sink {
 	u16 max_header;
 	u32 max_message;
 	u32 max_headers;
+	/*
+	 * DATA: the octets a message may exceed its MAIL's SIZE= by (sized as
+	 * RFC 1870 says: no line-start dot, no end-of-data line); 0: no check
+	 */
+	u32 size_excess;
 	const struct smtp_domains *relay;	/* RCPT domains allowed; NULL or empty: any */
 	const struct smtp_domains *filetypes;	/* MIME file name extensions flagged BANNED */
 };

@@ -193,6 +193,8 @@ static int verb_done(struct run *r, s32 i)
 	}
 	/* BDAT is framing only where the server offered CHUNKING (RFC 3030) */
 	if (verb == SMTP_VERB_BDAT && (p->flags & F_CHUNKING)) {
+		if (sp_q_txn(p))
+			sp_q_txn_end(p);	/* its chunks are judged as bdat-unjudged says */
 		p->c_lead = 0;
 		p->c_mode = CM_BDAT_NEXT;
 		p->c_ls = CL_BDAT_FIRST;
@@ -205,11 +207,71 @@ static int verb_done(struct run *r, s32 i)
 /* The argument matcher: a word of a MAIL line ended. */
 static void arg_word_end(struct smtp_parser *p)
 {
-	if (!(p->arg_scan & AS_ON))
+	u32 s = p->arg_scan;
+
+	if (!(s & AS_ON))
 		return;
-	if ((p->arg_scan & (AS_WORD | AS_POS_MASK)) == (AS_WORD | 10))
-		p->arg_scan |= AS_FOUND;
-	p->arg_scan = (p->arg_scan & ~AS_POS_MASK) | AS_WORD;
+	if (s & AS_SZ_DIGITS) {
+		if (!(s & AS_POS_MASK))
+			s |= AS_SZ_BAD;		/* "SIZE=" and no digit */
+		s &= ~AS_SZ_DIGITS;
+	} else if ((s & (AS_WORD | AS_SZ_WORD | AS_POS_MASK)) == (AS_WORD | 10)) {
+		s |= AS_FOUND;
+	}
+	p->arg_scan = (s & ~(AS_POS_MASK | AS_SZ_WORD)) | AS_WORD;
+}
+
+/*
+ * SIZE= matched: its digits go to queue[1..2] if nothing is pending (the
+ * MAIL then opens the queue's transaction form at its line's end).
+ */
+static u32 size_word_done(struct smtp_parser *p, u32 s)
+{
+	s = (s & ~(AS_WORD | AS_SZ_WORD | AS_POS_MASK)) | AS_SZ_DIGITS;
+	if (s & AS_SZ_SEEN)
+		return s | AS_SZ_BAD;	/* a second one: which does the server take? */
+	s |= AS_SZ_SEEN;
+	if (p->queue[0] || p->c_mode != CM_CMD || (p->flags & F_QAPPROX))
+		return s | AS_SZ_BAD;
+	p->queue[1] = 0;
+	p->queue[2] = 0;
+	return s | AS_SZ_HELD;
+}
+
+/* A byte of a MAIL line's word (not a blank): REQUIRETLS, SIZE= and its digits. */
+static void arg_word_byte(struct smtp_parser *p, u8 c)
+{
+	u32 s = p->arg_scan, v;
+	unsigned int pos = s & AS_POS_MASK;
+	bool size = s & AS_SZ_WORD;
+	u8 u = toupper(c);
+
+	if (s & AS_SZ_DIGITS) {
+		if (c < '0' || c > '9') {
+			p->arg_scan = (s & ~AS_SZ_DIGITS) | AS_SZ_BAD;
+			return;
+		}
+		p->arg_scan = (s & ~AS_POS_MASK) | 1;
+		if (!(s & AS_SZ_HELD))
+			return;
+		v = sp_q_txn_size(p);
+		v = v > (U32_MAX - 9) / 10 ? U32_MAX : v * 10 + (c - '0');
+		p->queue[1] = v >> 16;
+		p->queue[2] = v & 0xffff;
+		return;
+	}
+	if (!(s & AS_WORD))
+		return;
+	if (!pos && u == 'S') {
+		size = true;
+		s |= AS_SZ_WORD;
+	}
+	if (pos >= (size ? 5 : 10) || u != (u8)(size ? "SIZE=" : "REQUIRETLS")[pos]) {
+		p->arg_scan = s & ~(AS_WORD | AS_SZ_WORD | AS_POS_MASK);
+		return;
+	}
+	s++;
+	p->arg_scan = size && pos == 4 ? size_word_done(p, s) : s;
 }
 
 /*
@@ -328,7 +390,7 @@ static void path_byte(struct run *r, u8 c)
 		if (path_special(c))
 			s |= AS_SPECIAL;
 		if (s & AS_ON) {	/* MAIL: the length, saturating */
-			if ((s >> AS_LEN_SHIFT) < AS_LEN_MAX)
+			if (((s >> AS_LEN_SHIFT) & AS_LEN_MAX) < AS_LEN_MAX)
 				s += 1U << AS_LEN_SHIFT;
 		} else if (r->relay) {
 			s = relay_byte(r->relay, s, c, quoted);
@@ -342,7 +404,6 @@ static void path_byte(struct run *r, u8 c)
 static void arg_byte(struct run *r, u8 c)
 {
 	struct smtp_parser *p = r->p;
-	unsigned int pos = p->arg_scan & AS_POS_MASK;
 
 	if (p->arg_scan & AS_ADDR)
 		path_byte(r, c);
@@ -350,10 +411,19 @@ static void arg_byte(struct run *r, u8 c)
 		return;
 	if (smtp_is_blank(c))
 		arg_word_end(p);
-	else if ((p->arg_scan & AS_WORD) && pos < 10 && toupper(c) == (u8)"REQUIRETLS"[pos])
-		p->arg_scan++;
 	else
-		p->arg_scan &= ~(AS_WORD | AS_POS_MASK);
+		arg_word_byte(p, c);
+}
+
+/*
+ * Commands after which no message of the transaction is judged against a
+ * SIZE=: they end it (RSET, QUIT, HELO, EHLO), or its message comes in
+ * chunks (BDAT: bdat-unjudged covers them).
+ */
+static bool ends_transaction(unsigned int verb)
+{
+	return verb == SMTP_VERB_RSET || verb == SMTP_VERB_QUIT || verb == SMTP_VERB_HELO ||
+	       verb == SMTP_VERB_EHLO || verb == SMTP_VERB_BDAT;
 }
 
 /* A command line ended at offset i (the LF, after a CR when crlf). */
@@ -362,16 +432,26 @@ static int command_done(struct run *r, s32 i, bool crlf)
 	struct smtp_parser *p = r->p;
 	unsigned int verb = sp_tok_verb(p->c_tok);
 	u16 flags = p->c_len >= SMTP_LINE_COUNTER_MAX ? SMTP_EVF_NOSPAN : 0;
-	u32 value = 0, path_len = 0;
+	u32 value = 0, path_len = 0, size = 0;
+	bool size_lost = false, had_size;
 	int ret;
 
 	arg_word_end(p);
+	if (p->arg_scan & AS_ON) {
+		size_lost = (p->arg_scan & (AS_SZ_SEEN | AS_SZ_BAD)) == (AS_SZ_SEEN | AS_SZ_BAD);
+		if (p->arg_scan & AS_SZ_HELD) {
+			/* the digits leave queue[1..2] before the MAIL is pushed */
+			size = size_lost ? 0 : sp_q_txn_size(p);
+			p->queue[1] = 0;
+			p->queue[2] = 0;
+		}
+	}
 	if (p->arg_scan & AS_FOUND)
 		flags |= SMTP_EVF_REQUIRETLS;
 	if (p->arg_scan & AS_SPECIAL)
 		flags |= SMTP_EVF_SPECIAL;
 	if (p->arg_scan & AS_ON)
-		path_len = p->arg_scan >> AS_LEN_SHIFT;
+		path_len = (p->arg_scan >> AS_LEN_SHIFT) & AS_LEN_MAX;
 	else if (verb == SMTP_VERB_RCPT && relay_foreign(r->relay, p->arg_scan))
 		flags |= SMTP_EVF_FOREIGN;
 	p->arg_scan = 0;
@@ -425,6 +505,7 @@ static int command_done(struct run *r, s32 i, bool crlf)
 	p->c_len = 0;
 	p->c_tok = 0;
 	p->c_lead = 0;
+	had_size = sp_q_txn(p);
 	if (!sp_q_push(p, verb)) {
 		if (ret == SMTP_STOP)
 			return ret;
@@ -433,6 +514,17 @@ static int command_done(struct run *r, s32 i, bool crlf)
 			return ret;
 		return sp_lost_sync(r, SMTP_DIR_CLIENT, i);
 	}
+	if (verb != SMTP_VERB_MAIL) {
+		size = 0;
+		size_lost = false;	/* a masked MAIL opens nothing */
+	}
+	if (size)
+		sp_q_txn_begin(p, size);
+	/* a command the transaction form cannot hold ends it, the transaction goes on */
+	if (had_size && !sp_q_txn(p) && !ends_transaction(verb))
+		size_lost = true;
+	if (size_lost && r->size_excess && ret != SMTP_STOP)
+		ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_SIZE_UNJUDGED, i, 1);
 	return ret;
 }
 
@@ -856,6 +948,24 @@ static size_t bdat_content(struct run *r, const u8 *buf, size_t i, size_t n,
 }
 
 /*
+ * The octets of DATA text past which the message is over its SIZE= by more
+ * than the sink allows; 0: no check.  RFC 1870 counts neither the dots a
+ * server drops at line starts nor the end-of-data line: each such dot
+ * raised the parked size as it came (data_line_start()), the CRLF after
+ * the last one is allowed here.
+ */
+static u32 size_limit(const struct run *r)
+{
+	u32 lim;
+
+	if (!r->size_excess || !sp_size_parked(r->p))
+		return 0;
+	lim = sp_size_parked_value(r->p) + 2;
+	lim = lim < 2 ? U32_MAX : lim;
+	return lim + r->size_excess < lim ? U32_MAX : lim + r->size_excess;
+}
+
+/*
  * add octets of DATA text from offset i were read (hdr: in the header
  * section, its empty line included): count them, report crossing the
  * message's or its header section's size limit.  A message's size is every
@@ -875,6 +985,9 @@ static void text_count(struct run *r, s32 i, u32 add, bool hdr, int *ret)
 	if (*ret != SMTP_STOP && over_limit(r->max_message, old, len))
 		*ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_MESSAGE_TOO_BIG,
 				  i + (s32)(r->max_message - old), 1);
+	if (*ret != SMTP_STOP && over_limit(size_limit(r), old, len))
+		*ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_SIZE_EXCEEDED,
+				  i + (s32)(size_limit(r) - old), 1);
 }
 
 /*
@@ -885,12 +998,15 @@ static void text_count(struct run *r, s32 i, u32 add, bool hdr, int *ret)
  */
 static size_t text_end(const struct run *r, bool hdr, size_t i, size_t n)
 {
-	u32 len = r->p->text_len, left = U32_MAX;
+	u32 len = r->p->text_len, left = U32_MAX, size;
 
 	if (hdr && r->max_headers && len <= r->max_headers)
 		left = r->max_headers - len;
 	if (r->max_message && len <= r->max_message && r->max_message - len < left)
 		left = r->max_message - len;
+	size = size_limit(r);
+	if (size && len <= size && size - len < left)
+		left = size - len;
 	return left < n - i ? i + left + 1 : n;
 }
 
@@ -1042,6 +1158,7 @@ static int data_line_start(struct run *r, s32 i, u8 c, int *ret)
 
 	if (c == '.') {
 		p->c_ls = p->c_ls == DL_START_CRLF ? DL_DOT_CRLF : DL_DOT_BARE;
+		sp_size_allow_dot(p);	/* the server drops it, or it ends the text */
 		return NEXT;
 	}
 	if (p->c_ls == DL_START_CR && c) {

@@ -188,7 +188,7 @@ enum {
 #define AS_LEN_SHIFT	15	/* 13 bits: octets of the path, saturating */
 #define AS_LEN_BITS	13
 #define AS_LEN_MAX	SMTP_PATH_LEN_MAX
-#define AS_MAIL_ALL	(AS_RTLS_ALL | AS_PATH_ALL | (AS_LEN_MAX << AS_LEN_SHIFT))
+#define AS_MAIL_ALL	(AS_RTLS_ALL | AS_PATH_ALL | (AS_LEN_MAX << AS_LEN_SHIFT) | AS_SIZE_ALL)
 /*
  * RCPT: the domain after the path's '@' against the sink's relay set: the
  * names that match its octets so far are lo to hi.  A second '@', one in
@@ -205,6 +205,17 @@ enum {
 #define AS_RD_MATCH	(AS_RD_POS_MASK | (0x3ffU << AS_RD_LO_SHIFT) | AS_RD_IN | \
 			 AS_RD_DOT | AS_RD_NONE)
 #define AS_RCPT_ALL	(AS_ADDR | AS_PATH_ALL | AS_RD_MATCH | AS_RD_ROUTE)
+/*
+ * MAIL: the word matcher above matches SIZE= (RFC 1870) too, and its digits
+ * go to queue[1..2] while nothing else is pending (sp_q_txn_begin() keeps
+ * them there from the line's end).
+ */
+#define AS_SZ_WORD	0x10		/* the word matched so far is SIZE='s */
+#define AS_SZ_DIGITS	0x10000000	/* reading SIZE='s digits (AS_POS: one was read) */
+#define AS_SZ_HELD	0x20000000	/* queue[1..2] hold them: nothing else was pending */
+#define AS_SZ_BAD	0x40000000	/* none kept: junk, a second SIZE=, commands pending */
+#define AS_SZ_SEEN	0x80000000	/* a SIZE= word was read */
+#define AS_SIZE_ALL	(AS_SZ_WORD | AS_SZ_DIGITS | AS_SZ_HELD | AS_SZ_BAD | AS_SZ_SEEN)
 enum { AD_ARG, AD_LEAD, AD_PATH, AD_DONE };
 
 /* server line sub-states */
@@ -224,6 +235,17 @@ enum { SL_START, SL_D1, SL_D2, SL_SEP, SL_KW, SL_TEXT, SL_CR, SL_SKIP };
 #define Q_COUNT_MASK	0x03ff
 #define Q_RESET		0x0400	/* the run holds a command whose 2xx starts a new transaction */
 #define Q_VERB_SHIFT	11
+/*
+ * The queue's transaction form (commands): a MAIL that declared SIZE= with
+ * nothing else pending opened it; until its DATA is answered only its MAIL,
+ * RCPTs and DATA await replies, in that order, so queue[0] holds their
+ * counts under a verb no run has and queue[1..2] the declared size.
+ */
+#define QT_MARK		(0x1fU << Q_VERB_SHIFT)
+#define QT_MAIL		0x0400
+#define QT_RCPT_SHIFT	1
+#define QT_RCPT_MASK	0x03fe		/* 9 bits */
+#define QT_DATA		0x0001
 
 /* a word matcher state: position in the word << 5 | index of the first candidate */
 #define TOK_POS_SHIFT	5
@@ -260,6 +282,7 @@ struct run {
 	u16 max_hdr;
 	u32 max_message;	/* DATA: 0 = none */
 	u32 max_headers;
+	u32 size_excess;	/* DATA: octets over the declared SIZE= allowed; 0 = none */
 	const struct smtp_domains *relay;	/* a set with names, or NULL */
 	const struct smtp_domains *filetypes;	/* a set with names, or NULL */
 };
@@ -323,6 +346,16 @@ bool sp_q_msg_begin(struct smtp_parser *p, u32 size);
 void sp_q_msg_end(struct smtp_parser *p);
 u32 sp_q_msg_size(const struct smtp_parser *p);
 u32 sp_q_msg_add(struct smtp_parser *p, u32 size);
+bool sp_q_txn(const struct smtp_parser *p);
+u32 sp_q_txn_size(const struct smtp_parser *p);
+void sp_q_txn_begin(struct smtp_parser *p, u32 size);
+void sp_q_txn_end(struct smtp_parser *p);
+/* DATA text: the declared size, parked in the idle server line fields */
+void sp_size_park(struct smtp_parser *p, u32 size);
+bool sp_size_parked(const struct smtp_parser *p);
+u32 sp_size_parked_value(const struct smtp_parser *p);
+void sp_size_unpark(struct smtp_parser *p);
+void sp_size_allow_dot(struct smtp_parser *p);
 int sp_lost_sync(struct run *r, u8 dir, s32 at);
 void sp_start_message(struct smtp_parser *p);
 void sp_start_data(struct smtp_parser *p);

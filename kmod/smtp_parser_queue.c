@@ -50,6 +50,109 @@ static u16 q_entry(unsigned int verb, u16 flags, unsigned int count)
 	return verb << Q_VERB_SHIFT | flags | count;
 }
 
+/* ---- the transaction form (QT_*: a MAIL's SIZE= kept to its DATA) -------- */
+
+bool  sp_q_txn(const struct smtp_parser *p)
+{
+	return p->c_mode == CM_CMD && (p->queue[0] & QT_MARK) == QT_MARK;
+}
+
+u32  sp_q_txn_size(const struct smtp_parser *p)
+{
+	return (u32)p->queue[1] << 16 | p->queue[2];
+}
+
+/*
+ * The MAIL that declared size (its digits already in queue[1..2]) was
+ * pushed on an empty queue: keep the size beside the transaction's counts.
+ */
+void  sp_q_txn_begin(struct smtp_parser *p, u32 size)
+{
+	p->queue[0] = QT_MARK | QT_MAIL;
+	p->queue[1] = size >> 16;
+	p->queue[2] = size & 0xffff;
+}
+
+/* Back to runs, in their order: the declared size is no longer kept. */
+void  sp_q_txn_end(struct smtp_parser *p)
+{
+	u16 form = p->queue[0];
+	unsigned int i = 0;
+
+	__builtin_memset(p->queue, 0, sizeof(p->queue));
+	if (form & QT_MAIL)
+		p->queue[i++] = q_entry(SMTP_VERB_MAIL, Q_RESET, 1);
+	if (form & QT_RCPT_MASK)
+		p->queue[i++] = q_entry(SMTP_VERB_RCPT, 0, (form & QT_RCPT_MASK) >> QT_RCPT_SHIFT);
+	if (form & QT_DATA)
+		p->queue[i] = q_entry(SMTP_VERB_DATA, 0, 1);
+}
+
+static unsigned int q_txn_head(u16 form)
+{
+	if (form & QT_MAIL)
+		return SMTP_VERB_MAIL;
+	if (form & QT_RCPT_MASK)
+		return SMTP_VERB_RCPT;
+	return form & QT_DATA ? SMTP_VERB_DATA : SMTP_VERB_MAX;
+}
+
+static unsigned int q_txn_count(u16 form, unsigned int verb)
+{
+	switch (verb) {
+	case SMTP_VERB_MAIL:
+		return !!(form & QT_MAIL);
+	case SMTP_VERB_RCPT:
+		return (form & QT_RCPT_MASK) >> QT_RCPT_SHIFT;
+	case SMTP_VERB_DATA:
+		return form & QT_DATA;
+	}
+	return 0;
+}
+
+/* An RCPT or DATA the form holds; false: it must become runs first. */
+static bool q_txn_push(struct smtp_parser *p, unsigned int verb)
+{
+	u16 form = p->queue[0];
+
+	if (form & QT_DATA)
+		return false;	/* nothing of the transaction comes after its DATA */
+	if (verb == SMTP_VERB_DATA) {
+		p->queue[0] |= QT_DATA;
+		return true;
+	}
+	if (verb != SMTP_VERB_RCPT || (form & QT_RCPT_MASK) == QT_RCPT_MASK)
+		return false;
+	p->queue[0] += 1 << QT_RCPT_SHIFT;
+	return true;
+}
+
+/*
+ * The form's head got its final reply with code: a refused MAIL ends the
+ * transaction (and the form), an accepted one starts it with the RCPTs
+ * sent since.
+ */
+static void q_txn_pop(struct smtp_parser *p, u16 code)
+{
+	u16 form = p->queue[0];
+	bool ok = code >= 200 && code <= 299;
+
+	if (form & QT_MAIL) {
+		p->queue[0] &= ~QT_MAIL;
+		if (!ok) {
+			sp_q_txn_end(p);
+			return;
+		}
+		p->txn = q_txn_count(form, SMTP_VERB_RCPT);
+	} else if (form & QT_RCPT_MASK) {
+		p->queue[0] -= 1 << QT_RCPT_SHIFT;
+		if (!ok && p->txn && p->txn < TX_RCPT_MAX)
+			p->txn--;
+	} else {
+		p->queue[0] &= ~QT_DATA;
+	}
+}
+
 /*
  * A BDAT message's chunks flow: only its MAIL, RCPTs and BDATs can be
  * pending, in that order, so the queue holds their counts in queue[0]
@@ -168,6 +271,8 @@ unsigned int  sp_q_head(const struct smtp_parser *p)
 		return SMTP_VERB_GREETING;
 	if (sp_q_msg(p))
 		return q_msg_head(p->queue[0]);
+	if (sp_q_txn(p))
+		return q_txn_head(p->queue[0]);
 	if (q_none(p) || !p->queue[0])
 		return SMTP_VERB_MAX;	/* nothing pending */
 	return p->queue[0] >> Q_VERB_SHIFT;
@@ -209,6 +314,11 @@ bool  sp_q_push(struct smtp_parser *p, unsigned int verb)
 		p->queue[0]++;
 		return true;
 	}
+	if (sp_q_txn(p)) {
+		if (q_txn_push(p, verb))
+			return true;
+		sp_q_txn_end(p);
+	}
 	for (i = 0; i < ARRAY_SIZE(p->queue) && p->queue[i]; i++)
 		;
 	if (i && p->queue[i - 1] >> Q_VERB_SHIFT == verb &&
@@ -240,6 +350,8 @@ static unsigned int q_rcpts(const struct smtp_parser *p)
 
 	if (sp_q_msg(p))
 		return q_msg_count(p->queue[0], SMTP_VERB_RCPT);
+	if (sp_q_txn(p))
+		return q_txn_count(p->queue[0], SMTP_VERB_RCPT);
 	for (i = 0; !q_none(p) && i < ARRAY_SIZE(p->queue) && p->queue[i]; i++)
 		if (p->queue[i] >> Q_VERB_SHIFT == SMTP_VERB_RCPT)
 			n += p->queue[i] & Q_COUNT_MASK;
@@ -254,6 +366,10 @@ void  sp_q_pop(struct smtp_parser *p, u16 code)
 
 	if (sp_q_msg(p)) {
 		p->queue[0] = q_msg_pop(head);
+		return;
+	}
+	if (sp_q_txn(p)) {
+		q_txn_pop(p, code);
 		return;
 	}
 	if (!head)
@@ -285,6 +401,8 @@ bool  sp_q_contains(const struct smtp_parser *p, unsigned int verb)
 
 	if (sp_q_msg(p))
 		return q_msg_count(p->queue[0], verb);
+	if (sp_q_txn(p))
+		return q_txn_count(p->queue[0], verb);
 	for (i = 0; !q_none(p) && i < ARRAY_SIZE(p->queue) && p->queue[i]; i++)
 		if ((p->queue[i] >> Q_VERB_SHIFT) == verb)
 			return true;
@@ -307,6 +425,19 @@ const char *sp_q_check(const struct smtp_parser *p)
 			return "failed reset run flag in a message";
 		return NULL;
 	}
+	if (sp_q_txn(p)) {
+		if (p->queue[0] & ~(QT_MARK | QT_MAIL | QT_RCPT_MASK | QT_DATA))
+			return "transaction form with stray bits";
+		if (!sp_q_txn_size(p))
+			return "transaction form without a size";
+		if (p->flags & (F_RUN_FAILED | F_QAPPROX))
+			return "transaction form with failed or approximate runs";
+		return NULL;
+	}
+	/* a MAIL line's SIZE= digits, read while nothing is pending */
+	if (p->c_mode == CM_CMD && !p->queue[0] && (p->arg_scan & AS_ON) &&
+	    (p->arg_scan & AS_SZ_HELD))
+		return NULL;
 	for (i = 0; i < ARRAY_SIZE(p->queue); i++) {
 		if (!p->queue[i]) {
 			empty = true;

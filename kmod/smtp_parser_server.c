@@ -146,13 +146,17 @@ static int reply_line_done(struct run *r, s32 i, bool crlf)
 	bool last = p->s_flags & SF_LAST;
 	bool first = !(p->s_flags & SF_CONT);
 	u16 code = p->s_tok;
+	s32 len = p->s_len;
 	unsigned int verb = sp_q_head(p);
 	u16 flags = (first ? SMTP_EVF_FIRST : 0) | (last ? SMTP_EVF_LAST : 0);
-	s32 start = i - (s32)p->s_len;
-	u16 nospan = p->s_len >= SMTP_REPLY_COUNTER_MAX ? SMTP_EVF_NOSPAN : 0;
+	s32 start = i - len;
+	u16 nospan = len >= SMTP_REPLY_COUNTER_MAX ? SMTP_EVF_NOSPAN : 0;
 	bool orphan = p->s_flags & SF_ORPHAN;
 	int ret = SMTP_CONTINUE;
 
+	/* free before the reply acts: a 354 parks the message's SIZE= there */
+	p->s_len = 0;
+	p->s_tok = 0;
 	p->s_ls = SL_START;
 	p->s_flags &= ~(SF_KWLINE | SF_LAST | SF_CONT | SF_ORPHAN);
 	if (!last)
@@ -172,12 +176,12 @@ static int reply_line_done(struct run *r, s32 i, bool crlf)
 	if (verb == SMTP_VERB_MAX && first && !(p->flags & F_QAPPROX)) {
 		if (p->c_mode == CM_DATA && code != 421) {
 			ret = sp_anomaly(r, SMTP_DIR_SERVER, SMTP_ANOM_EOD_UNSEEN,
-					 start, p->s_len + 1);
+					 start, len + 1);
 			text_ended(p);
 			verb = SMTP_VERB_EOD;
 		} else {
 			ret = sp_anomaly(r, SMTP_DIR_SERVER, SMTP_ANOM_REPLY_UNEXPECTED,
-					 start, p->s_len + 1);
+					 start, len + 1);
 			orphan = code != 421;
 		}
 		if (ret == SMTP_STOP)
@@ -186,12 +190,12 @@ static int reply_line_done(struct run *r, s32 i, bool crlf)
 	if (verb == SMTP_VERB_MAX)
 		verb = SMTP_VERB_UNKNOWN;
 	ret = sp_emit(r, SMTP_EV_REPLY, SMTP_DIR_SERVER, verb, 0, code,
-		      flags | nospan, start, p->s_len + 1,
+		      flags | nospan, start, len + 1,
 		      last && verb == SMTP_VERB_RCPT ? count_refused(p, code) : 0);
 	if (ret == SMTP_STOP)
 		goto out;
 	if (verb == SMTP_VERB_GREETING) {
-		s32 text = (s32)p->s_len - 4 - crlf;
+		s32 text = len - 4 - crlf;
 
 		ret = sp_emit(r, SMTP_EV_BANNER, SMTP_DIR_SERVER, verb, 0, code,
 			      nospan, start + 4, text > 0 ? text : 0, 0);
@@ -209,8 +213,6 @@ static int reply_line_done(struct run *r, s32 i, bool crlf)
 	if (p->s_ls == SL_SKIP)
 		p->s_ls = SL_START;
 out:
-	p->s_len = 0;
-	p->s_tok = 0;
 	return ret;
 }
 
@@ -362,6 +364,9 @@ size_t  sp_parse_server(struct run *r, const u8 *buf, size_t n)
 	size_t i = 0;
 	int ret = SMTP_CONTINUE;
 
+	/* the server speaks in DATA text: the declared size gives its place back */
+	if (n && sp_size_parked(p))
+		sp_size_unpark(p);
 	while (i < n) {
 		u8 c = buf[i];
 

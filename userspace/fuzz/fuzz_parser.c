@@ -130,6 +130,8 @@ static void decode(const uint8_t *d, size_t n, struct input *in)
 	/* the size limits follow the line limits: small ones are crossed often */
 	in->opts.max_headers = in->opts.max_header * 2;
 	in->opts.max_message = in->opts.max_text * 4;
+	/* an excess over SIZE= the size of a line: crossed in small messages */
+	in->opts.size_excess = in->opts.max_text;
 	in->hash = fnv1a(d, n);
 
 	in->nsizes = 0;
@@ -296,7 +298,7 @@ static void run_silent(const struct input *in, const struct smtp_parser *sref)
 		.fn = NULL, .max_cmd = in->opts.max_cmd,
 		.max_reply = in->opts.max_reply, .max_text = in->opts.max_text,
 		.max_header = in->opts.max_header, .max_headers = in->opts.max_headers,
-		.max_message = in->opts.max_message,
+		.max_message = in->opts.max_message, .size_excess = in->opts.size_excess,
 	};
 	struct smtp_parser p = { 0 };
 	struct smtp_domains relay, filetypes;

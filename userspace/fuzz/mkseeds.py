@@ -255,6 +255,18 @@ seed("masked_starttls", [GREET, EHLO, EHLO_R, C("STARTTLS\r\n"),
                          S("500 unknown\r\n"), C("NOOP\r\n"), S("250 ok\r\n")],
      mask=("STARTTLS",))
 # chunk sizes from the input
+# SIZE= kept to the message (the fuzzer's size excess: the text line limit)
+seed("size_declared", [GREET, EHLO, EHLO_R,
+                       C("MAIL FROM:<a@example.com> SIZE=40 BODY=8BITMIME\r\n"
+                         "RCPT TO:<b@example.org>\r\nDATA\r\n"),
+                       S("250 ok\r\n250 ok\r\n354 go\r\n"),
+                       C(HDRS + "\r\n..dot\r\n" + "x" * 60 + "\r\n.\r\n"),
+                       S("250 2.0.0 queued\r\n"),
+                       C("MAIL FROM:<a@example.com> SIZE=12x\r\nRSET\r\n"
+                         "MAIL FROM:<> size=9\r\nRCPT TO:<b@example.org>\r\nNOOP\r\n"),
+                       S("501 bad\r\n250 ok\r\n250 ok\r\n250 ok\r\n250 ok\r\n"),
+                       C("QUIT\r\n"), S("221 bye\r\n")],
+     limits=(0, 0, 20, 0))
 seed("sized_chunks", session(HDRS + "\r\nbody\r\n.\r\n"),
      sizes=(1, 2, 3, 5, 8, 13, 21))
 # garbage

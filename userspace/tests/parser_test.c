@@ -136,5 +136,6 @@ TEST_F_TIMEOUT(parser, three_ways, 300)
 #include "cases_paths.inc"
 #include "cases_relay.inc"
 #include "cases_mime.inc"
+#include "cases_size.inc"
 
 TEST_HARNESS_MAIN

@@ -207,7 +207,7 @@ size_t transcript_run(const struct step *steps, const struct split *sp,
 		.fn = sink, .ctx = &c, .max_cmd = o->max_cmd,
 		.max_reply = o->max_reply, .max_text = o->max_text,
 		.max_header = o->max_header, .max_message = o->max_message,
-		.max_headers = o->max_headers,
+		.max_headers = o->max_headers, .size_excess = o->size_excess,
 	};
 	size_t gpos = 0, sizeidx = 0;
 	struct smtp_domains relay, filetypes;

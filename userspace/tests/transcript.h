@@ -47,6 +47,7 @@ struct run_opts {
 	int spans;			/* render span contents too */
 	u16 max_cmd, max_reply, max_text, max_header;
 	u32 max_message, max_headers;
+	u32 size_excess;		/* octets a DATA message may exceed its SIZE= by */
 	int sizes;			/* render the sizes of headers-end, data-end, To: */
 	const char *relay;		/* mail-relay domains (smtp_domains_build) */
 	const char *filetypes;		/* mime-filetype extensions (smtp_filetypes_build) */
