@@ -70,6 +70,7 @@
 	[NFSMTP_RULE_MIME_FILENAME] = "mime-filename", \
 	[NFSMTP_RULE_MIME_FILETYPE] = "mime-filetype", \
 	[NFSMTP_RULE_BDAT_UNJUDGED] = "bdat-unjudged", \
+	[NFSMTP_RULE_SIZE_EXCESS] = "size-excess", \
 }
 
 /* enum nfsmtp_kw */
@@ -160,6 +161,8 @@
 	[NFSMTP_STAT_MIME_FILETYPE] = "mime_filetype", \
 	[NFSMTP_STAT_BDAT_UNJUDGED] = "bdat_unjudged", \
 	[NFSMTP_STAT_RETRANS_ACKED] = "retransmissions_acked", \
+	[NFSMTP_STAT_SIZE_EXCESS] = "size_excess", \
+	[NFSMTP_STAT_SIZE_UNJUDGED] = "size_unjudged", \
 }
 
 #endif /* _NF_SMTP_NAMES_H */

@@ -413,6 +413,15 @@ static int on_anomaly(struct smtp_pkt *pk, const struct smtp_event *ev)
 		smtp_stat_inc(pk->st, NFSMTP_STAT_MESSAGE_TOO_BIG);
 		return smtp_act(pk, NFSMTP_RULE_MESSAGE, prof->act[NFSMTP_RULE_MESSAGE], name,
 				"message over message-max");
+	case SMTP_ANOM_SIZE_EXCEEDED:
+		smtp_stat_inc(pk->st, NFSMTP_STAT_SIZE_EXCESS);
+		return smtp_act(pk, NFSMTP_RULE_SIZE_EXCESS, prof->act[NFSMTP_RULE_SIZE_EXCESS],
+				name, "message over its SIZE= by more than size-excess-max");
+	case SMTP_ANOM_SIZE_UNJUDGED:
+		/* a client that declares no SIZE= escapes the check alike: said, not acted on */
+		smtp_stat_inc(pk->st, NFSMTP_STAT_SIZE_UNJUDGED);
+		return smtp_act(pk, NFSMTP_RULE_SIZE_EXCESS, NFSMTP_ACTION_LOG, name,
+				"SIZE= not held to its message: size-excess-max cannot judge it");
 	case SMTP_ANOM_LOST_SYNC:
 		smtp_stat_inc(pk->st, NFSMTP_STAT_LOST_SYNC);
 		return smtp_act(pk, NFSMTP_RULE_LOST_SYNC, prof->act[NFSMTP_RULE_LOST_SYNC], name,
@@ -579,8 +588,9 @@ static int on_bdat_first(struct smtp_pkt *pk, const struct smtp_event *ev)
 	const struct smtp_profile *prof = pk->prof;
 	bool sizes = prof->header_section_max || prof->message_max;
 
+	/* size-excess-max judges DATA only: a chunk's SIZE= is not kept */
 	if (!prof->mime_encoding && !prof->mime_filename_max && !prof->filetypes.n &&
-	    (!sizes || (ev->flags & SMTP_EVF_SIZED)))
+	    !prof->size_excess_max && (!sizes || (ev->flags & SMTP_EVF_SIZED)))
 		return SMTP_CONTINUE;
 	smtp_stat_inc(pk->st, NFSMTP_STAT_BDAT_UNJUDGED);
 	return smtp_act(pk, NFSMTP_RULE_BDAT_UNJUDGED, prof->act[NFSMTP_RULE_BDAT_UNJUDGED], "BDAT",
@@ -707,6 +717,7 @@ void smtp_fixup_sink(struct smtp_pkt *pk, struct smtp_sink *sink)
 	sink->max_header = pk->prof->header_line_max;
 	sink->max_message = pk->prof->message_max;
 	sink->max_headers = pk->prof->header_section_max;
+	sink->size_excess = pk->prof->size_excess_max;
 	sink->relay = &pk->prof->relay;
 	sink->filetypes = &pk->prof->filetypes;
 }

@@ -143,6 +143,8 @@ static void smtp_profile_default(struct smtp_profile *p)
 	p->act[NFSMTP_RULE_MIME_FILETYPE] = NFSMTP_ACTION_DROP;
 	/* a BDAT message those rules cannot judge: said, by default */
 	p->act[NFSMTP_RULE_BDAT_UNJUDGED] = NFSMTP_ACTION_LOG;
+	/* SIZE= is an estimate (RFC 1870): a message over it is said, by default */
+	p->act[NFSMTP_RULE_SIZE_EXCESS] = NFSMTP_ACTION_LOG;
 	p->out_of_order = NFSMTP_OOO_PASS;
 }
 

@@ -30,6 +30,7 @@ struct smtp_profile {
 	u8 to_fields_max;		/* To fields per message, 0 = off */
 	u32 header_section_max;		/* DATA: octets, 0 = off */
 	u32 message_max;
+	u32 size_excess_max;		/* DATA: octets over the SIZE= declared, 0 = off */
 	u32 mime_encoding;		/* DATA: bits of enum nfsmtp_mime_enc to act on */
 	u16 mime_filename_max;		/* DATA: octets of a file name as sent, 0 = off */
 	struct smtp_domains relay;	/* mail-relay: RCPT domains allowed, none = any */

@@ -62,6 +62,7 @@ static const struct {
 	[NFSMTP_A_ACT_MIME_FILENAME] = { NFSMTP_RULE_MIME_FILENAME, ACTS_LIMIT },
 	[NFSMTP_A_ACT_MIME_FILETYPE] = { NFSMTP_RULE_MIME_FILETYPE, ACTS_LIMIT },
 	[NFSMTP_A_ACT_BDAT_UNJUDGED] = { NFSMTP_RULE_BDAT_UNJUDGED, ACTS_LIMIT },
+	[NFSMTP_A_ACT_SIZE_EXCESS]  = { NFSMTP_RULE_SIZE_EXCESS, ACTS_LIMIT },
 };
 
 /* 6.1 has no formatted extack messages: one fixed text per action */
@@ -159,6 +160,7 @@ static int put_profile(struct sk_buff *skb, const struct smtp_config *cfg,
 	    nla_put_u8(skb, NFSMTP_A_TO_FIELDS_MAX, p->to_fields_max) ||
 	    nla_put_u32(skb, NFSMTP_A_HEADER_SECTION_MAX, p->header_section_max) ||
 	    nla_put_u32(skb, NFSMTP_A_MESSAGE_MAX, p->message_max) ||
+	    nla_put_u32(skb, NFSMTP_A_SIZE_EXCESS_MAX, p->size_excess_max) ||
 	    nla_put_u32(skb, NFSMTP_A_MIME_ENCODING, p->mime_encoding) ||
 	    nla_put_u16(skb, NFSMTP_A_MIME_FILENAME_MAX, p->mime_filename_max) ||
 	    nla_put_u32(skb, NFSMTP_A_MARK_MASK, cfg->mark_mask) ||
@@ -305,6 +307,8 @@ int nf_smtp_nl_policy_set_doit(struct sk_buff *skb, struct genl_info *info)
 		p->header_section_max = nla_get_u32(tb[NFSMTP_A_HEADER_SECTION_MAX]);
 	if (tb[NFSMTP_A_MESSAGE_MAX])
 		p->message_max = nla_get_u32(tb[NFSMTP_A_MESSAGE_MAX]);
+	if (tb[NFSMTP_A_SIZE_EXCESS_MAX])
+		p->size_excess_max = nla_get_u32(tb[NFSMTP_A_SIZE_EXCESS_MAX]);
 	for (a = 0; a <= SMTP_NL_REQ_MAX; a++)
 		if (tb[a] && smtp_act_attrs[a].allowed)
 			p->act[smtp_act_attrs[a].rule] = nla_get_u8(tb[a]);

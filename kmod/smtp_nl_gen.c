@@ -15,7 +15,7 @@
 #include <linux/nf_conntrack_smtp.h>
 
 /* Global operation policy for nf_smtp */
-const struct nla_policy nf_smtp_nl_policy[NFSMTP_A_ACT_BDAT_UNJUDGED + 1] = {
+const struct nla_policy nf_smtp_nl_policy[NFSMTP_A_ACT_SIZE_EXCESS + 1] = {
 	[NFSMTP_A_PROFILE] = NLA_POLICY_MAX(NLA_U8, 7),
 	[NFSMTP_A_STARTTLS] = NLA_POLICY_MAX(NLA_U8, 1),
 	[NFSMTP_A_BANNER] = NLA_POLICY_MAX(NLA_U8, 1),
@@ -61,6 +61,8 @@ const struct nla_policy nf_smtp_nl_policy[NFSMTP_A_ACT_BDAT_UNJUDGED + 1] = {
 	[NFSMTP_A_MIME_FILETYPE] = { .type = NLA_NUL_STRING, .len = 1023, },
 	[NFSMTP_A_ACT_MIME_FILETYPE] = NLA_POLICY_MAX(NLA_U8, 4),
 	[NFSMTP_A_ACT_BDAT_UNJUDGED] = NLA_POLICY_MAX(NLA_U8, 4),
+	[NFSMTP_A_SIZE_EXCESS_MAX] = { .type = NLA_U32, },
+	[NFSMTP_A_ACT_SIZE_EXCESS] = NLA_POLICY_MAX(NLA_U8, 4),
 };
 
 /* Ops table for nf_smtp */

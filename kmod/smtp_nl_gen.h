@@ -16,7 +16,7 @@
 #include <linux/nf_conntrack_smtp.h>
 
 /* Global operation policy for nf_smtp */
-extern const struct nla_policy nf_smtp_nl_policy[NFSMTP_A_ACT_BDAT_UNJUDGED + 1];
+extern const struct nla_policy nf_smtp_nl_policy[NFSMTP_A_ACT_SIZE_EXCESS + 1];
 
 /* Ops table for nf_smtp */
 extern const struct genl_small_ops nf_smtp_nl_ops[4];

@@ -55,7 +55,7 @@ DEFAULT = {"starttls": "allow", "banner": "keep", "ehlo_mask": [], "commands": "
            "mail_relay": [], "mail_relay_action": "mask", "mime_encoding": [],
            "mime_encoding_action": "drop", "mime_filename_max": 0,
            "mime_filename_action": "drop", "mime_filetype": [], "mime_filetype_action": "drop",
-           "bdat_unjudged": "log"}
+           "bdat_unjudged": "log", "size_excess_max": 0, "size_excess_action": "log"}
 REWRITE = ["log", "mask", "drop", "reset"]       # command, rcpt
 LIMIT = ["log", "drop", "reset"]                 # cmd-line, header-line, body-line
 GUARD = ["off", "log", "drop", "reset"]          # smuggling, bare-newline, injection
@@ -91,7 +91,8 @@ def values(n):
             "mime_encoding_action": LIMIT[n % 3],
             "mime_filename_max": 250 + n, "mime_filename_action": LIMIT[(n + 1) % 3],
             "mime_filetype": [] if n % 4 == 1 else sorted(["exe", "t%d" % n] + ["js"] * (n % 2)),
-            "mime_filetype_action": LIMIT[(n + 2) % 3], "bdat_unjudged": LIMIT[(n + 1) % 3]}
+            "mime_filetype_action": LIMIT[(n + 2) % 3], "bdat_unjudged": LIMIT[(n + 1) % 3],
+            "size_excess_max": 1024 * n, "size_excess_action": LIMIT[(n + 2) % 3]}
 
 
 def words(vals):

@@ -305,8 +305,8 @@ def check_defaults(hdr, netlink_c, tool_c, man):
     e = []
     defaults, allowed = module_defaults(hdr, netlink_c)
     keys = tool_keys(tool_c)
-    if len(keys) != 44:
-        e.append("found %d keys in the tool's table, expected 44" % len(keys))
+    if len(keys) != 46:
+        e.append("found %d keys in the tool's table, expected 46" % len(keys))
     # everything smtp_profile_default() leaves at 0 (memset, kzalloc)
     zero = {"NFSMTP_A_EHLO_MASK": "none", "NFSMTP_A_MARK_MASK": "0x0",
             "NFSMTP_A_MAIL_RELAY": "none", "NFSMTP_A_MIME_ENCODING": "none",

@@ -96,6 +96,8 @@ const char *const nfsmtp_stat_help[__NFSMTP_STAT_MAX] = {
 	[NFSMTP_STAT_MIME_FILETYPE]	= "DATA file names with an extension in mime-filetype.",
 	[NFSMTP_STAT_BDAT_UNJUDGED]	= "BDAT messages the MIME or size rules could not judge.",
 	[NFSMTP_STAT_RETRANS_ACKED]	= "Client retransmissions of bytes the server had acknowledged.",
+	[NFSMTP_STAT_SIZE_EXCESS]	= "DATA messages over their SIZE= by more than size-excess-max.",
+	[NFSMTP_STAT_SIZE_UNJUDGED]	= "SIZE= declarations not held to their DATA message.",
 };
 
 #define ENUM_KEY(n, j, a, tbl, l, d) \
@@ -156,6 +158,8 @@ const struct nfsmtp_key nfsmtp_keys[] = {
 		7, "drop"),
 	NUM_KEY("message-max", "message_max", NFSMTP_A_MESSAGE_MAX, NFSMTP_KT_U32, 7),
 	ASA_KEY("message-action", "message_action", NFSMTP_A_ACT_MESSAGE, 7, "drop"),
+	NUM_KEY("size-excess-max", "size_excess_max", NFSMTP_A_SIZE_EXCESS_MAX, NFSMTP_KT_U32, 7),
+	ASA_KEY("size-excess-action", "size_excess_action", NFSMTP_A_ACT_SIZE_EXCESS, 7, "log"),
 	{ .name = "mail-relay", .json = "mail_relay", .attr = NFSMTP_A_MAIL_RELAY,
 	  .type = NFSMTP_KT_DOMAINS, .what = "domain", .build = smtp_domains_build,
 	  .line = 8, .def = "none" },

@@ -122,6 +122,7 @@ static const uint8_t act_allowed[NFSMTP_A_MAX + 1] = {
 	[NFSMTP_A_ACT_MIME_FILENAME] = ACTS_LIMIT,
 	[NFSMTP_A_ACT_MIME_FILETYPE] = ACTS_LIMIT,
 	[NFSMTP_A_ACT_BDAT_UNJUDGED] = ACTS_LIMIT,
+	[NFSMTP_A_ACT_SIZE_EXCESS] = ACTS_LIMIT,
 };
 
 /* The string attributes: name lists, checked by the module's own builders. */
@@ -185,6 +186,8 @@ static void pol_init(void)
 	pol[NFSMTP_A_MIME_FILETYPE] = (struct attr_pol){ K_STR, SMTP_DOMAINS_TEXT_MAX, 0 };
 	pol[NFSMTP_A_ACT_MIME_FILETYPE] = (struct attr_pol){ K_U8, NFSMTP_ACTION_RESET, 0 };
 	pol[NFSMTP_A_ACT_BDAT_UNJUDGED] = (struct attr_pol){ K_U8, NFSMTP_ACTION_RESET, 0 };
+	pol[NFSMTP_A_SIZE_EXCESS_MAX] = (struct attr_pol){ K_U32, 0, 0 };
+	pol[NFSMTP_A_ACT_SIZE_EXCESS] = (struct attr_pol){ K_U8, NFSMTP_ACTION_RESET, 0 };
 	pol[NFSMTP_A_MARK_MASK] = (struct attr_pol){ K_U32, 0, 0 };
 	pol[NFSMTP_A_MARK_SHIFT] = (struct attr_pol){ K_U8, 31, 0 };
 	/* PAD, STATS and the event attributes: NLA_UNSPEC, refused in requests */
@@ -208,7 +211,7 @@ struct model {
 static bool per_profile(int a)
 {
 	return (a >= NFSMTP_A_STARTTLS && a <= NFSMTP_A_ACT_INJECTION) ||
-	       (a >= NFSMTP_A_ACT_LOST_SYNC && a <= NFSMTP_A_ACT_BDAT_UNJUDGED &&
+	       (a >= NFSMTP_A_ACT_LOST_SYNC && a <= NFSMTP_A_ACT_SIZE_EXCESS &&
 		str_slot(a) < 0);
 }
 
@@ -555,7 +558,7 @@ static void rand_attr(struct req *r, int depth)
 
 	if (chance(10))
 		t = NFSMTP_A_ACT_LOST_SYNC +
-		    below(NFSMTP_A_ACT_BDAT_UNJUDGED - NFSMTP_A_ACT_LOST_SYNC + 1);
+		    below(NFSMTP_A_ACT_SIZE_EXCESS - NFSMTP_A_ACT_LOST_SYNC + 1);
 	else if (chance(80))
 		t = NFSMTP_A_PROFILE + below(NFSMTP_A_MARK_SHIFT - NFSMTP_A_PROFILE + 1);
 	else if (chance(60))

@@ -7,7 +7,7 @@
 #define _UAPI_LINUX_NF_SMTP_H
 
 #define NFSMTP_GENL_NAME	"nf_smtp"
-#define NFSMTP_GENL_VERSION	6
+#define NFSMTP_GENL_VERSION	7
 
 /**
  * enum nfsmtp_stat - counters, per network namespace (per CPU in the kernel,
@@ -91,6 +91,11 @@
  *   than the message's MAIL, RCPTs and BDATs were pending
  * @NFSMTP_STAT_RETRANS_ACKED: client retransmissions of bytes the server had
  *   acknowledged: verbs in them are masked again, not counted nor logged again
+ * @NFSMTP_STAT_SIZE_EXCESS: DATA messages longer than the SIZE= of their MAIL
+ *   FROM by more than size-excess-max
+ * @NFSMTP_STAT_SIZE_UNJUDGED: SIZE= declarations not held to their DATA
+ *   message (a junk value, commands pending before the MAIL, other commands
+ *   inside the transaction)
  */
 enum nfsmtp_stat {
 	NFSMTP_STAT_SESSIONS,
@@ -153,6 +158,8 @@ enum nfsmtp_stat {
 	NFSMTP_STAT_MIME_FILETYPE,
 	NFSMTP_STAT_BDAT_UNJUDGED,
 	NFSMTP_STAT_RETRANS_ACKED,
+	NFSMTP_STAT_SIZE_EXCESS,
+	NFSMTP_STAT_SIZE_UNJUDGED,
 
 	/* private: */
 	__NFSMTP_STAT_MAX,
@@ -259,6 +266,8 @@ enum nfsmtp_action {
  *   mime-filetype
  * @NFSMTP_RULE_BDAT_UNJUDGED: a BDAT message while rules that cannot judge it
  *   are set
+ * @NFSMTP_RULE_SIZE_EXCESS: a DATA message longer than its SIZE= by more than
+ *   size-excess-max
  */
 enum nfsmtp_rule {
 	NFSMTP_RULE_STARTTLS,
@@ -290,6 +299,7 @@ enum nfsmtp_rule {
 	NFSMTP_RULE_MIME_FILENAME,
 	NFSMTP_RULE_MIME_FILETYPE,
 	NFSMTP_RULE_BDAT_UNJUDGED,
+	NFSMTP_RULE_SIZE_EXCESS,
 
 	/* private: */
 	__NFSMTP_RULE_MAX,
@@ -387,6 +397,8 @@ enum nfsmtp_attr {
 	NFSMTP_A_MIME_FILETYPE,
 	NFSMTP_A_ACT_MIME_FILETYPE,
 	NFSMTP_A_ACT_BDAT_UNJUDGED,
+	NFSMTP_A_SIZE_EXCESS_MAX,
+	NFSMTP_A_ACT_SIZE_EXCESS,
 	NFSMTP_A_STATS,
 	NFSMTP_A_EVENT,
 
@@ -457,6 +469,8 @@ enum nfsmtp_stats_attr {
 	NFSMTP_A_STATS_MIME_FILETYPE,
 	NFSMTP_A_STATS_BDAT_UNJUDGED,
 	NFSMTP_A_STATS_RETRANSMISSIONS_ACKED,
+	NFSMTP_A_STATS_SIZE_EXCESS,
+	NFSMTP_A_STATS_SIZE_UNJUDGED,
 
 	__NFSMTP_A_STATS_MAX
 };

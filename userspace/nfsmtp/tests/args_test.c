@@ -146,7 +146,7 @@ TEST(key_table)
 	unsigned int i;
 	char json[64];
 
-	ASSERT_EQ(44U, nfsmtp_n_keys);
+	ASSERT_EQ(46U, nfsmtp_n_keys);
 	for (i = 0; i < nfsmtp_n_keys; i++) {
 		const struct nfsmtp_key *k = &nfsmtp_keys[i];
 		char *p;
@@ -307,7 +307,7 @@ TEST(set_profile_anywhere)
 
 TEST(set_every_key_at_once)
 {
-	const char *w[2 * 44 + 3];
+	const char *w[2 * 46 + 3];
 	struct nfsmtp_set_req req;
 	unsigned int i, n = 0;
 
@@ -387,7 +387,7 @@ TEST(set_usage_errors)
 		{ { "profile", NULL }, "profile needs a number: the kernel has profiles 0 to 7" },
 		{ { "profile", "x", "banner", "mask", NULL }, "bad profile \"x\"" },
 		{ { "profile", "256", "banner", "mask", NULL }, "bad profile \"256\"" },
-		{ { "tls", "strip", NULL }, "unknown key \"tls\": the keys are profile, starttls, banner, ehlo-mask, commands, cmd-line-max, rcpt-max, header-line-max, body-line-max, command-action, cmd-line-action, rcpt-action, header-line-action, body-line-action, dup-headers, smuggling, bare-newline, starttls-injection, lost-sync, urgent, out-of-order, tls-framing, require-tls, sender-max, sender-action, special-char, invalid-rcpt-max, invalid-rcpt-action, to-fields-max, to-fields-action, header-section-max, header-section-action, message-max, message-action, mail-relay, mail-relay-action, mime-encoding, mime-encoding-action, mime-filename-max, mime-filename-action, mime-filetype, mime-filetype-action, bdat-unjudged, profile-mark-mask, profile-mark-shift" },
+		{ { "tls", "strip", NULL }, "unknown key \"tls\": the keys are profile, starttls, banner, ehlo-mask, commands, cmd-line-max, rcpt-max, header-line-max, body-line-max, command-action, cmd-line-action, rcpt-action, header-line-action, body-line-action, dup-headers, smuggling, bare-newline, starttls-injection, lost-sync, urgent, out-of-order, tls-framing, require-tls, sender-max, sender-action, special-char, invalid-rcpt-max, invalid-rcpt-action, to-fields-max, to-fields-action, header-section-max, header-section-action, message-max, message-action, size-excess-max, size-excess-action, mail-relay, mail-relay-action, mime-encoding, mime-encoding-action, mime-filename-max, mime-filename-action, mime-filetype, mime-filetype-action, bdat-unjudged, profile-mark-mask, profile-mark-shift" },
 		{ { "smuggling", "mask", "banner", "hide", NULL }, "bad value \"hide\" for banner: use keep or mask" },
 	};
 	struct nfsmtp_set_req req;
