@@ -259,11 +259,6 @@ void  sp_size_park(struct smtp_parser *p, u32 size)
 	p->s_len = m & 0x3ff;
 }
 
-bool  sp_size_parked(const struct smtp_parser *p)
-{
-	return p->c_mode == CM_DATA && p->s_ls == SL_START && (p->s_len || p->s_tok);
-}
-
 u32  sp_size_parked_value(const struct smtp_parser *p)
 {
 	u32 v = (u32)p->s_tok << 10 | p->s_len;

@@ -985,9 +985,13 @@ static void text_count(struct run *r, s32 i, u32 add, bool hdr, int *ret)
 	if (*ret != SMTP_STOP && over_limit(r->max_message, old, len))
 		*ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_MESSAGE_TOO_BIG,
 				  i + (s32)(r->max_message - old), 1);
-	if (*ret != SMTP_STOP && over_limit(size_limit(r), old, len))
-		*ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_SIZE_EXCEEDED,
-				  i + (s32)(size_limit(r) - old), 1);
+	if (*ret != SMTP_STOP && r->size_excess) {
+		u32 size = size_limit(r);
+
+		if (over_limit(size, old, len))
+			*ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_SIZE_EXCEEDED,
+					  i + (s32)(size - old), 1);
+	}
 }
 
 /*

@@ -315,13 +315,25 @@ static inline u16 line_limit(u16 configured, u16 rfc)
 	return configured ? configured : rfc;
 }
 
-/* the longest line content within limit; the counter saturates: longer limits act as its maximum */
+/* Does the queue hold a transaction's SIZE= (QT_*)? Asked at every command and reply. */
+static inline bool sp_q_txn(const struct smtp_parser *p)
+{
+	return p->c_mode == CM_CMD && (p->queue[0] & QT_MARK) == QT_MARK;
+}
+
+/* DATA text: does the idle server line hold the message's SIZE=? (hot: the text path asks) */
+static inline bool sp_size_parked(const struct smtp_parser *p)
+{
+	return p->c_mode == CM_DATA && p->s_ls == SL_START && (p->s_len || p->s_tok);
+}
+
 /* A size going from old to now octets crosses the limit max (0: none). */
 static inline bool over_limit(u32 max, u32 old, u32 now)
 {
 	return max && old <= max && now > max;
 }
 
+/* the longest line content within limit; the counter saturates: longer limits act as its maximum */
 static inline u32 count_max(u16 limit)
 {
 	u32 max = limit > 2 ? limit - 2u : 0;	/* limits count the CRLF */
@@ -346,13 +358,11 @@ bool sp_q_msg_begin(struct smtp_parser *p, u32 size);
 void sp_q_msg_end(struct smtp_parser *p);
 u32 sp_q_msg_size(const struct smtp_parser *p);
 u32 sp_q_msg_add(struct smtp_parser *p, u32 size);
-bool sp_q_txn(const struct smtp_parser *p);
 u32 sp_q_txn_size(const struct smtp_parser *p);
 void sp_q_txn_begin(struct smtp_parser *p, u32 size);
 void sp_q_txn_end(struct smtp_parser *p);
 /* DATA text: the declared size, parked in the idle server line fields */
 void sp_size_park(struct smtp_parser *p, u32 size);
-bool sp_size_parked(const struct smtp_parser *p);
 u32 sp_size_parked_value(const struct smtp_parser *p);
 void sp_size_unpark(struct smtp_parser *p);
 void sp_size_allow_dot(struct smtp_parser *p);

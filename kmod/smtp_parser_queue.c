@@ -52,11 +52,6 @@ static u16 q_entry(unsigned int verb, u16 flags, unsigned int count)
 
 /* ---- the transaction form (QT_*: a MAIL's SIZE= kept to its DATA) -------- */
 
-bool  sp_q_txn(const struct smtp_parser *p)
-{
-	return p->c_mode == CM_CMD && (p->queue[0] & QT_MARK) == QT_MARK;
-}
-
 u32  sp_q_txn_size(const struct smtp_parser *p)
 {
 	return (u32)p->queue[1] << 16 | p->queue[2];
