@@ -292,7 +292,7 @@ void  sp_size_unpark(struct smtp_parser *p)
 /* 354: message text follows, from a line start. */
 void  sp_start_data(struct smtp_parser *p)
 {
-	u32 size = sp_q_txn(p) ? sp_q_txn_size(p) : 0;
+	u32 size = sp_q_txn(p) ? sp_q_size(p) : 0;
 
 	p->c_mode = CM_DATA;
 	p->c_ls = DL_START_CRLF;

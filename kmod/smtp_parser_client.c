@@ -254,7 +254,7 @@ static void arg_word_byte(struct smtp_parser *p, u8 c)
 		p->arg_scan = (s & ~AS_POS_MASK) | 1;
 		if (!(s & AS_SZ_HELD))
 			return;
-		v = sp_q_txn_size(p);
+		v = sp_q_size(p);
 		v = v > (U32_MAX - 9) / 10 ? U32_MAX : v * 10 + (c - '0');
 		p->queue[1] = v >> 16;
 		p->queue[2] = v & 0xffff;
@@ -441,7 +441,7 @@ static int command_done(struct run *r, s32 i, bool crlf)
 		size_lost = (p->arg_scan & (AS_SZ_SEEN | AS_SZ_BAD)) == (AS_SZ_SEEN | AS_SZ_BAD);
 		if (p->arg_scan & AS_SZ_HELD) {
 			/* the digits leave queue[1..2] before the MAIL is pushed */
-			size = size_lost ? 0 : sp_q_txn_size(p);
+			size = size_lost ? 0 : sp_q_size(p);
 			p->queue[1] = 0;
 			p->queue[2] = 0;
 		}
@@ -594,7 +594,7 @@ static int bdat_line_done(struct run *r, s32 i)
 	if (p->txn & TX_HDR)
 		p->c_len = 0;	/* a header line's length restarts after a chunk break */
 	/* the chunks declared so far make the message too big: said before its bytes flow */
-	if (sp_q_msg(p) && over_limit(r->max_message, old, sp_q_msg_size(p))) {
+	if (sp_q_msg(p) && over_limit(r->max_message, old, sp_q_size(p))) {
 		ret = sp_anomaly(r, SMTP_DIR_CLIENT, SMTP_ANOM_MESSAGE_TOO_BIG, i, 1);
 		if (ret == SMTP_STOP)
 			return ret;
@@ -917,7 +917,7 @@ static size_t bdat_content(struct run *r, const u8 *buf, size_t i, size_t n,
 	size_t avail = n - i, take = 1;
 	bool hdr = (p->txn & TX_HDR) && r->max_headers && sp_q_msg(p);
 	/* the offset of byte i in the message */
-	u32 at = hdr ? sp_q_msg_size(p) - p->bdat_left : 0;
+	u32 at = hdr ? sp_q_size(p) - p->bdat_left : 0;
 
 	if (avail > p->bdat_left)
 		avail = p->bdat_left;

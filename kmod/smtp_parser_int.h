@@ -356,9 +356,8 @@ bool sp_q_msg(const struct smtp_parser *p);
 const char *sp_q_check(const struct smtp_parser *p);
 bool sp_q_msg_begin(struct smtp_parser *p, u32 size);
 void sp_q_msg_end(struct smtp_parser *p);
-u32 sp_q_msg_size(const struct smtp_parser *p);
 u32 sp_q_msg_add(struct smtp_parser *p, u32 size);
-u32 sp_q_txn_size(const struct smtp_parser *p);
+u32 sp_q_size(const struct smtp_parser *p);
 void sp_q_txn_begin(struct smtp_parser *p, u32 size);
 void sp_q_txn_end(struct smtp_parser *p);
 /* DATA text: the declared size, parked in the idle server line fields */

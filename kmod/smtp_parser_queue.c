@@ -50,12 +50,76 @@ static u16 q_entry(unsigned int verb, u16 flags, unsigned int count)
 	return verb << Q_VERB_SHIFT | flags | count;
 }
 
-/* ---- the transaction form (QT_*: a MAIL's SIZE= kept to its DATA) -------- */
+/* ---- the count forms: one transaction's commands beside a size ------------- */
 
-u32  sp_q_txn_size(const struct smtp_parser *p)
+/*
+ * While one transaction's commands alone await replies, in their order (its
+ * MAIL, RCPTs, then its DATA or BDATs), queue[0] can hold their counts and
+ * queue[1..2] a size: the transaction form from a MAIL that declared SIZE=
+ * to its DATA's 354 (QT_*), the message form while a BDAT message's chunks
+ * flow (QM_*, below).  Their bits differ, their order does not.
+ */
+struct q_form {
+	u16 mail;		/* MAIL pending */
+	u16 rcpt_mask;		/* RCPTs pending */
+	u8 rcpt_shift;
+	u8 last;		/* the last verb */
+	u16 last_mask;		/* how many of it, from bit 0 */
+};
+
+/* the size the count forms keep in queue[1..2] */
+u32  sp_q_size(const struct smtp_parser *p)
 {
 	return (u32)p->queue[1] << 16 | p->queue[2];
 }
+
+static unsigned int q_form_head(const struct q_form *f, u16 form)
+{
+	if (form & f->mail)
+		return SMTP_VERB_MAIL;
+	if (form & f->rcpt_mask)
+		return SMTP_VERB_RCPT;
+	return form & f->last_mask ? f->last : SMTP_VERB_MAX;
+}
+
+static u16 q_form_pop(const struct q_form *f, u16 form)
+{
+	if (form & f->mail)
+		return form & ~f->mail;
+	if (form & f->rcpt_mask)
+		return form - (1 << f->rcpt_shift);
+	return form & f->last_mask ? form - 1 : form;
+}
+
+static unsigned int q_form_count(const struct q_form *f, u16 form, unsigned int verb)
+{
+	if (verb == SMTP_VERB_MAIL)
+		return !!(form & f->mail);
+	if (verb == SMTP_VERB_RCPT)
+		return (form & f->rcpt_mask) >> f->rcpt_shift;
+	return verb == f->last ? form & f->last_mask : 0;
+}
+
+/* Back to runs, in their order: the size is no longer kept. */
+static void q_form_to_runs(struct smtp_parser *p, const struct q_form *f)
+{
+	u16 form = p->queue[0];
+	unsigned int i = 0;
+
+	__builtin_memset(p->queue, 0, sizeof(p->queue));
+	if (form & f->mail)
+		p->queue[i++] = q_entry(SMTP_VERB_MAIL, Q_RESET, 1);
+	if (form & f->rcpt_mask)
+		p->queue[i++] = q_entry(SMTP_VERB_RCPT, 0, q_form_count(f, form, SMTP_VERB_RCPT));
+	if (form & f->last_mask)
+		p->queue[i] = q_entry(f->last, 0, form & f->last_mask);
+}
+
+/* ---- the transaction form (QT_*: a MAIL's SIZE= kept to its DATA) -------- */
+
+static const struct q_form q_txn = {
+	QT_MAIL, QT_RCPT_MASK, QT_RCPT_SHIFT, SMTP_VERB_DATA, QT_DATA,
+};
 
 /*
  * The MAIL that declared size (its digits already in queue[1..2]) was
@@ -68,41 +132,9 @@ void  sp_q_txn_begin(struct smtp_parser *p, u32 size)
 	p->queue[2] = size & 0xffff;
 }
 
-/* Back to runs, in their order: the declared size is no longer kept. */
 void  sp_q_txn_end(struct smtp_parser *p)
 {
-	u16 form = p->queue[0];
-	unsigned int i = 0;
-
-	__builtin_memset(p->queue, 0, sizeof(p->queue));
-	if (form & QT_MAIL)
-		p->queue[i++] = q_entry(SMTP_VERB_MAIL, Q_RESET, 1);
-	if (form & QT_RCPT_MASK)
-		p->queue[i++] = q_entry(SMTP_VERB_RCPT, 0, (form & QT_RCPT_MASK) >> QT_RCPT_SHIFT);
-	if (form & QT_DATA)
-		p->queue[i] = q_entry(SMTP_VERB_DATA, 0, 1);
-}
-
-static unsigned int q_txn_head(u16 form)
-{
-	if (form & QT_MAIL)
-		return SMTP_VERB_MAIL;
-	if (form & QT_RCPT_MASK)
-		return SMTP_VERB_RCPT;
-	return form & QT_DATA ? SMTP_VERB_DATA : SMTP_VERB_MAX;
-}
-
-static unsigned int q_txn_count(u16 form, unsigned int verb)
-{
-	switch (verb) {
-	case SMTP_VERB_MAIL:
-		return !!(form & QT_MAIL);
-	case SMTP_VERB_RCPT:
-		return (form & QT_RCPT_MASK) >> QT_RCPT_SHIFT;
-	case SMTP_VERB_DATA:
-		return form & QT_DATA;
-	}
-	return 0;
+	q_form_to_runs(p, &q_txn);
 }
 
 /* An RCPT or DATA the form holds; false: it must become runs first. */
@@ -125,26 +157,21 @@ static bool q_txn_push(struct smtp_parser *p, unsigned int verb)
 /*
  * The form's head got its final reply with code: a refused MAIL ends the
  * transaction (and the form), an accepted one starts it with the RCPTs
- * sent since.
+ * sent since; a refused RCPT is not in it.
  */
 static void q_txn_pop(struct smtp_parser *p, u16 code)
 {
 	u16 form = p->queue[0];
 	bool ok = code >= 200 && code <= 299;
 
+	p->queue[0] = q_form_pop(&q_txn, form);
 	if (form & QT_MAIL) {
-		p->queue[0] &= ~QT_MAIL;
-		if (!ok) {
+		if (!ok)
 			sp_q_txn_end(p);
-			return;
-		}
-		p->txn = q_txn_count(form, SMTP_VERB_RCPT);
-	} else if (form & QT_RCPT_MASK) {
-		p->queue[0] -= 1 << QT_RCPT_SHIFT;
-		if (!ok && p->txn && p->txn < TX_RCPT_MAX)
-			p->txn--;
-	} else {
-		p->queue[0] &= ~QT_DATA;
+		else
+			p->txn = q_form_count(&q_txn, form, SMTP_VERB_RCPT);
+	} else if ((form & QT_RCPT_MASK) && !ok && p->txn && p->txn < TX_RCPT_MAX) {
+		p->txn--;
 	}
 }
 
@@ -165,20 +192,20 @@ static void q_txn_pop(struct smtp_parser *p, u16 code)
 static_assert((QM_MAIL ^ QM_RCPT_MASK ^ QM_BDAT_MASK) == 0xffff &&
 	      QM_RCPT_MASK >> QM_RCPT_SHIFT == 0xff, "message form bits");
 
+/* it pops without transaction changes (txn is the header state) */
+static const struct q_form q_msg = {
+	QM_MAIL, QM_RCPT_MASK, QM_RCPT_SHIFT, SMTP_VERB_BDAT, QM_BDAT_MASK,
+};
+
 bool  sp_q_msg(const struct smtp_parser *p)
 {
 	return p->c_lead && (p->c_mode == CM_BDAT || p->c_mode == CM_BDAT_NEXT);
 }
 
-u32  sp_q_msg_size(const struct smtp_parser *p)
-{
-	return (u32)p->queue[1] << 16 | p->queue[2];
-}
-
 /* A chunk of size octets more; returns the message's size before it. */
 u32  sp_q_msg_add(struct smtp_parser *p, u32 size)
 {
-	u32 old = sp_q_msg_size(p), sum = old + size < old ? U32_MAX : old + size;
+	u32 old = sp_q_size(p), sum = old + size < old ? U32_MAX : old + size;
 
 	p->queue[1] = sum >> 16;
 	p->queue[2] = sum & 0xffff;
@@ -215,49 +242,8 @@ bool  sp_q_msg_begin(struct smtp_parser *p, u32 size)
 /* Back to runs, in their order, as command mode comes. */
 void  sp_q_msg_end(struct smtp_parser *p)
 {
-	u16 form = p->queue[0];
-	unsigned int i = 0;
-
-	__builtin_memset(p->queue, 0, sizeof(p->queue));
-	if (form & QM_MAIL)
-		p->queue[i++] = q_entry(SMTP_VERB_MAIL, Q_RESET, 1);
-	if (form & QM_RCPT_MASK)
-		p->queue[i++] = q_entry(SMTP_VERB_RCPT, 0, (form & QM_RCPT_MASK) >> QM_RCPT_SHIFT);
-	if (form & QM_BDAT_MASK)
-		p->queue[i] = q_entry(SMTP_VERB_BDAT, 0, form & QM_BDAT_MASK);
+	q_form_to_runs(p, &q_msg);
 	p->c_lead = 0;
-}
-
-/* The message form's head; it pops without transaction changes (txn is the header state). */
-static unsigned int q_msg_head(u16 form)
-{
-	if (form & QM_MAIL)
-		return SMTP_VERB_MAIL;
-	if (form & QM_RCPT_MASK)
-		return SMTP_VERB_RCPT;
-	return form & QM_BDAT_MASK ? SMTP_VERB_BDAT : SMTP_VERB_MAX;
-}
-
-static u16 q_msg_pop(u16 form)
-{
-	if (form & QM_MAIL)
-		return form & ~QM_MAIL;
-	if (form & QM_RCPT_MASK)
-		return form - (1 << QM_RCPT_SHIFT);
-	return form & QM_BDAT_MASK ? form - 1 : form;
-}
-
-static unsigned int q_msg_count(u16 form, unsigned int verb)
-{
-	switch (verb) {
-	case SMTP_VERB_MAIL:
-		return !!(form & QM_MAIL);
-	case SMTP_VERB_RCPT:
-		return (form & QM_RCPT_MASK) >> QM_RCPT_SHIFT;
-	case SMTP_VERB_BDAT:
-		return form & QM_BDAT_MASK;
-	}
-	return 0;
 }
 
 unsigned int  sp_q_head(const struct smtp_parser *p)
@@ -265,9 +251,9 @@ unsigned int  sp_q_head(const struct smtp_parser *p)
 	if (p->flags & F_GREETING)
 		return SMTP_VERB_GREETING;
 	if (sp_q_msg(p))
-		return q_msg_head(p->queue[0]);
+		return q_form_head(&q_msg, p->queue[0]);
 	if (sp_q_txn(p))
-		return q_txn_head(p->queue[0]);
+		return q_form_head(&q_txn, p->queue[0]);
 	if (q_none(p) || !p->queue[0])
 		return SMTP_VERB_MAX;	/* nothing pending */
 	return p->queue[0] >> Q_VERB_SHIFT;
@@ -344,9 +330,9 @@ static unsigned int q_rcpts(const struct smtp_parser *p)
 	unsigned int i, n = 0;
 
 	if (sp_q_msg(p))
-		return q_msg_count(p->queue[0], SMTP_VERB_RCPT);
+		return q_form_count(&q_msg, p->queue[0], SMTP_VERB_RCPT);
 	if (sp_q_txn(p))
-		return q_txn_count(p->queue[0], SMTP_VERB_RCPT);
+		return q_form_count(&q_txn, p->queue[0], SMTP_VERB_RCPT);
 	for (i = 0; !q_none(p) && i < ARRAY_SIZE(p->queue) && p->queue[i]; i++)
 		if (p->queue[i] >> Q_VERB_SHIFT == SMTP_VERB_RCPT)
 			n += p->queue[i] & Q_COUNT_MASK;
@@ -360,7 +346,7 @@ void  sp_q_pop(struct smtp_parser *p, u16 code)
 	unsigned int i;
 
 	if (sp_q_msg(p)) {
-		p->queue[0] = q_msg_pop(head);
+		p->queue[0] = q_form_pop(&q_msg, head);
 		return;
 	}
 	if (sp_q_txn(p)) {
@@ -395,9 +381,9 @@ bool  sp_q_contains(const struct smtp_parser *p, unsigned int verb)
 	unsigned int i;
 
 	if (sp_q_msg(p))
-		return q_msg_count(p->queue[0], verb);
+		return q_form_count(&q_msg, p->queue[0], verb);
 	if (sp_q_txn(p))
-		return q_txn_count(p->queue[0], verb);
+		return q_form_count(&q_txn, p->queue[0], verb);
 	for (i = 0; !q_none(p) && i < ARRAY_SIZE(p->queue) && p->queue[i]; i++)
 		if ((p->queue[i] >> Q_VERB_SHIFT) == verb)
 			return true;
@@ -414,7 +400,7 @@ const char *sp_q_check(const struct smtp_parser *p)
 	if (sp_q_msg(p)) {
 		if (p->c_mode == CM_BDAT_NEXT && p->c_ls == CL_BDAT_FIRST)
 			return "message form of the queue before the message";
-		if (p->c_mode == CM_BDAT && sp_q_msg_size(p) < p->bdat_left)
+		if (p->c_mode == CM_BDAT && sp_q_size(p) < p->bdat_left)
 			return "more BDAT octets due than the message declared";
 		if (p->flags & F_RUN_FAILED)
 			return "failed reset run flag in a message";
@@ -423,7 +409,7 @@ const char *sp_q_check(const struct smtp_parser *p)
 	if (sp_q_txn(p)) {
 		if (p->queue[0] & ~(QT_MARK | QT_MAIL | QT_RCPT_MASK | QT_DATA))
 			return "transaction form with stray bits";
-		if (!sp_q_txn_size(p))
+		if (!sp_q_size(p))
 			return "transaction form without a size";
 		if (p->flags & (F_RUN_FAILED | F_QAPPROX))
 			return "transaction form with failed or approximate runs";
