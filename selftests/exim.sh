@@ -117,13 +117,16 @@ exim_setup() {
 		{ log "exim -bV: $(head -3 "$E/version")"; return 1; }
 }
 
-# exim_send FILE: exim takes FILE and delivers it at once (-odf); the lines
-# it logs meanwhile are in $E/last.log
+# exim_send FILE [OPTION...]: exim takes FILE and delivers it at once (-odf),
+# with the OPTIONs (-v: the SMTP dialogue on its output); the lines it logs
+# meanwhile are in $E/last.log, its output in $E/last.out
 exim_send() {
-	local mark
+	local file=$1 mark
+	shift
 	mark=$(cat "$E/log/mainlog" 2>/dev/null | wc -l)
-	ip netns exec "$client" "$EXIM" -C "$E/exim.conf" -odf -oi \
-		-f alice@example.com bob@example.org <"$1" >>"$E/out" 2>&1
+	ip netns exec "$client" "$EXIM" -C "$E/exim.conf" -odf -oi "$@" \
+		-f alice@example.com bob@example.org <"$file" >"$E/last.out" 2>&1
+	cat "$E/last.out" >>"$E/out"
 	tail -n +$((mark + 1)) "$E/log/mainlog" >"$E/last.log"
 	# forget host retry times: each message gets its own try
 	rm -f "$E"/spool/db/*

@@ -33,6 +33,7 @@ ends throughout (the bytes a server must store), DKIM-signed with KEY.pem
   exim_unjudged, exim_unjudged_reset  plain, for bdat-unjudged
   exim_sized, exim_big_max, exim_hdr_max  BDAT sizes: plain; about 40 kB;
                 20 more header fields (1200 octets)
+  exim_size_data, exim_size_bdat  SIZE=: about 40 kB (DATA); plain (BDAT)
   big, big_dup  about 40 kB (the second with two From fields): sent in
                 large segments; an MTA client sends them in chunks
 
@@ -173,6 +174,8 @@ def gen(out, keyfile):
     files["exim_big_max"] = msg("exim_big_max", body=BODY + lines)
     files["exim_hdr_max"] = msg("exim_hdr_max", b"".join(
         b"X-Filler-%02d: %s\r\n" % (i, b"h" * 46) for i in range(20)))
+    files["exim_size_data"] = msg("exim_size_data", body=BODY + lines)
+    files["exim_size_bdat"] = msg("exim_size_bdat")
     files["big_dup.masked"] = mask_second(files["big_dup"], b"From")
     for name, data in files.items():
         with open(os.path.join(out, name), "wb") as f:

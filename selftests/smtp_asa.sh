@@ -38,6 +38,11 @@
 #    or split in sections are read as a mail reader decodes them; sections
 #    sent out of order (python sorts them: setup.exe) are dropped, python's
 #    255-octet non-ASCII .pdf name in 13 sections passes;
+#  - size-excess-max (no ASA match: a message larger than its MAIL FROM's
+#    SIZE=): python smtplib's own SIZE= holds for a message of dot-stuffed
+#    lines (RFC 1870 leaves the dots out), a declared SIZE=1000 for 5 kB is
+#    reset before the message ends or, by default, logged; a NOOP inside
+#    the transaction leaves the size unjudged (counted, logged);
 #  - with the default policy all of it passes untouched, nothing counted.
 # Each rule: its counter, its event (nfsmtp monitor), postfix's view.
 
@@ -48,7 +53,7 @@ source "$HERE/guards_lib.sh"
 
 # example.net is local and knows one user: the others get 550 5.1.1 at RCPT,
 # without postfix's error delays and limits (a harvest test makes 20 errors)
-guards_begin 34 "mydestination = example.net
+guards_begin 39 "mydestination = example.net
 local_recipient_maps = inline:{bob@example.net=ok}
 smtpd_soft_error_limit = 100
 smtpd_hard_error_limit = 100
@@ -404,5 +409,97 @@ client "$TMP/f5.out" raw reply 'cmd:EHLO c.example' 'cmd:MAIL FROM:<a@example.co
 check "asa: mime-filetype log: a base64 RFC 2047 name, a name with trailing dots and one in RFC 2231 sections each counted, a.exe.txt not; delivered" \
 	eval 'mail_wait "$PF" $((n + 1)) && deltas_are "$TMP/f5" mime_filetype=3 drops=0 resets=0'
 policy mime-filetype none mime-filetype-action drop
+
+phase "size-excess"
+# smtplib declares SIZE= as its message's length (CRLF line ends): RFC 1870's
+# size, without the dot smtplib then adds to each of these 60 lines
+# size_msg NAME: $TMP/NAME.eml, about 5 kB, Subject NAME
+size_msg() {
+	{
+		printf 'From: alice@example.com\r\nTo: bob@example.org\r\nSubject: %s\r\n\r\n' "$1"
+		for i in $(seq 60); do printf '.line %03d %s\r\n' "$i" "$(local_part 70)"; done
+	} >"$TMP/$1.eml"
+}
+# size_send NAME ADDR ARGS...: smtp_send.py (smtplib) with message NAME
+size_send() {
+	local name=$1 addr=$2
+	shift 2
+	[ -f "$TMP/$name.eml" ] || size_msg "$name"
+	ip netns exec "$client" $PY "$HERE/smtp_send.py" --server "$addr" --msg "$TMP/$name.eml" \
+		"$@" >"$TMP/$name.out" 2>&1
+}
+policy size-excess-max 1 size-excess-action reset
+counters_save "$TMP/z1"
+n=$(mail_count "$PF")
+size_send size_ok "$S4"
+rc=$?
+check "asa: size-excess-max 1 (reset): smtplib's own SIZE= for a 5 kB message of 60 dot-stuffed lines holds, delivered byte for byte (ipv4)" \
+	eval '[ $rc = 0 ] && mail_wait "$PF" $((n + 1)) && subject_delivered_as size_ok "$TMP/size_ok.eml" &&
+	      deltas_are "$TMP/z1" size_excess=0 size_unjudged=0 resets=0'
+
+# postfix as the MTA client: smtplib hands it the message on its own
+# loopback, it relays to $S4 through the gateway declaring its queue file's
+# size; it logs its SMTP dialogue with the server (debug_peer_list)
+PFC=$TMP/pfc
+mkdir -p "$PFC/etc"
+cp "$PF/etc/key.pem" "$PF/etc/cert.pem" "$PFC/etc/"
+# the fields postfix would add for a client on its own interfaces are there
+{
+	printf 'From: alice@example.com\r\nTo: bob@example.org\r\nSubject: size_pf\r\n'
+	printf 'Date: Mon, 7 Dec 2026 08:00:00 +0000\r\nMessage-ID: <size-pf@example.com>\r\n\r\n'
+	for i in $(seq 60); do printf '.line %03d %s\r\n' "$i" "$(local_part 70)"; done
+	for i in $(seq 400); do printf 'body %04d %s\r\n' "$i" "$(local_part 130)"; done
+} >"$TMP/size_pf.eml"
+counters_save "$TMP/z5"
+if postfix_start "$client" "$PFC" "" "inet_interfaces = loopback-only
+myhostname = relay.example.com
+mydomain = example.com
+myorigin = example.com
+default_transport = smtp
+relay_transport = smtp
+relayhost = [$S4]
+debug_peer_list = $S4
+debug_peer_level = 2"; then
+	ip netns exec "$client" $PY "$HERE/smtp_send.py" --server 127.0.0.1 --msg "$TMP/size_pf.eml" \
+		>"$TMP/size_pf.out" 2>&1
+	mail_wait "$PF" $((n + 2))
+	declared=$(sed -n 's/.*: MAIL FROM:<alice@example.com> SIZE=\([0-9]*\).*/\1/p' "$PFC/maillog" |
+		tail -1)
+	log "postfix declared SIZE=${declared:-none}; the message it sent: $(wc -c <"$(mail_with "Subject: size_pf")" 2>/dev/null) octets stored"
+fi
+check "asa: size-excess-max 1 (reset): postfix as the MTA client declares its queue file's size, its 60 kB message holds and arrives byte for byte" \
+	eval '[ -n "$declared" ] && subject_delivered_as size_pf "$TMP/size_pf.eml" 2 &&
+	      deltas_are "$TMP/z5" size_excess=0 size_unjudged=0 resets=0'
+n=$((n + 1))
+
+counters_save "$TMP/z2"
+mark=$(maillog_mark "$PF")
+size_send size_lie "$S6" --declare-size 1000
+rc=$?
+check "asa: size-excess-max 1, reset: a client that declares SIZE=1000 for the 5 kB message is reset before its end, postfix delivers nothing (ipv6)" \
+	eval '[ $rc != 0 ] && deltas_are "$TMP/z2" size_excess=1 resets=1 &&
+	      events_are "$EV" 1 size-excess reset &&
+	      maillog_wait "$PF" "$mark" "lost connection after DATA" &&
+	      [ "$(mail_count "$PF")" = $((n + 1)) ] && [ -z "$(mail_with "Subject: size_lie")" ]'
+
+policy size-excess-max 1 size-excess-action log
+counters_save "$TMP/z3"
+size_msg size_log
+size_send size_log "$S4" --declare-size "$(($(wc -c <"$TMP/size_log.eml") - 2))"
+rc=$?
+check "asa: size-excess-action log (default): SIZE= declared 2 octets short is over by more than 1: delivered, counted and logged once" \
+	eval '[ $rc = 0 ] && mail_wait "$PF" $((n + 2)) && deltas_are "$TMP/z3" size_excess=1 resets=0 drops=0 &&
+	      events_are "$EV" 1 size-excess log'
+
+# NOOP inside the transaction: the transaction form cannot hold it beside the size
+counters_save "$TMP/z4"
+client "$TMP/z4.out" raw reply 'cmd:EHLO c.example' 'cmd:MAIL FROM:<alice@example.com> SIZE=10' \
+	'cmd:RCPT TO:<bob@example.org>' 'cmd:NOOP' 'cmd:DATA' \
+	'send:Subject: size_unjudged\r\n\r\nforty octets of text, more than ten.\r\n.\r\n' reply 'cmd:QUIT'
+check "asa: size-excess-max: a SIZE= not held to its message (NOOP inside the transaction) is counted size_unjudged and logged, the message delivered" \
+	eval 'mail_wait "$PF" $((n + 3)) && grep -q "result: ok" "$TMP/z4.out" &&
+	      deltas_are "$TMP/z4" size_unjudged=1 size_excess=0 resets=0 &&
+	      events_are "$EV" 1 size-excess log size-unjudged'
+policy size-excess-max 0 size-excess-action log
 
 ktap_finished

@@ -14,7 +14,9 @@
 #   message over message-max, a 1.5 kB header section over
 #   header-section-max: reset, exim defers); with mime-filetype set (it
 #   judges DATA only) its BDAT message is counted as bdat-unjudged and
-#   delivered (log) or reset at its BDAT command (reset);
+#   delivered (log) or reset at its BDAT command (reset); its SIZE= (exim
+#   adds the line count and 1024) keeps its DATA message within
+#   size-excess-max 1, and its BDAT message counts as bdat-unjudged there;
 # - a raw client splits the second "From" across two BDAT chunks (in one
 #   segment, in two, right before the colon): reset or masked as configured;
 #   a message in 30 chunks whose boundaries all fall inside header lines
@@ -28,7 +30,7 @@ source "$HERE/postfix.sh"
 source "$HERE/guards_lib.sh"
 source "$HERE/exim.sh"
 
-NEXIM=11
+NEXIM=13
 
 guards_begin $((NEXIM + 8))
 
@@ -146,6 +148,25 @@ else
 		      maillog_wait "$PF" $mark "disconnect from" 1 && queue_empty &&
 		      [ "$(mail_count "$PF")" = $((n0 + 1)) ] && deltas_are "$TMP/c2r" bdat_unjudged=1 resets=1'
 	policy mime-filetype none bdat-unjudged log
+
+	# exim declares SIZE= as its message's size, the line count and 1024 more
+	policy size-excess-max 1 size-excess-action reset ehlo-mask CHUNKING
+	counters_save "$TMP/c2z"
+	mark=$(maillog_mark "$PF")
+	exim_send "$M/exim_size_data" -v
+	declared=$(sed -n 's/.*SMTP[|>]> MAIL FROM:<alice@example.com> SIZE=\([0-9]*\).*/\1/p' "$E/last.out")
+	log "exim declared SIZE=${declared:-none} for $(wc -c <"$M/exim_size_data") octets"
+	check "asa: exim, size-excess-max 1 reset, CHUNKING masked: exim's 40 kB DATA message is within the SIZE= it declared (postfix logs data=1) and arrives byte-identical" \
+		eval '[ -n "$declared" ] && sessions_since $mark data=1 1 && mail_wait "$PF" $((n0 + 2)) &&
+		      subject_delivered_as exim_size_data "$M/exim_size_data" 2 &&
+		      deltas_are "$TMP/c2z" size_excess=0 size_unjudged=0 resets=0'
+	policy ehlo-mask none
+	counters_save "$TMP/c2y"
+	exim_send "$M/exim_size_bdat"
+	check "asa: exim, size-excess-max set (DATA only): exim's BDAT message is counted bdat-unjudged and arrives byte-identical" \
+		eval 'mail_wait "$PF" $((n0 + 3)) && subject_delivered_as exim_size_bdat "$M/exim_size_bdat" 2 &&
+		      deltas_are "$TMP/c2y" bdat_unjudged=1 size_excess=0 size_unjudged=0 resets=0'
+	policy size-excess-max 0 size-excess-action log
 fi
 
 # ---- raw BDAT: chunk boundaries ---------------------------------------------------------

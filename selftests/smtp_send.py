@@ -10,7 +10,9 @@ session is live; --ready FILE is created once the message is accepted;
 --helo-fallback lets smtplib greet as it does by default (EHLO, then HELO
 when EHLO is refused); --vrfy ADDR asks VRFY first and prints its reply;
 --refused-ok accepts a message some recipients refused (printing each with
-its reply code); --debug prints smtplib's transcript on stderr.
+its reply code); --declare-size N sends SIZE=N in MAIL FROM in place of the
+size smtplib declares (the message's length: RFC 1870's size once its line
+ends are CRLF); --debug prints smtplib's transcript on stderr.
 An SMTP or socket error ends it with one "error:" line and exit status 3.
 """
 import argparse
@@ -36,6 +38,7 @@ def main():
     ap.add_argument("--helo-fallback", action="store_true")
     ap.add_argument("--vrfy")
     ap.add_argument("--refused-ok", action="store_true")
+    ap.add_argument("--declare-size", type=int)
     ap.add_argument("--debug", action="store_true")
     opts = ap.parse_args()
     rcpts = opts.rcpt or ["bob@example.org"]
@@ -62,10 +65,14 @@ def main():
     if opts.vrfy:
         code, text = s.verify(opts.vrfy)
         print("vrfy %d %s" % (code, text.decode("latin-1")))
+    options = []
+    if opts.declare_size is not None:
+        s.esmtp_features.pop("size", None)   # smtplib would add its own
+        options = ["SIZE=%d" % opts.declare_size]
     sent = 0
     for msg in msgs:
         for _ in range(opts.count):
-            refused = s.sendmail(opts.mail_from, rcpts, msg)
+            refused = s.sendmail(opts.mail_from, rcpts, msg, options)
             for rcpt, (code, text) in sorted(refused.items()):
                 print("refused %s %d %s" % (rcpt, code, text.decode("latin-1")))
             if refused and not opts.refused_ok:
