@@ -40,9 +40,10 @@
 #    255-octet non-ASCII .pdf name in 13 sections passes;
 #  - size-excess-max (no ASA match: a message larger than its MAIL FROM's
 #    SIZE=): python smtplib's own SIZE= holds for a message of dot-stuffed
-#    lines (RFC 1870 leaves the dots out), a declared SIZE=1000 for 5 kB is
-#    reset before the message ends or, by default, logged; a NOOP inside
-#    the transaction leaves the size unjudged (counted, logged);
+#    lines (RFC 1870 leaves the dots out), and postfix's as the MTA client
+#    (a second postfix in the client namespace); a declared SIZE=1000 for
+#    5 kB is reset before the message ends or, by default, logged; a NOOP
+#    inside the transaction leaves the size unjudged (counted, logged);
 #  - with the default policy all of it passes untouched, nothing counted.
 # Each rule: its counter, its event (nfsmtp monitor), postfix's view.
 
