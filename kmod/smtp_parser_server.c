@@ -364,14 +364,17 @@ size_t  sp_parse_server(struct run *r, const u8 *buf, size_t n)
 	size_t i = 0;
 	int ret = SMTP_CONTINUE;
 
-	/* the server speaks in DATA text: the declared size gives its place back */
-	if (n && sp_size_parked(p))
-		sp_size_unpark(p);
 	while (i < n) {
 		u8 c = buf[i];
 
 		if (p->s_mode == SM_TLS)
 			return sp_parse_tls(r, SMTP_DIR_SERVER, buf, i, n);
+		/*
+		 * The server speaks in DATA text (its 354 maybe in the same
+		 * chunk): the declared size gives its place back.
+		 */
+		if (sp_size_parked(p))
+			sp_size_unpark(p);
 		if (p->s_ls == SL_SKIP) {
 			const u8 *q = scan_lf(buf + i, buf + n);
 
