@@ -117,8 +117,12 @@ static void q_form_to_runs(struct smtp_parser *p, const struct q_form *f)
 
 /* ---- the transaction form (QT_*: a MAIL's SIZE= kept to its DATA) -------- */
 
+static_assert((QT_MARK ^ QT_MAIL ^ QT_RCPT_MASK ^ QT_DATA) == 0xffff &&
+	      QT_MARK >> Q_VERB_SHIFT >= SMTP_VERB_MAX, "transaction form bits");
+
 static const struct q_form q_txn = {
-	QT_MAIL, QT_RCPT_MASK, QT_RCPT_SHIFT, SMTP_VERB_DATA, QT_DATA,
+	.mail = QT_MAIL, .rcpt_mask = QT_RCPT_MASK, .rcpt_shift = QT_RCPT_SHIFT,
+	.last = SMTP_VERB_DATA, .last_mask = QT_DATA,
 };
 
 /*
@@ -194,7 +198,8 @@ static_assert((QM_MAIL ^ QM_RCPT_MASK ^ QM_BDAT_MASK) == 0xffff &&
 
 /* it pops without transaction changes (txn is the header state) */
 static const struct q_form q_msg = {
-	QM_MAIL, QM_RCPT_MASK, QM_RCPT_SHIFT, SMTP_VERB_BDAT, QM_BDAT_MASK,
+	.mail = QM_MAIL, .rcpt_mask = QM_RCPT_MASK, .rcpt_shift = QM_RCPT_SHIFT,
+	.last = SMTP_VERB_BDAT, .last_mask = QM_BDAT_MASK,
 };
 
 bool  sp_q_msg(const struct smtp_parser *p)
@@ -395,7 +400,7 @@ bool  sp_q_contains(const struct smtp_parser *p, unsigned int verb)
 const char *sp_q_check(const struct smtp_parser *p)
 {
 	bool empty = false;
-	unsigned int i, verb;
+	unsigned int i, verb, n = ARRAY_SIZE(p->queue);
 
 	if (sp_q_msg(p)) {
 		if (p->c_mode == CM_BDAT_NEXT && p->c_ls == CL_BDAT_FIRST)
@@ -407,19 +412,17 @@ const char *sp_q_check(const struct smtp_parser *p)
 		return NULL;
 	}
 	if (sp_q_txn(p)) {
-		if (p->queue[0] & ~(QT_MARK | QT_MAIL | QT_RCPT_MASK | QT_DATA))
-			return "transaction form with stray bits";
 		if (!sp_q_size(p))
 			return "transaction form without a size";
 		if (p->flags & (F_RUN_FAILED | F_QAPPROX))
 			return "transaction form with failed or approximate runs";
 		return NULL;
 	}
-	/* a MAIL line's SIZE= digits, read while nothing is pending */
+	/* a MAIL line's SIZE= digits, read while nothing is pending, are no runs */
 	if (p->c_mode == CM_CMD && !p->queue[0] && (p->arg_scan & AS_ON) &&
 	    (p->arg_scan & AS_SZ_HELD))
-		return NULL;
-	for (i = 0; i < ARRAY_SIZE(p->queue); i++) {
+		n = 1;
+	for (i = 0; i < n; i++) {
 		if (!p->queue[i]) {
 			empty = true;
 			continue;
