@@ -25,6 +25,7 @@ static_assert(SMTP_PATH_LEN_MAX == (1U << AS_LEN_BITS) - 1 &&
 	      AS_LEN_SHIFT + AS_LEN_BITS <= 28 &&
 	      !(AS_SIZE_ALL & (AS_RTLS_ALL | AS_PATH_ALL | AS_LEN_MAX << AS_LEN_SHIFT)),
 	      "path length and SIZE= bits of a MAIL line");
+static_assert(!(AS_ON & AS_RCPT_ALL), "an RCPT line never looks like a MAIL line");
 static_assert((TX_TO_MASK >> TX_TO_SHIFT) == SMTP_TO_FIELDS_MAX, "To count bits");
 static_assert((F_REFUSED_MASK >> F_REFUSED_SHIFT) == SMTP_REFUSED_RCPT_MAX,
 	      "refused RCPT bits");

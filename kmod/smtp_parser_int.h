@@ -164,12 +164,16 @@ enum {
 #define F_SESSION	(F_CHUNKING | F_STLS_OFFERED | F_REFUSED_MASK)	/* what a resync keeps */
 #define F_ALL		0x3ff
 
-/* arg_scan on a MAIL line: is one of its words REQUIRETLS (RFC 8689)? */
-#define AS_ON		0x80	/* scanning this line */
+/*
+ * arg_scan on a MAIL line: is one of its words REQUIRETLS (RFC 8689)?  AS_ON
+ * marks a MAIL line: a bit an RCPT line's state never sets (its domain
+ * matcher's position fills the low byte).
+ */
+#define AS_ON		0x80000000	/* scanning this line */
 #define AS_WORD		0x40	/* in a word that matches so far */
 #define AS_FOUND	0x20
 #define AS_POS_MASK	0x0f
-#define AS_RTLS_ALL	0xef
+#define AS_RTLS_ALL	(AS_ON | AS_WORD | AS_FOUND | AS_POS_MASK)
 /*
  * arg_scan on MAIL and RCPT lines: the path, read as postfix does: after the
  * colon and any blanks, up to the '>' that closes a '<' or else up to a
@@ -214,7 +218,7 @@ enum {
 #define AS_SZ_DIGITS	0x10000000	/* reading SIZE='s digits (AS_POS: one was read) */
 #define AS_SZ_HELD	0x20000000	/* queue[1..2] hold them: nothing else was pending */
 #define AS_SZ_BAD	0x40000000	/* none kept: junk, a second SIZE=, commands pending */
-#define AS_SZ_SEEN	0x80000000	/* a SIZE= word was read */
+#define AS_SZ_SEEN	0x80		/* a SIZE= word was read */
 #define AS_SIZE_ALL	(AS_SZ_WORD | AS_SZ_DIGITS | AS_SZ_HELD | AS_SZ_BAD | AS_SZ_SEEN)
 enum { AD_ARG, AD_LEAD, AD_PATH, AD_DONE };
 

@@ -107,7 +107,10 @@ static uint32_t fnv1a(const uint8_t *d, size_t n)
 }
 
 /* names that begin one another, a literal, one octet: the matcher's edges */
-#define FUZZ_RELAY "example.net,a.example,b.example,sub.example.net,example.ne,[192.0.2.1],e"
+/* a name past 127 octets: the domain matcher's position fills its low byte */
+#define FUZZ_LONG_NAME "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaa.example"
+#define FUZZ_RELAY "example.net,a.example,b.example,sub.example.net,example.ne,[192.0.2.1],e," \
+	FUZZ_LONG_NAME
 #define FUZZ_FILETYPES "exe,ex,e,scr,js,jse,vbs,com,tar,7z,a"
 
 static void decode(const uint8_t *d, size_t n, struct input *in)

@@ -255,6 +255,12 @@ seed("masked_starttls", [GREET, EHLO, EHLO_R, C("STARTTLS\r\n"),
                          S("500 unknown\r\n"), C("NOOP\r\n"), S("250 ok\r\n")],
      mask=("STARTTLS",))
 # chunk sizes from the input
+# RCPTs to a relay name past 127 octets (fuzz_parser.c's FUZZ_LONG_NAME), and off it
+LONG = "a" * 63 + "." + "a" * 63 + "." + "a" * 10
+seed("relay_long_name", [GREET, C("MAIL FROM:<x@evil.test>\r\n"), S("250 ok\r\n"),
+                         C("RCPT TO:<a@" + LONG + ".example>\r\nRCPT TO:<a@" + LONG +
+                           ".evil> SIZE=5\r\n"), S("250 ok\r\n550 no\r\n")],
+     flags=2)
 # SIZE= kept to the message (the fuzzer's size excess: the text line limit)
 seed("size_declared", [GREET, EHLO, EHLO_R,
                        C("MAIL FROM:<a@example.com> SIZE=40 BODY=8BITMIME\r\n"
